@@ -1,0 +1,59 @@
+"""The project's one base error and its located subclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in a source file (1-based line and column)."""
+
+    file: str
+    """Path of the file as the user named it."""
+    line: int | None = None
+    """1-based line number, or None when only the file is known."""
+    column: int | None = None
+    """1-based column number, or None when only the file (or line) is known."""
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class VoiceCoachError(Exception):
+    """Base of every error voicecoach reports to the user as one line."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location}: {self.message}"
+
+
+class ScriptError(VoiceCoachError):
+    """A programme or exercise file is invalid (always located)."""
+
+
+class LimitError(ScriptError):
+    """A programme exceeds one of the safety limits (too many sets, too long...)."""
+
+
+class SpeechError(VoiceCoachError):
+    """A speech engine is missing, failed, hung or produced no audio."""
+
+
+class AudioError(VoiceCoachError):
+    """Mixing, encoding or tagging failed (ffmpeg missing, disk full, ...)."""
+
+
+class BuildInterrupted(VoiceCoachError):
+    """A build was stopped by a signal; nothing partial was left behind."""

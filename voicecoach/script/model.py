@@ -1,0 +1,147 @@
+"""The programme as validated, immutable data (the loader's output)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach.errors import SourceLocation
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Which speech engine speaks, with which voice and at what rate."""
+
+    engine: str = "pyttsx3"
+    """Registered engine name (see `voicecoach voices`)."""
+    name: str | None = None
+    """Engine-specific voice name or id (e.g. "en-gb"); None: the language's default."""
+    rate: int | None = None
+    """Words per minute; None: the engine's default."""
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """Seconds per phase of one rep: up - hold at the top - down [- pause]."""
+
+    up: float
+    """Lifting (concentric) phase."""
+    hold: float
+    """Pause at the top."""
+    down: float
+    """Lowering (eccentric) phase."""
+    pause: float = 0.0
+    """Pause at the bottom before the next rep."""
+
+    @property
+    def period(self) -> float:
+        """Seconds from one rep's start to the next."""
+        return self.up + self.hold + self.down + self.pause
+
+    @property
+    def active(self) -> float:
+        """Seconds of movement in a rep (the trailing pause excluded)."""
+        return self.up + self.hold + self.down
+
+    def __str__(self) -> str:
+        phases = [self.up, self.hold, self.down] + ([self.pause] if self.pause else [])
+        return "-".join(f"{p:g}" for p in phases)
+
+
+@dataclass(frozen=True)
+class RepsDose:
+    """Counted reps moved to a tempo."""
+
+    reps: int
+    """Reps per set."""
+    tempo: Tempo
+    """Phase lengths of each rep (the default tempo when the script gives none)."""
+
+
+@dataclass(frozen=True)
+class HoldDose:
+    """Isometric reps: hold each rep, then relax before the next."""
+
+    reps: int
+    """Holds per set."""
+    hold: float
+    """Seconds each hold lasts."""
+    relax: float
+    """Seconds of relaxing between holds."""
+
+    @property
+    def period(self) -> float:
+        """Seconds from one hold's start to the next."""
+        return self.hold + self.relax
+
+
+@dataclass(frozen=True)
+class TimedDose:
+    """One timed bout of work per set (e.g. a 30-second plank)."""
+
+    work: float
+    """Seconds of work per set."""
+
+
+Dose = RepsDose | HoldDose | TimedDose
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise with everything a therapist would say about it, and its dose."""
+
+    name: str
+    """Spoken and shown as the chapter title."""
+    dose: Dose
+    """What is done in each set."""
+    sets: int = 1
+    """Sets per side (or in total when the exercise has no sides)."""
+    equipment: tuple[str, ...] = ()
+    """What is needed (announced in the intro)."""
+    setup: tuple[str, ...] = ()
+    """Starting position, said before the first set."""
+    cues: tuple[str, ...] = ()
+    """How to move, said once before the first rep."""
+    reminders: tuple[str, ...] = ()
+    """Said one at a time during the sets, rotating."""
+    caution: str | None = None
+    """A safety warning, said before the cues."""
+    sides: tuple[str, ...] = ()
+    """Sides worked in order (e.g. ("left", "right")); empty: no sides."""
+    alternate_sides: bool = False
+    """Alternate sides set by set instead of all sets on the first side first."""
+    rest: float = 30.0
+    """Seconds from the end of a set to the start of the next."""
+    side_rest: float = 10.0
+    """Seconds to change sides."""
+    countdown: int = 3
+    """Seconds of count-in before each set (0: none)."""
+    source: SourceLocation | None = None
+    """Where the exercise is written (for messages)."""
+    library_id: str | None = None
+    """The `use:` id when the exercise comes from the library."""
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A whole session: a title and exercises in order."""
+
+    title: str
+    """Said in the intro; the track's title."""
+    exercises: tuple[Exercise, ...]
+    """At least one exercise."""
+    language: str = "en"
+    """Phrase pack for generated announcements."""
+    voice: Voice = Voice()
+    """Speech engine settings."""
+    intro: bool = True
+    """Say title, length and equipment at the start."""
+    source: Path | None = None
+    """The programme file."""
+    library: Path | None = None
+    """Folder of exercise files `use:` looks in (resolved)."""
+
+    @property
+    def equipment(self) -> tuple[str, ...]:
+        """Everything needed, each item once, in order of first mention."""
+        return tuple(dict.fromkeys(item for ex in self.exercises for item in ex.equipment))

@@ -1,0 +1,119 @@
+"""The timeline: the contract between the compiler and everything after it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TIMELINE_FORMAT = "voicecoach.timeline/1"
+SAMPLE_RATE = 44100
+
+EventKind = Literal["speech", "tone"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One sound in the session: a spoken phrase or a tone, with exact times."""
+
+    kind: EventKind
+    """"speech" or "tone"."""
+    start: float
+    """Onset in seconds from the start of the track."""
+    end: float
+    """End in seconds (start + the sound's duration)."""
+    text: str | None = None
+    """What is said (speech events only)."""
+    tone: str | None = None
+    """Which tone is played (tone events only): count, go, up, hold, down, end, side."""
+    exercise: int | None = None
+    """0-based index of the exercise this belongs to; None in the intro and outro."""
+    side: str | None = None
+    """The side being worked ("left", "right", ...) or None."""
+    set: int | None = None
+    """1-based set number (per side) or None."""
+    rep: int | None = None
+    """1-based rep number or None."""
+
+    @property
+    def duration(self) -> float:
+        """Length of the sound in seconds."""
+        return self.end - self.start
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as DESIGN.md's timeline JSON object."""
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "tone":
+            data["tone"] = self.tone
+        data["start"] = _round(self.start)
+        data["end"] = _round(self.end)
+        if self.kind == "speech":
+            data["text"] = self.text
+        data.update(exercise=self.exercise, side=self.side, set=self.set, rep=self.rep)
+        return data
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A titled stretch of the track; chapters tile the whole track."""
+
+    title: str
+    """Shown in podcast players (intro, each exercise's name, outro)."""
+    start: float
+    """Start in seconds."""
+    end: float
+    """End in seconds (the next chapter's start)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The chapter as a timeline JSON object."""
+        return {"title": self.title, "start": _round(self.start), "end": _round(self.end)}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every event of a session with exact times, its chapters and total duration."""
+
+    title: str
+    """The programme's title."""
+    duration: float
+    """Total length of the track in seconds."""
+    chapters: tuple[Chapter, ...]
+    """Intro, one per exercise, outro; contiguous from 0 to duration."""
+    events: tuple[Event, ...]
+    """All events, sorted by start time."""
+    sample_rate: int = SAMPLE_RATE
+    """Sample rate the track is rendered at."""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """Plan adjustments the user should know of (e.g. a rest that had to grow)."""
+
+    def speech(self) -> tuple[Event, ...]:
+        """The speech events in order."""
+        return tuple(e for e in self.events if e.kind == "speech")
+
+    def tones(self) -> tuple[Event, ...]:
+        """The tone events in order."""
+        return tuple(e for e in self.events if e.kind == "tone")
+
+    def phrases(self) -> tuple[str, ...]:
+        """Every distinct spoken text, in order of first use."""
+        return tuple(dict.fromkeys(e.text for e in self.speech() if e.text))
+
+    def to_json(self) -> dict[str, Any]:
+        """The timeline as DESIGN.md's JSON document."""
+        return {
+            "format": TIMELINE_FORMAT,
+            "title": self.title,
+            "duration": _round(self.duration),
+            "sample_rate": self.sample_rate,
+            "chapters": [c.to_json() for c in self.chapters],
+            "events": [e.to_json() for e in self.events],
+        }
+
+    def to_json_text(self) -> str:
+        """The JSON document as text (stable formatting, trailing newline)."""
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n"
+
+
+def _round(seconds: float) -> float:
+    """Round a time to the microsecond so JSON output is stable."""
+    return round(seconds, 6)
