@@ -1,0 +1,371 @@
+"""Load a programme file (and the library exercises it uses) into a Programme."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from voicecoach.errors import LimitError, ScriptError, SourceLocation
+from voicecoach.script import limits
+from voicecoach.script.model import (
+    Dose,
+    Exercise,
+    HoldDose,
+    Programme,
+    RepsDose,
+    Tempo,
+    TimedDose,
+    Voice,
+)
+from voicecoach.script.values import (
+    fail,
+    parse_bool,
+    parse_count,
+    parse_duration,
+    parse_lines,
+    parse_tempo,
+    parse_text,
+)
+from voicecoach.script.yamlsource import YNode, read_yaml
+from voicecoach.timeline.phrases import LANGUAGES
+
+DEFAULT_TEMPO = Tempo(up=2.0, hold=0.0, down=2.0)
+"""Tempo of reps when the script gives none."""
+DEFAULT_RELAX = 5.0
+"""Seconds between holds when the script gives no relax."""
+
+PROGRAMME_KEYS = ("title", "language", "voice", "intro", "defaults", "exercises", "library")
+VOICE_KEYS = ("engine", "name", "rate")
+DOSE_KEYS = ("reps", "tempo", "hold", "relax", "work")
+EXERCISE_KEYS = (
+    "name",
+    "use",
+    "equipment",
+    "setup",
+    "cues",
+    "reminders",
+    "caution",
+    "sides",
+    "alternate_sides",
+    "sets",
+    *DOSE_KEYS,
+    "rest",
+    "side_rest",
+    "countdown",
+)
+DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use"))
+LIBRARY_EXERCISE_KEYS = tuple(k for k in EXERCISE_KEYS if k != "use")
+
+# A dose key in a higher layer (exercise over library over defaults) removes these
+# keys from the layers below it, so an override can change the kind of dose.
+_DOSE_DISPLACES = {
+    "work": ("reps", "tempo", "hold", "relax"),
+    "hold": ("tempo", "work"),
+    "relax": ("tempo", "work"),
+    "tempo": ("hold", "relax", "work"),
+    "reps": ("work",),
+}
+# Keys that cannot stand together in one place.
+_DOSE_CONFLICTS = (
+    ("work", "reps"),
+    ("work", "tempo"),
+    ("work", "hold"),
+    ("work", "relax"),
+    ("tempo", "hold"),
+    ("tempo", "relax"),
+)
+_LIBRARY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+Layer = dict[str, tuple[YNode, SourceLocation]]
+"""Field name -> (value, where the key is written)."""
+
+
+def load_programme(path: str | Path, library: str | Path | None = None) -> Programme:
+    """Read, validate and resolve a programme file; LIBRARY overrides its `library:`."""
+    path = Path(path)
+    root = read_yaml(path)
+    name = str(path)
+    _expect_map(root, "programme")
+    _check_keys(root, PROGRAMME_KEYS, "programme")
+    fields = root.value
+
+    if "title" not in fields:
+        raise ScriptError("missing required key 'title'", SourceLocation(name, 1, 1))
+    title = parse_text(fields["title"], "title")
+    language = "en"
+    if "language" in fields:
+        node = fields["language"]
+        language = parse_text(node, "language").lower()
+        if language not in LANGUAGES:
+            known = ", ".join(sorted(LANGUAGES))
+            raise ScriptError(
+                f"language: no phrase pack for {node.describe()}; available: {known}", node.loc
+            )
+    voice = _parse_voice(fields["voice"]) if "voice" in fields else Voice()
+    intro = parse_bool(fields["intro"], "intro") if "intro" in fields else True
+
+    defaults: Layer = {}
+    if "defaults" in fields:
+        node = fields["defaults"]
+        _expect_map(node, "defaults")
+        _check_keys(node, DEFAULTS_KEYS, "defaults")
+        defaults = _layer(node)
+        _check_conflicts(defaults)
+
+    library_dir = _library_dir(path, fields.get("library"), library)
+    resolver = _LibraryResolver(library_dir, fields.get("library"))
+
+    if "exercises" not in fields:
+        raise ScriptError("missing required key 'exercises'", SourceLocation(name, 1, 1))
+    ex_node = fields["exercises"]
+    if not ex_node.is_list or not ex_node.value:
+        raise fail(ex_node, "exercises", "a list of at least one exercise")
+    if len(ex_node.value) > limits.MAX_EXERCISES:
+        raise LimitError(
+            f"exercises: {len(ex_node.value)} is over the limit of {limits.MAX_EXERCISES}",
+            ex_node.loc,
+        )
+    exercises = tuple(_load_exercise(item, defaults, resolver) for item in ex_node.value)
+    return Programme(
+        title=title,
+        exercises=exercises,
+        language=language,
+        voice=voice,
+        intro=intro,
+        source=path,
+        library=library_dir,
+    )
+
+
+def _parse_voice(node: YNode) -> Voice:
+    if isinstance(node.value, str):
+        return Voice(name=parse_text(node, "voice"))
+    _expect_map(node, "voice")
+    _check_keys(node, VOICE_KEYS, "voice")
+    fields = node.value
+    engine = parse_text(fields["engine"], "voice.engine") if "engine" in fields else "pyttsx3"
+    name = parse_text(fields["name"], "voice.name") if "name" in fields else None
+    rate = None
+    if "rate" in fields:
+        rate = parse_count(fields["rate"], "voice.rate", minimum=60, maximum=400)
+    return Voice(engine=engine, name=name, rate=rate)
+
+
+def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> Exercise:
+    _expect_map(node, "exercise")
+    _check_keys(node, EXERCISE_KEYS, "exercise")
+    own = _layer(node)
+    _check_conflicts(own)
+    layers = [defaults]
+    library_id = None
+    if "use" in own:
+        use_node = own.pop("use")[0]
+        library_id, library_layer = resolver.resolve(use_node)
+        layers.append(library_layer)
+    layers.append(own)
+    merged = _merge_layers(layers)
+    if "name" not in merged:
+        raise ScriptError("exercise has no 'name' (or 'use:' of a library exercise)", node.loc)
+    return _build_exercise(merged, node.loc, library_id)
+
+
+def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None) -> Exercise:
+    def get(key: str) -> YNode | None:
+        return fields[key][0] if key in fields else None
+
+    kwargs: dict = {"source": where, "library_id": library_id}
+    kwargs["name"] = parse_text(fields["name"][0], "name")
+    for key in ("equipment", "setup", "cues", "reminders"):
+        if (node := get(key)) is not None:
+            kwargs[key] = parse_lines(node, key)
+    if (node := get("caution")) is not None:
+        kwargs["caution"] = parse_text(node, "caution")
+    if (node := get("sets")) is not None:
+        kwargs["sets"] = parse_count(node, "sets", minimum=1, maximum=limits.MAX_SETS)
+    if (node := get("rest")) is not None:
+        kwargs["rest"] = parse_duration(node, "rest", maximum=limits.MAX_REST_SECONDS)
+    if (node := get("side_rest")) is not None:
+        kwargs["side_rest"] = parse_duration(node, "side_rest", maximum=limits.MAX_REST_SECONDS)
+    if (node := get("countdown")) is not None:
+        kwargs["countdown"] = parse_count(
+            node, "countdown", minimum=0, maximum=limits.MAX_COUNTDOWN
+        )
+    sides: tuple[str, ...] = ()
+    if (node := get("sides")) is not None:
+        sides = _parse_sides(node)
+        kwargs["sides"] = sides
+    if (node := get("alternate_sides")) is not None:
+        alternate = parse_bool(node, "alternate_sides")
+        if alternate and len(sides) < 2:
+            raise ScriptError("alternate_sides: needs two or more sides", node.loc)
+        kwargs["alternate_sides"] = alternate
+    kwargs["dose"] = _parse_dose(fields, where)
+    return Exercise(**kwargs)
+
+
+def _parse_sides(node: YNode) -> tuple[str, ...]:
+    expected = "a list of sides such as [left, right], or 'both'"
+    if isinstance(node.value, str):
+        if node.value.strip().lower() == "both":
+            return ("left", "right")
+        return (parse_text(node, "sides"),)
+    if not node.is_list or not node.value:
+        raise fail(node, "sides", expected)
+    sides = tuple(parse_text(item, "sides") for item in node.value)
+    if len(set(sides)) != len(sides):
+        raise fail(node, "sides", "each side once")
+    if len(sides) > 4:
+        raise LimitError(f"sides: {len(sides)} is over the limit of 4", node.loc)
+    return sides
+
+
+def _parse_dose(fields: Layer, where: SourceLocation) -> Dose:
+    def get(key: str) -> YNode | None:
+        return fields[key][0] if key in fields else None
+
+    if (node := get("work")) is not None:
+        work = parse_duration(node, "work", maximum=limits.MAX_WORK_SECONDS, allow_zero=False)
+        return TimedDose(work=work)
+    reps_node = get("reps")
+    hold_node = get("hold")
+    if hold_node is not None:
+        if reps_node is None:
+            raise ScriptError("hold: needs 'reps' too (how many holds in a set)", fields["hold"][1])
+        reps = parse_count(reps_node, "reps", minimum=1, maximum=limits.MAX_REPS)
+        hold = parse_duration(hold_node, "hold", maximum=limits.MAX_HOLD_SECONDS, allow_zero=False)
+        relax = DEFAULT_RELAX
+        if (node := get("relax")) is not None:
+            relax = parse_duration(node, "relax", maximum=limits.MAX_HOLD_SECONDS)
+        return HoldDose(reps=reps, hold=hold, relax=relax)
+    if "relax" in fields:
+        raise ScriptError("relax: only goes with 'hold'", fields["relax"][1])
+    if reps_node is None:
+        raise ScriptError(
+            "exercise has no dose: give 'reps' (with an optional 'tempo'), 'reps' with "
+            "'hold', or 'work' (a timed set)",
+            where,
+        )
+    reps = parse_count(reps_node, "reps", minimum=1, maximum=limits.MAX_REPS)
+    tempo = parse_tempo(node) if (node := get("tempo")) is not None else DEFAULT_TEMPO
+    return RepsDose(reps=reps, tempo=tempo)
+
+
+def _layer(node: YNode) -> Layer:
+    return {key: (value, node.key_locs[key]) for key, value in node.value.items()}
+
+
+def _check_conflicts(layer: Layer) -> None:
+    for first, second in _DOSE_CONFLICTS:
+        if first in layer and second in layer:
+            a, b = sorted((first, second), key=lambda k: _loc_order(layer[k][1]))
+            raise ScriptError(
+                f"{b}: cannot be combined with '{a}' in one exercise; the dose is one of "
+                "reps with tempo, reps with hold (and relax), or work",
+                layer[b][1],
+            )
+
+
+def _loc_order(loc: SourceLocation) -> tuple[int, int]:
+    return (loc.line or 0, loc.column or 0)
+
+
+def _merge_layers(layers: Iterable[Layer]) -> Layer:
+    """Fields of later layers override earlier ones; a dose key displaces other kinds."""
+    merged: Layer = {}
+    for layer in layers:
+        for key in layer:
+            for displaced in _DOSE_DISPLACES.get(key, ()):
+                if displaced not in layer:
+                    merged.pop(displaced, None)
+        merged.update(layer)
+    return merged
+
+
+def _expect_map(node: YNode, what: str) -> None:
+    if not node.is_map:
+        raise ScriptError(f"{what}: expected a mapping of keys, got {node.describe()}", node.loc)
+
+
+def _check_keys(node: YNode, allowed: tuple[str, ...], what: str) -> None:
+    for key, loc in node.key_locs.items():
+        if key in allowed:
+            continue
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if key == "use" and what != "exercise":
+            message = f"unknown key 'use' in {what}: 'use' only goes in a programme's exercises"
+        elif hint:
+            message = f"unknown key '{key}' in {what} (did you mean '{hint[0]}'?)"
+        else:
+            message = f"unknown key '{key}' in {what}; expected one of: {', '.join(allowed)}"
+        raise ScriptError(message, loc)
+
+
+def _library_dir(programme: Path, node: YNode | None, override: str | Path | None) -> Path | None:
+    if override is not None:
+        return Path(override)
+    if node is not None:
+        text = parse_text(node, "library")
+        return (programme.parent / text).resolve(strict=False)
+    default = programme.parent / "exercises"
+    return default if default.is_dir() else None
+
+
+class _LibraryResolver:
+    """Finds `use:` ids inside the library folder only, loading each file once."""
+
+    def __init__(self, directory: Path | None, node: YNode | None) -> None:
+        self.directory = directory
+        self.node = node
+        self.loaded: dict[str, Layer] = {}
+
+    def resolve(self, use: YNode) -> tuple[str, Layer]:
+        ex_id = parse_text(use, "use")
+        if not _LIBRARY_ID.match(ex_id) or ".." in ex_id:
+            raise ScriptError(
+                f"use: expected the plain name of a library exercise (like 'bird-dog'), "
+                f"got {use.describe()}",
+                use.loc,
+            )
+        if ex_id in self.loaded:
+            return ex_id, self.loaded[ex_id]
+        if self.directory is None:
+            raise ScriptError(
+                f"use: no library folder for '{ex_id}'; set 'library:' in the programme "
+                "or pass --library",
+                use.loc,
+            )
+        if not self.directory.is_dir():
+            raise ScriptError(f"use: library folder {self.directory} does not exist", use.loc)
+        root = self.directory.resolve()
+        path = next(
+            (
+                root / f"{ex_id}{ext}"
+                for ext in (".yaml", ".yml")
+                if (root / f"{ex_id}{ext}").exists()
+            ),
+            None,
+        )
+        if path is None:
+            known = sorted(p.stem for p in root.glob("*.y*ml"))
+            hint = difflib.get_close_matches(ex_id, known, n=1)
+            extra = (
+                f" (did you mean '{hint[0]}'?)"
+                if hint
+                else (f"; known: {', '.join(known[:12])}" if known else "; the folder is empty")
+            )
+            raise ScriptError(f"use: no exercise '{ex_id}' in {self.directory}{extra}", use.loc)
+        real = path.resolve()
+        if not real.is_relative_to(root) or not real.is_file():
+            raise ScriptError(
+                f"use: '{ex_id}' leads outside the library folder {self.directory}", use.loc
+            )
+        shown = self.directory / path.name
+        node = read_yaml(real, shown_as=str(shown))
+        _expect_map(node, "library exercise")
+        _check_keys(node, LIBRARY_EXERCISE_KEYS, "library exercise")
+        layer = _layer(node)
+        _check_conflicts(layer)
+        self.loaded[ex_id] = layer
+        return ex_id, layer
