@@ -1,0 +1,118 @@
+"""The speech engine protocol and the audio clip it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from voicecoach.errors import SpeechError
+from voicecoach.script.model import Voice
+from voicecoach.timeline.model import SAMPLE_RATE
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """A mono piece of audio; the samples are stored read-only."""
+
+    samples: np.ndarray
+    """float32 mono samples in -1..1 (a read-only 1-D array)."""
+    sample_rate: int
+    """Samples per second (engines hand the rest of voicecoach 44100 Hz clips)."""
+
+    def __post_init__(self) -> None:
+        samples = np.asarray(self.samples)
+        if samples.ndim != 1:
+            raise ValueError(f"a Clip is mono: expected 1-D samples, got shape {samples.shape}")
+        if samples.dtype != np.float32 or samples.flags.writeable:
+            samples = samples.astype(np.float32)  # a private copy
+            samples.flags.writeable = False
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample rate must be positive, got {self.sample_rate}")
+        object.__setattr__(self, "samples", samples)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds: sample count / sample rate (sample-exact)."""
+        return len(self.samples) / self.sample_rate
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice an engine offers (what `voicecoach voices` lists)."""
+
+    id: str
+    """What to write as `voice: {name: ...}` to choose this voice."""
+    name: str
+    """A human-readable name (e.g. "English (Great Britain)")."""
+    languages: tuple[str, ...]
+    """Language tags the voice speaks, lower case (e.g. ("en-gb",))."""
+    engine: str
+    """Registered name of the engine offering the voice."""
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """Turns text into a 44100 Hz mono clip, trimmed of leading and trailing silence."""
+
+    name: str
+
+    def check(self) -> None:
+        """Raise SpeechError (one line, with the install command) if the engine can't run."""
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        """The voices on offer, optionally only those speaking `language` (e.g. "en")."""
+
+    def synthesize(self, text: str, voice: Voice) -> Clip:
+        """Speak `text` with `voice`; raise SpeechError naming the phrase on failure."""
+
+
+def quote_phrase(text: str, limit: int = 60) -> str:
+    """The phrase in double quotes for an error message, shortened if long."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 3].rstrip() + "..."
+    return f'"{flat}"'
+
+
+def language_matches(tags: tuple[str, ...], language: str | None) -> bool:
+    """True if one of the tags is `language` or a regional variant of it (en ~ en-gb)."""
+    if not language:
+        return True
+    wanted = language.lower().replace("_", "-")
+    return any(t == wanted or t.startswith(wanted + "-") for t in tags)
+
+
+def synthesize_checked(engine: SpeechEngine, text: str, voice: Voice) -> Clip:
+    """`engine.synthesize`, with every failure and any unusable clip as SpeechError."""
+    try:
+        clip = engine.synthesize(text, voice)
+    except SpeechError:
+        raise
+    except Exception as exc:  # an engine bug must still name the phrase
+        raise SpeechError(
+            f"{engine.name} could not speak {quote_phrase(text)}: {type(exc).__name__}: {exc}"
+        ) from exc
+    problem = clip_problem(clip)
+    if problem:
+        raise SpeechError(f"{engine.name} could not speak {quote_phrase(text)}: {problem}")
+    return clip
+
+
+def clip_problem(clip: object) -> str | None:
+    """Why a clip can't be used (not a Clip, wrong rate, empty, not finite), or None."""
+    if not isinstance(clip, Clip):
+        return f"the engine returned {type(clip).__name__}, not a Clip"
+    if clip.sample_rate != SAMPLE_RATE:
+        return f"the clip is {clip.sample_rate} Hz, expected {SAMPLE_RATE} Hz"
+    if len(clip.samples) == 0:
+        return "the engine produced no audio"
+    if not np.all(np.isfinite(clip.samples)):
+        return "the audio contains invalid (NaN or infinite) samples"
+    if not np.any(clip.samples):
+        return "the engine produced only silence"
+    return None

@@ -1,0 +1,200 @@
+"""A content-addressed, on-disk cache of finished phrase clips.
+
+Each entry is `<directory>/phrases/<key[:2]>/<key>.wav`: a 16-bit mono 44100 Hz WAV of
+the final (trimmed) clip, with a "vcph" chunk holding the key, frame count and the
+sha256 of the PCM data. The key is the sha256 of the cache format, engine name, voice
+and text. An entry that fails any check is re-synthesised, never used. Entries are
+written to a temporary file in the same directory and renamed into place, so readers
+(and other processes writing the same key) only ever see whole files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from voicecoach.errors import SpeechError
+from voicecoach.script.model import Voice
+from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
+from voicecoach.speech.wavio import WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.timeline.model import SAMPLE_RATE
+
+CACHE_FORMAT = "voicecoach.phrase/1"
+"""Bump to invalidate every entry (part of every key)."""
+CHUNK_ID = "vcph"
+"""The WAV chunk holding an entry's integrity record."""
+MEMORY_LIMIT = 256 * 2**20
+"""Bytes of clips kept in memory (least recently used ones are dropped first)."""
+
+Progress = Callable[[int, int, str], None]
+
+
+def default_cache_dir() -> Path:
+    """$VOICECOACH_CACHE_DIR, else $XDG_CACHE_HOME/voicecoach, else ~/.cache/voicecoach."""
+    explicit = os.environ.get("VOICECOACH_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "voicecoach"
+
+
+def phrase_key(engine_name: str, voice: Voice, text: str) -> str:
+    """The content address of a phrase: sha256 hex of everything that shapes its audio."""
+    parts = [CACHE_FORMAT, engine_name, voice.engine, voice.name, voice.rate, text]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class PhraseCache:
+    """Clips of phrases by content, synthesised once with `engine`, kept in `directory`."""
+
+    def __init__(
+        self,
+        engine: SpeechEngine,
+        directory: Path | str | None = None,
+        *,
+        memory_limit: int = MEMORY_LIMIT,
+    ) -> None:
+        self.engine = engine
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.memory_limit = memory_limit
+        self.synthesized = 0
+        """Phrases the engine had to speak."""
+        self.hits = 0
+        """Lookups answered from memory or disk without the engine."""
+        self.corrupt = 0
+        """Disk entries that failed their integrity check (and were re-synthesised)."""
+        self._clips: OrderedDict[str, Clip] = OrderedDict()
+        self._clip_bytes = 0
+        self._frames: dict[str, int] = {}
+        self._warned = False
+
+    def path(self, text: str, voice: Voice) -> Path:
+        """Where the entry for this phrase lives (whether or not it exists)."""
+        key = phrase_key(self.engine.name, voice, text)
+        return self.directory / "phrases" / key[:2] / f"{key}.wav"
+
+    def clip(self, text: str, voice: Voice) -> Clip:
+        """The phrase's clip: from memory, else from disk, else synthesised and stored."""
+        key = phrase_key(self.engine.name, voice, text)
+        clip = self._clips.get(key)
+        if clip is not None:
+            self._clips.move_to_end(key)
+            self.hits += 1
+            return clip
+        path = self.path(text, voice)
+        clip = self._load(path, key)
+        if clip is not None:
+            self.hits += 1
+        else:
+            clip = self._synthesize(text, voice, key, path)
+        self._remember(key, clip)
+        return clip
+
+    def duration(self, text: str, voice: Voice) -> float:
+        """Seconds the phrase lasts: exactly `clip(text, voice).duration`."""
+        key = phrase_key(self.engine.name, voice, text)
+        frames = self._frames.get(key)
+        if frames is not None:
+            self.hits += 1
+            return frames / SAMPLE_RATE
+        return self.clip(text, voice).duration
+
+    def ensure(
+        self, texts: Iterable[str], voice: Voice, progress: Progress | None = None
+    ) -> dict[str, float]:
+        """Make sure every phrase is cached; returns each distinct text's duration.
+
+        `progress(done, total, text)` is called after each distinct phrase.
+        """
+        unique = list(dict.fromkeys(texts))
+        durations = {}
+        for done, text in enumerate(unique, start=1):
+            durations[text] = self.duration(text, voice)
+            if progress is not None:
+                progress(done, len(unique), text)
+        return durations
+
+    def _synthesize(self, text: str, voice: Voice, key: str, path: Path) -> Clip:
+        """Speak the phrase, store it, and return the clip exactly as stored."""
+        clip = synthesize_checked(self.engine, text, voice)
+        self.synthesized += 1
+        data = pcm16(clip.samples)
+        record = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "frames": len(clip),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "engine": self.engine.name,
+            "voice": [voice.engine, voice.name, voice.rate],
+            "text": text,
+        }
+        raw = build_wav(data, SAMPLE_RATE, {CHUNK_ID: json.dumps(record).encode("utf-8")})
+        self._write(path, raw)
+        stored = _decode_entry(raw, key)
+        if stored is None:  # can't happen unless the WAV code is broken
+            raise SpeechError(f"internal error: the cache entry for {text!r} doesn't verify")
+        return stored
+
+    def _load(self, path: Path, key: str) -> Clip | None:
+        """A verified entry from disk, or None (missing or corrupt)."""
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        clip = _decode_entry(raw, key)
+        if clip is None:
+            self.corrupt += 1
+        return clip
+
+    def _write(self, path: Path, raw: bytes) -> None:
+        """Atomically put `raw` at `path`; a cache that can't be written only warns."""
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+            os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"cannot write the phrase cache in {self.directory}: {exc}", stacklevel=3
+                )
+
+    def _remember(self, key: str, clip: Clip) -> None:
+        """Keep the clip in memory (within the budget) and its length for good."""
+        self._frames[key] = len(clip)
+        self._clips[key] = clip
+        self._clip_bytes += clip.samples.nbytes
+        while self._clip_bytes > self.memory_limit and len(self._clips) > 1:
+            _, old = self._clips.popitem(last=False)
+            self._clip_bytes -= old.samples.nbytes
+
+
+def _decode_entry(raw: bytes, key: str) -> Clip | None:
+    """The clip in a cache entry if every check passes, else None."""
+    try:
+        wav = parse_wav(raw)
+        record = json.loads(wav.chunks[CHUNK_ID].decode("utf-8"))
+    except (WavFormatError, KeyError, ValueError):
+        return None
+    ok = (
+        isinstance(record, dict)
+        and record.get("format") == CACHE_FORMAT
+        and record.get("key") == key
+        and wav.sample_rate == SAMPLE_RATE
+        and wav.samples.ndim == 1
+        and record.get("frames") == len(wav.samples) > 0
+        and record.get("sha256") == hashlib.sha256(wav.data).hexdigest()
+    )
+    return Clip(wav.samples, SAMPLE_RATE) if ok else None

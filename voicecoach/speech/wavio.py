@@ -1,0 +1,115 @@
+"""Strict reading and writing of RIFF/WAVE files, with extra chunks (numpy, no scipy)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PCM = 1
+FLOAT = 3
+EXTENSIBLE = 0xFFFE
+
+
+class WavFormatError(ValueError):
+    """The bytes are not a complete, supported WAV file."""
+
+
+@dataclass(frozen=True)
+class WavData:
+    """The decoded contents of a WAV file."""
+
+    samples: np.ndarray
+    """float32 samples in -1..1, shape (frames,) for mono or (frames, channels)."""
+    sample_rate: int
+    """Frames per second, as written in the file's header."""
+    chunks: dict[str, bytes] = field(default_factory=dict)
+    """Every chunk other than "fmt " and "data", by four-character id."""
+    data: bytes = b""
+    """The raw bytes of the "data" chunk (for checksums)."""
+
+
+def parse_wav(raw: bytes, strict: bool = True) -> WavData:
+    """Decode a whole WAV file; raise WavFormatError if it is truncated or unsupported.
+
+    With strict=False, sizes larger than the file (as streaming writers leave them)
+    are tolerated and the audio that is there is decoded.
+    """
+    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise WavFormatError("not a RIFF/WAVE file")
+    declared = struct.unpack_from("<I", raw, 4)[0] + 8
+    if declared > len(raw):
+        if strict:
+            raise WavFormatError(f"truncated: header says {declared} bytes, file has {len(raw)}")
+        declared = len(raw)
+    chunks: dict[str, bytes] = {}
+    pos = 12
+    while pos + 8 <= declared:
+        cid = raw[pos : pos + 4].decode("latin-1")
+        size = struct.unpack_from("<I", raw, pos + 4)[0]
+        body = raw[pos + 8 : pos + 8 + size]
+        if len(body) < size and strict:
+            raise WavFormatError(f"truncated {cid!r} chunk: {len(body)} of {size} bytes")
+        chunks[cid] = body
+        pos += 8 + size + (size & 1)
+    if "fmt " not in chunks or "data" not in chunks:
+        raise WavFormatError("missing 'fmt ' or 'data' chunk")
+    fmt = chunks.pop("fmt ")
+    data = chunks.pop("data")
+    if len(fmt) < 16:
+        raise WavFormatError("'fmt ' chunk too short")
+    tag, channels, rate, _, align, bits = struct.unpack_from("<HHIIHH", fmt)
+    if tag == EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack_from("<H", fmt, 24)[0]
+    if channels < 1 or rate < 1 or align != channels * (bits // 8):
+        raise WavFormatError(f"bad format header ({channels} ch, {rate} Hz, {bits} bit)")
+    if len(data) % align:
+        if strict:
+            raise WavFormatError("data chunk is not a whole number of frames")
+        data = data[: len(data) - len(data) % align]
+    samples = _decode(data, tag, bits).reshape(-1, channels)
+    return WavData(samples[:, 0] if channels == 1 else samples, rate, chunks, data)
+
+
+def _decode(data: bytes, tag: int, bits: int) -> np.ndarray:
+    """PCM or float sample bytes to float32 in -1..1."""
+    if tag == PCM and bits == 8:
+        return (np.frombuffer(data, np.uint8).astype(np.float32) - 128.0) / 128.0
+    if tag == PCM and bits == 16:
+        return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
+    if tag == PCM and bits == 24:
+        b = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        v = np.where(v >= 1 << 23, v - (1 << 24), v)
+        return v.astype(np.float32) / float(1 << 23)
+    if tag == PCM and bits == 32:
+        return (np.frombuffer(data, "<i4").astype(np.float64) / 2**31).astype(np.float32)
+    if tag == FLOAT and bits in (32, 64):
+        return np.frombuffer(data, "<f4" if bits == 32 else "<f8").astype(np.float32)
+    raise WavFormatError(f"unsupported sample format (tag {tag}, {bits} bit)")
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """float samples to 16-bit little-endian PCM bytes (rounded, clipped)."""
+    scaled = np.round(np.clip(samples, -1.0, 1.0) * 32767.0)
+    return scaled.astype("<i2").tobytes()
+
+
+def build_wav(data: bytes, sample_rate: int, extra: dict[str, bytes] | None = None) -> bytes:
+    """A mono 16-bit WAV file holding `data` (16-bit PCM), extra chunks before the data."""
+    fmt = struct.pack("<HHIIHH", PCM, 1, sample_rate, sample_rate * 2, 2, 16)
+    body = _chunk("fmt ", fmt)
+    for cid, payload in (extra or {}).items():
+        body += _chunk(cid, payload)
+    body += _chunk("data", data)
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+def _chunk(cid: str, payload: bytes) -> bytes:
+    """One RIFF chunk, padded to an even length."""
+    key = cid.encode("latin-1")
+    if len(key) != 4:
+        raise ValueError(f"chunk ids have four characters, got {cid!r}")
+    pad = b"\0" if len(payload) & 1 else b""
+    return key + struct.pack("<I", len(payload)) + payload + pad
