@@ -76,7 +76,7 @@ _DOSE_CONFLICTS = (
     ("tempo", "hold"),
     ("tempo", "relax"),
 )
-_LIBRARY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LIBRARY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 Layer = dict[str, tuple[YNode, SourceLocation]]
 """Field name -> (value, where the key is written)."""
@@ -307,9 +307,20 @@ def _library_dir(programme: Path, node: YNode | None, override: str | Path | Non
         return Path(override)
     if node is not None:
         text = parse_text(node, "library")
-        return (programme.parent / text).resolve(strict=False)
+        try:
+            return (programme.parent / text).resolve(strict=False)
+        except (OSError, ValueError):
+            raise fail(node, "library", "the path of a folder") from None
     default = programme.parent / "exercises"
     return default if default.is_dir() else None
+
+
+def _is_folder(path: Path) -> bool:
+    """True if PATH is a folder; False also when the path cannot be looked at."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 class _LibraryResolver:
@@ -336,7 +347,7 @@ class _LibraryResolver:
                 "or pass --library",
                 use.loc,
             )
-        if not self.directory.is_dir():
+        if not _is_folder(self.directory):
             raise ScriptError(f"use: library folder {self.directory} does not exist", use.loc)
         root = self.directory.resolve()
         path = next(

@@ -17,6 +17,8 @@ _DURATION = re.compile(
 )
 _NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _TEMPO_SEPARATORS = re.compile(r"\s*[-/:]\s*")
+_MAX_VALUE_CHARS = 40
+"""Longest duration or tempo string parsed (the patterns backtrack badly on long input)."""
 
 
 def fail(node: YNode, field: str, expected: str) -> ScriptError:
@@ -28,14 +30,22 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _to_float(value: int | float) -> float:
+    """VALUE as a float; an integer too large for a float becomes infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def parse_duration(node: YNode, field: str, *, maximum: float, allow_zero: bool = True) -> float:
     """Seconds from a number or a string like '45s', '2m', '1m30s'."""
     expected = "a duration such as 30, '45s', '2m' or '1m30s'"
     value = node.value
     seconds: float | None = None
     if _is_number(value):
-        seconds = float(value)
-    elif isinstance(value, str) and value.strip():
+        seconds = _to_float(value)
+    elif isinstance(value, str) and value.strip() and len(value) <= _MAX_VALUE_CHARS:
         if _NUMBER.match(value):
             seconds = float(value)
         else:
@@ -76,7 +86,7 @@ def parse_tempo(node: YNode, field: str = "tempo") -> Tempo:
     value = node.value
     if isinstance(value, list):
         parts: list[Any] = [item.value for item in value]
-    elif isinstance(value, str):
+    elif isinstance(value, str) and len(value) <= _MAX_VALUE_CHARS:
         parts = _TEMPO_SEPARATORS.split(value.strip())
     else:
         raise fail(node, field, expected)
@@ -86,15 +96,18 @@ def parse_tempo(node: YNode, field: str = "tempo") -> Tempo:
     for part in parts:
         if isinstance(part, str) and _NUMBER.match(part):
             part = float(part)
-        if not _is_number(part) or not math.isfinite(part) or part < 0:
+        if not _is_number(part):
             raise fail(node, field, expected)
-        if part > limits.MAX_TEMPO_PHASE_SECONDS:
+        seconds = _to_float(part)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise fail(node, field, expected)
+        if seconds > limits.MAX_TEMPO_PHASE_SECONDS:
             raise LimitError(
-                f"{field}: a phase of {part:g}s is over the limit of "
+                f"{field}: a phase of {seconds:g}s is over the limit of "
                 f"{limits.MAX_TEMPO_PHASE_SECONDS:g}s",
                 node.loc,
             )
-        phases.append(round(float(part), 3))
+        phases.append(round(seconds, 3))
     if phases[0] <= 0 or phases[2] <= 0:
         raise fail(node, field, "a tempo whose up and down phases last more than 0 seconds")
     return Tempo(*phases)

@@ -31,6 +31,12 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_AS_TEXT_TAGS = {
+    "tag:yaml.org,2002:timestamp",
+    _MERGE_TAG,  # a plain "<<" that is not a key
+    "tag:yaml.org,2002:value",  # a plain "="
+}
+"""Tags the resolver gives some plain scalars; such values are kept as the text written."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,11 @@ def parse_yaml(text: str, name: str) -> YNode:
     """Parse YAML text (one document) into located nodes."""
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.reader.ReaderError as err:
+        raise ScriptError(
+            f"invalid YAML: character {_shown_character(err.character)} is not allowed",
+            _position_loc(name, text, err.position),
+        ) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
@@ -122,6 +133,17 @@ def parse_yaml(text: str, name: str) -> YNode:
             _mark_loc(name, nodes[1].start_mark),
         )
     return _Converter(name).convert(nodes[0], 0)
+
+
+def _shown_character(character: Any) -> str:
+    if isinstance(character, int):
+        return f"U+{character:04X}"
+    return repr(character)
+
+
+def _position_loc(name: str, text: str, position: int) -> SourceLocation:
+    line_start = text.rfind("\n", 0, position) + 1
+    return SourceLocation(name, text.count("\n", 0, position) + 1, position - line_start + 1)
 
 
 def _mark_loc(name: str, mark: Any) -> SourceLocation:
@@ -204,7 +226,7 @@ class _Converter:
 
     def _scalar(self, node: yaml.ScalarNode, loc: SourceLocation) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            if node.tag == "tag:yaml.org,2002:timestamp":
+            if node.tag in _AS_TEXT_TAGS:
                 return node.value
             raise ScriptError(
                 f"YAML tag {node.tag!r} is not allowed; only plain values, lists and mappings are",
