@@ -1,0 +1,128 @@
+"""Render, encode, tag and write a timeline as a track with its sidecar files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach.audio.assets import load_tones
+from voicecoach.audio.atomic import atomic_outputs, sigterm_as_exception
+from voicecoach.audio.encode import FORMATS, ProgressCallback, encode_pcm
+from voicecoach.audio.mixer import (
+    DEFAULT_BLOCK_SAMPLES,
+    ClipLike,
+    Mixer,
+    MixLevels,
+    render,
+    render_blocks,
+)
+from voicecoach.audio.sidecars import timeline_json_text, vtt_text
+from voicecoach.audio.tags import TrackTags, ffmetadata_text, tag_mp3
+from voicecoach.errors import AudioError
+from voicecoach.timeline.model import Timeline
+
+__all__ = [
+    "DEFAULT_BLOCK_SAMPLES",
+    "FORMATS",
+    "ClipLike",
+    "Mixer",
+    "MixLevels",
+    "TrackFiles",
+    "load_tones",
+    "render",
+    "render_blocks",
+    "sidecar_paths",
+    "write_track",
+]
+
+DEFAULT_ARTIST = "voicecoach"
+"""Artist written into every track unless overridden."""
+
+_ENCODE_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class TrackFiles:
+    """The three files one build writes."""
+
+    track: Path
+    """The audio track (mp3, m4a, ogg or wav)."""
+    vtt: Path
+    """WebVTT captions of everything spoken."""
+    timeline: Path
+    """The timeline JSON the track was rendered from."""
+
+
+def sidecar_paths(out: Path) -> TrackFiles:
+    """``out`` with its sidecars: OUT's stem + ``.vtt`` and + ``.timeline.json``."""
+    return TrackFiles(out, out.with_suffix(".vtt"), out.with_suffix(".timeline.json"))
+
+
+def write_track(
+    timeline: Timeline,
+    speech: Mapping[str, ClipLike],
+    tones: Mapping[str, ClipLike] | None,
+    out: Path,
+    *,
+    format: str = "mp3",
+    title: str | None = None,
+    album: str | None = None,
+    artist: str = DEFAULT_ARTIST,
+    levels: MixLevels | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrackFiles:
+    """Render ``timeline`` and write the track, ``.vtt`` and ``.timeline.json``.
+
+    ``tones`` None means the bundled tones. Title and album default to the
+    timeline's title. All three files appear together or not at all: on any error,
+    Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps are removed and files
+    from an earlier build stay as they were.
+    """
+    if format not in FORMATS:
+        raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    out = Path(out)
+    files = sidecar_paths(out)
+    tags = TrackTags(
+        title=title if title is not None else timeline.title,
+        album=album if album is not None else timeline.title,
+        artist=artist,
+    )
+    mixer = Mixer(timeline, speech, load_tones() if tones is None else tones, levels=levels)
+    mixer.calibrate()
+    duration = mixer.total_samples / timeline.sample_rate
+    with sigterm_as_exception(), atomic_outputs([files.track, files.vtt, files.timeline]) as tmp:
+        tmp[files.vtt].write_text(vtt_text(timeline), encoding="utf-8")
+        tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
+        with _metadata_file(tags, timeline, duration, FORMATS[format].chapters) as metadata:
+            written = encode_pcm(
+                mixer.blocks(0.0, _ENCODE_BLOCK),
+                tmp[files.track],
+                format=format,
+                total_samples=mixer.total_samples,
+                sample_rate=timeline.sample_rate,
+                metadata=metadata,
+                progress=progress,
+            )
+        if format == "mp3":
+            tag_mp3(tmp[files.track], tags, timeline.chapters, written / timeline.sample_rate)
+    return files
+
+
+@contextlib.contextmanager
+def _metadata_file(tags: TrackTags, timeline: Timeline, duration: float, wanted: bool):
+    """An FFMETADATA temp file for formats that take chapters from it (else None)."""
+    if not wanted:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix="voicecoach-", suffix=".ffmeta")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(ffmetadata_text(tags, timeline.chapters, duration))
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)

@@ -1,0 +1,75 @@
+"""The tone assets: committed WAVs in ``audio_assets/``, or generated in memory."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.audio.tones import generate_tone, tone_length
+from voicecoach.errors import AudioError
+from voicecoach.speech.base import Clip
+from voicecoach.timeline.model import SAMPLE_RATE
+from voicecoach.timeline.tones import TONE_LENGTHS
+
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "audio_assets"
+"""``audio_assets/`` beside the package in a source checkout (absent when installed)."""
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in -1..1 as 16-bit integers (rounded, saturated)."""
+    scaled = np.rint(np.asarray(samples, dtype=np.float64) * 32767.0)
+    return np.clip(scaled, -32768, 32767).astype("<i2")
+
+
+def wav_bytes(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """A 16-bit mono WAV file holding ``samples`` (byte-identical for equal input)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(to_int16(samples).tobytes())
+    return buffer.getvalue()
+
+
+def tone_wav_bytes(name: str) -> bytes:
+    """The WAV file ``scripts/make_assets.py`` writes for the tone ``name``."""
+    return wav_bytes(generate_tone(name, SAMPLE_RATE), SAMPLE_RATE)
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """A 16-bit mono WAV file as float32 samples and its sample rate."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
+                raise AudioError(f"{path}: expected a 16-bit mono WAV file")
+            rate = wav.getframerate()
+            frames = wav.readframes(wav.getnframes())
+    except (OSError, EOFError, wave.Error) as exc:
+        raise AudioError(f"{path}: cannot read WAV file: {exc}") from exc
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    return samples, rate
+
+
+def load_tones(directory: Path | None = None) -> dict[str, Clip]:
+    """Every tone by name: from ``directory`` (default ``ASSETS_DIR``) if it exists,
+    else generated in memory. A WAV of the wrong rate or length is an AudioError."""
+    directory = ASSETS_DIR if directory is None else directory
+    tones: dict[str, Clip] = {}
+    for name in TONE_LENGTHS:
+        path = directory / f"{name}.wav"
+        if not path.is_file():
+            tones[name] = Clip(generate_tone(name, SAMPLE_RATE), SAMPLE_RATE)
+            continue
+        samples, rate = read_wav(path)
+        expected = tone_length(name, SAMPLE_RATE)
+        if rate != SAMPLE_RATE or len(samples) != expected:
+            raise AudioError(
+                f"{path}: expected {expected} samples at {SAMPLE_RATE} Hz, found "
+                f"{len(samples)} at {rate} Hz (regenerate with: python scripts/make_assets.py)"
+            )
+        tones[name] = Clip(samples, rate)
+    return tones

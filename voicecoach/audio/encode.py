@@ -1,0 +1,177 @@
+"""Encode a stream of float PCM blocks with ffmpeg (s16le over a pipe, no temp WAV).
+
+MP3 timing: libmp3lame delays the signal by 1105 samples and pads the last frame;
+ffmpeg writes both numbers into the LAME/Info header and decoders that honour it
+(ffmpeg, browsers, podcast apps) return exactly the samples we fed in. Tools that
+estimate the duration from the frame count instead (ffprobe, mutagen) report
+``frames * 1152`` samples, up to 52 ms too long; ``mp3_length`` trims the track's last
+few milliseconds (at most 12 ms, faded out) when that estimate would pass 40 ms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.errors import AudioError
+
+INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
+
+ProgressCallback = Callable[[float, float], None]
+"""Called as ``progress(done_seconds, total_seconds)`` while encoding."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """How ffmpeg writes one output format."""
+
+    muxer: str
+    """ffmpeg's ``-f`` name."""
+    codec_args: tuple[str, ...]
+    """Codec and quality options."""
+    chapters: bool
+    """Whether the container keeps chapters from an FFMETADATA input."""
+
+
+FORMATS = {
+    "mp3": Format("mp3", ("-c:a", "libmp3lame", "-b:a", "96k", "-id3v2_version", "0"), False),
+    "m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), True),
+    "ogg": Format("ogg", ("-c:a", "libvorbis", "-q:a", "4"), True),
+    "wav": Format(
+        "wav",
+        (
+            "-c:a",
+            "pcm_s16le",
+        ),
+        False,
+    ),
+}
+"""Supported output formats by name (also the file extension)."""
+
+_MP3_FRAME = 1152
+_MP3_MAX_EXCESS = 1764  # 40 ms at 44.1 kHz
+_FADE_SECONDS = 0.005
+
+
+def find_ffmpeg() -> str:
+    """Path of the ffmpeg executable (AudioError with the install command if absent)."""
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise AudioError(f"ffmpeg was not found on PATH; {INSTALL_HINT}")
+    return found
+
+
+def mp3_length(samples: int) -> int:
+    """Samples to encode so an MP3's frame-count duration is at most 40 ms too long.
+
+    libmp3lame writes ``ceil(n / 1152) + 1`` frames for n samples, so frame-counting
+    tools overstate the length by 26-52 ms; cutting n to a multiple of 1152 (at most
+    12 ms) brings that to 26 ms when it would otherwise exceed 40 ms.
+    """
+    partial = samples % _MP3_FRAME
+    excess = _MP3_FRAME + (_MP3_FRAME - partial) % _MP3_FRAME
+    if excess > _MP3_MAX_EXCESS and samples > partial:
+        return samples - partial
+    return samples
+
+
+def _cut_and_fade(blocks: Iterable[np.ndarray], length: int, fade: int) -> Iterator[np.ndarray]:
+    """The first ``length`` samples of ``blocks``, with the last ``fade`` faded out."""
+    pos = 0
+    fade_start = length - fade
+    for block in blocks:
+        if pos >= length:
+            break
+        block = block[: length - pos]
+        if pos + len(block) > fade_start:
+            index = np.arange(pos, pos + len(block)) - fade_start
+            ramp = 0.5 + 0.5 * np.cos(np.pi * np.clip(index, 0, fade) / fade)
+            block = (block * ramp).astype(np.float32)
+        yield block
+        pos += len(block)
+
+
+def encode_pcm(
+    blocks: Iterable[np.ndarray],
+    out: Path,
+    *,
+    format: str,
+    total_samples: int,
+    sample_rate: int,
+    metadata: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> int:
+    """Encode float blocks (``total_samples`` in all) into ``out``; return samples encoded.
+
+    ``metadata`` is an FFMETADATA file (title, chapters) for formats that keep it.
+    AudioError if ffmpeg is missing or fails (with the last line of its stderr).
+    """
+    spec = FORMATS.get(format)
+    if spec is None:
+        raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    length = total_samples
+    if format == "mp3" and sample_rate == 44100:
+        length = mp3_length(total_samples)
+        if length != total_samples:
+            blocks = _cut_and_fade(blocks, length, round(_FADE_SECONDS * sample_rate))
+    command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    command += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
+    if metadata is not None and spec.chapters:
+        command += ["-f", "ffmetadata", "-i", str(metadata), "-map_metadata", "1"]
+        command += ["-map_chapters", "1", "-map", "0:a"]
+    else:
+        command += ["-map_metadata", "-1", "-map_chapters", "-1"]
+    command += [*spec.codec_args, "-ar", str(sample_rate), "-ac", "1", "-f", spec.muxer]
+    command.append(str(out))
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
+        except OSError as exc:
+            raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
+        try:
+            written = _feed(process, blocks, length, sample_rate, progress)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        stderr.seek(0)
+        message = stderr.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        last = lines[-1] if lines else f"exit status {process.returncode}"
+        raise AudioError(f"ffmpeg failed to write {format}: {last}")
+    if written != length:
+        raise AudioError(f"rendered {written} samples, expected {length}")
+    return written
+
+
+def _feed(
+    process: subprocess.Popen,
+    blocks: Iterable[np.ndarray],
+    length: int,
+    sample_rate: int,
+    progress: ProgressCallback | None,
+) -> int:
+    """Write every block to ffmpeg's stdin as s16le, wait for it; samples written."""
+    assert process.stdin is not None
+    written = 0
+    try:
+        for block in blocks:
+            pcm = np.rint(np.clip(block, -1.0, 1.0) * np.float32(32767.0)).astype("<i2")
+            process.stdin.write(pcm.tobytes())
+            written += len(block)
+            if progress is not None:
+                progress(written / sample_rate, length / sample_rate)
+    except BrokenPipeError:
+        pass  # ffmpeg stopped early; its exit status and stderr say why
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    process.wait()
+    return written

@@ -1,0 +1,164 @@
+"""Loudness measurement (ITU-R BS.1770) and peak control, in numpy.
+
+The K-weighting filter is applied in the frequency domain (its magnitude response,
+as libebur128 designs it for any sample rate); loudness is a power measure, so the
+phase of the filter does not matter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_ABSOLUTE_GATE = -70.0
+_RELATIVE_GATE = -10.0
+
+
+def db_to_gain(db: float) -> float:
+    """Linear amplitude factor for ``db`` decibels."""
+    return 10.0 ** (db / 20.0)
+
+
+def _biquad_power(b: tuple[float, ...], a: tuple[float, ...], w: np.ndarray) -> np.ndarray:
+    """|H(e^jw)|^2 of a biquad."""
+    z = np.exp(-1j * w)
+    num = b[0] + b[1] * z + b[2] * z * z
+    den = a[0] + a[1] * z + a[2] * z * z
+    return np.abs(num / den) ** 2
+
+
+def k_weighting_power(freqs: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Power response of the BS.1770 K-weighting filter at ``freqs`` (Hz)."""
+    w = 2 * np.pi * freqs / sample_rate
+    # Stage 1: high shelf (+4 dB above ~1.7 kHz).
+    f0, gain, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / sample_rate)
+    vh = 10.0 ** (gain / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf_b = (
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+    )
+    shelf_a = (1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0)
+    # Stage 2: RLB high-pass (~38 Hz).
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / sample_rate)
+    a0 = 1.0 + k / q + k * k
+    hp_a = (1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0)
+    return _biquad_power(shelf_b, shelf_a, w) * _biquad_power((1.0, -2.0, 1.0), hp_a, w)
+
+
+def k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``samples`` passed through the K-weighting filter (zero phase, float64)."""
+    n = len(samples)
+    pad = sample_rate // 10
+    size = 1 << max(1, (n + 2 * pad - 1).bit_length())
+    spectrum = np.fft.rfft(np.asarray(samples, dtype=np.float64), size)
+    spectrum *= np.sqrt(k_weighting_power(np.fft.rfftfreq(size, 1.0 / sample_rate), sample_rate))
+    return np.fft.irfft(spectrum, size)[:n]
+
+
+def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
+    """Gated integrated loudness in LUFS (-inf for silence).
+
+    Clips shorter than one 400 ms gating block are measured as a single block.
+    """
+    if len(samples) == 0:
+        return -math.inf
+    power = k_weighted(samples, sample_rate) ** 2
+    block, hop = round(0.4 * sample_rate), round(0.1 * sample_rate)
+    if len(power) <= block:
+        return gated_loudness(np.array([power.mean()]))
+    cumulative = np.concatenate(([0.0], np.cumsum(power)))
+    starts = np.arange(0, len(power) - block + 1, hop)
+    return gated_loudness((cumulative[starts + block] - cumulative[starts]) / block)
+
+
+def gated_loudness(block_powers: np.ndarray) -> float:
+    """BS.1770 gating (-70 LUFS absolute, -10 LU relative) of 400 ms block powers."""
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10.0 * np.log10(block_powers)
+    kept = block_powers[loudness > _ABSOLUTE_GATE]
+    if len(kept) == 0:
+        return -math.inf
+    relative = -0.691 + 10.0 * math.log10(kept.mean()) + _RELATIVE_GATE
+    with np.errstate(divide="ignore"):
+        kept = kept[-0.691 + 10.0 * np.log10(kept) > relative]
+    return -0.691 + 10.0 * math.log10(kept.mean())
+
+
+class LoudnessMeter:
+    """Integrated loudness of a stream: ``feed`` blocks, then ``integrated()``.
+
+    Each 100 ms segment is K-weighted on its own spectrum (Parseval), and gating
+    blocks are four consecutive segments, so memory is one float per 100 ms.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        """A meter for audio at ``sample_rate``."""
+        self._segment = round(0.1 * sample_rate)
+        weights = k_weighting_power(np.fft.rfftfreq(self._segment, 1.0 / sample_rate), sample_rate)
+        weights[1 : (self._segment + 1) // 2] *= 2.0  # bins that stand for two
+        self._weights = weights / self._segment**2
+        self._carry = np.zeros(0, dtype=np.float64)
+        self._powers: list[np.ndarray] = []
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples of the stream."""
+        data = np.concatenate((self._carry, np.asarray(block, dtype=np.float64)))
+        count = len(data) // self._segment
+        segments = data[: count * self._segment].reshape(count, self._segment)
+        if count:
+            spectrum = np.fft.rfft(segments, axis=1)
+            power = (spectrum.real**2 + spectrum.imag**2) @ self._weights
+            self._powers.append(power)
+        self._carry = data[count * self._segment :]
+
+    def integrated(self) -> float:
+        """Gated integrated loudness (LUFS) of everything fed so far."""
+        powers = np.concatenate([*self._powers, np.zeros(0)])
+        if len(powers) < 4:
+            return gated_loudness(np.array([powers.mean()])) if len(powers) else -math.inf
+        blocks = (powers[:-3] + powers[1:-2] + powers[2:-1] + powers[3:]) / 4.0
+        return gated_loudness(blocks)
+
+
+def _sliding_min(values: np.ndarray, half: int) -> np.ndarray:
+    """Minimum over ``[i - half, i + half]`` for every i (outside counts as 1.0)."""
+    n, width = len(values), 2 * half + 1
+    extra = -(n + 2 * half) % width
+    padded = np.pad(values, (half, half + extra), constant_values=1.0).reshape(-1, width)
+    prefix = np.minimum.accumulate(padded, axis=1).ravel()
+    suffix = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(suffix[:n], prefix[width - 1 : width - 1 + n])
+
+
+def limiter_half_width(sample_rate: int) -> int:
+    """Samples the limiter looks each way; a sample's gain depends on +-2x this."""
+    return max(1, round(0.01 * sample_rate))
+
+
+def limit_peaks(samples: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """``samples`` with every peak above ``ceiling`` smoothly turned down to it.
+
+    A look-ahead limiter: the gain needed at each sample is spread over +-10 ms
+    (minimum, then moving average), so the gain glides instead of stepping and no
+    sample exceeds the ceiling.
+    """
+    x = np.asarray(samples, dtype=np.float32)
+    magnitude = np.abs(x)
+    if len(x) == 0 or float(magnitude.max()) <= ceiling:
+        return x
+    half = limiter_half_width(sample_rate)
+    target = ceiling * 0.9999  # float32 rounding margin
+    with np.errstate(divide="ignore"):
+        needed = np.minimum(1.0, target / magnitude.astype(np.float64))
+    held = _sliding_min(np.pad(needed, half, constant_values=1.0), half)
+    # Average the gain *reduction*, so away from peaks the gain is exactly 1.
+    cumulative = np.concatenate(([0.0], np.cumsum(1.0 - held)))
+    width = 2 * half + 1
+    gain = 1.0 - (cumulative[width:] - cumulative[:-width]) / width
+    return (x * np.minimum(gain, needed)).astype(np.float32)
