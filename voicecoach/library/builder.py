@@ -1,0 +1,301 @@
+"""Build a whole library: every programme that changed, in parallel, then the pages.
+
+Nothing is written outside OUT: tracks are OUT/<slug>.*, the pages are OUT/index.html,
+OUT/library.m3u8 and OUT/manifest.json (written together, atomically), and only files
+the manifest lists are ever deleted. One build at a time may write to an OUT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach.audio import load_tones
+from voicecoach.audio.atomic import TEMP_MARKER, atomic_outputs, sigterm_as_exception
+from voicecoach.errors import VoiceCoachError
+from voicecoach.library.fingerprint import (
+    UNREADABLE,
+    BuildSettings,
+    file_sha256,
+    fingerprint,
+    settings_digest,
+    snapshot_exercises,
+)
+from voicecoach.library.manifest import MANIFEST_NAME, TrackEntry, manifest_text, read_manifest
+from voicecoach.library.pages import INDEX_NAME, PLAYLIST_NAME, index_html, playlist_m3u8
+from voicecoach.library.sources import (
+    EXERCISES_DIR,
+    ProgrammeFile,
+    default_output,
+    discover,
+    inside,
+    is_plain_name,
+    output_names,
+    slug_collisions,
+)
+from voicecoach.library.worker import Job, JobResult, run_jobs
+
+PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
+"""The library-wide files in OUT."""
+
+Reporter = Callable[[str, str], None]
+"""report(kind, message) as the build goes: kind is built, current, removed, warning, error."""
+
+_TEMP = re.compile(rf"^\.(?P<final>.+){re.escape(TEMP_MARKER)}[0-9a-f]{{8}}$")
+
+
+@dataclass(frozen=True)
+class LibraryReport:
+    """What one library build did."""
+
+    out: Path
+    """The output folder."""
+    built: tuple[str, ...]
+    """Slugs of the tracks built now."""
+    up_to_date: tuple[str, ...]
+    """Slugs of the tracks skipped because nothing they are built from changed."""
+    failed: tuple[str, ...]
+    """One `FILE:LINE:COL: message` line per programme that failed."""
+    removed: tuple[str, ...]
+    """Files deleted because their programme is gone."""
+    seconds: float
+    """Wall-clock time of the whole build."""
+
+    def summary(self) -> str:
+        """built N, up to date M, failed K, in T s."""
+        return (
+            f"built {len(self.built)}, up to date {len(self.up_to_date)}, "
+            f"failed {len(self.failed)}, in {self.seconds:.1f} s"
+        )
+
+
+def default_workers(jobs: int) -> int:
+    """The CPUs this process may use, capped at JOBS (at least 1)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs))
+
+
+def build_library(
+    src: str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    settings: BuildSettings | None = None,
+    cache_dir: str | Path | None = None,
+    report: Reporter | None = None,
+) -> LibraryReport:
+    """Build SRC/programmes/* into OUT (default SRC/output), skipping what is up to date.
+
+    A programme that fails is reported (and its earlier track kept) while the others
+    are built. Ctrl-C or SIGTERM stops the workers, records what was finished and
+    raises (KeyboardInterrupt or BuildInterrupted) with no partial files left in OUT.
+    """
+    started = time.monotonic()
+    settings = settings or BuildSettings()
+    say = report or (lambda kind, message: None)
+    src = Path(src)
+    out = Path(out) if out is not None else default_output(src)
+    programmes = discover(src)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceCoachError(f"cannot create the output folder {out}: {exc.strerror}") from exc
+    with _locked(out), sigterm_as_exception():
+        manifest = read_manifest(out)
+        keep = _kept_names(programmes)
+        ours = keep.union(*(entry.files for entry in manifest.values()))
+        _sweep_temporaries(out, ours)
+        shared = settings_digest(settings, load_tones())
+        snapshot = snapshot_exercises(src / EXERCISES_DIR)
+        collisions = slug_collisions(programmes)
+        entries = dict(manifest)
+        built: list[str] = []
+        current: list[str] = []
+        failed: list[str] = []
+        removed = _remove_gone(out, programmes, entries, keep, say)
+        jobs = []
+        for programme in programmes:
+            if programme.path in collisions:
+                failed.append(f"{programme.path}: {collisions[programme.path]}")
+                say("error", failed[-1])
+                continue
+            sha = file_sha256(programme.path)
+            entry = manifest.get(programme.slug)
+            if not force and _is_current(entry, programme, sha, snapshot, shared, out):
+                current.append(programme.slug)
+                say("current", f"{output_names(programme.slug)[0]} is up to date")
+                continue
+            jobs.append(
+                Job(
+                    source=programme.path,
+                    slug=programme.slug,
+                    relative=programme.relative,
+                    out=out,
+                    library=src / EXERCISES_DIR,
+                    programme_sha=sha,
+                    snapshot=snapshot,
+                    settings=settings,
+                    shared=shared,
+                    cache_dir=None if cache_dir is None else str(cache_dir),
+                )
+            )
+
+        def finished(job: Job, result: JobResult) -> None:
+            for warning in result.warnings:
+                say("warning", f"{job.source}: {warning}")
+            if result.entry is None:
+                failed.append(result.error or f"{job.source}: failed")
+                say("error", failed[-1])
+                return
+            old = entries.get(job.slug)
+            entries[job.slug] = result.entry
+            built.append(job.slug)
+            if old is not None:
+                _delete(out, set(old.files) - keep, say)
+            say("built", _built_line(result.entry, result.seconds))
+
+        name = src.resolve().name or "voicecoach library"
+        try:
+            run_jobs(jobs, workers or default_workers(len(jobs)), finished)
+        except BaseException:
+            _sweep_temporaries(out, ours)
+            with contextlib.suppress(Exception):  # record what was finished, if we can
+                _write_pages(out, name, entries)
+            raise
+        _sweep_temporaries(out, ours)
+        _write_pages(out, name, entries)
+    return LibraryReport(
+        out, tuple(built), tuple(current), tuple(failed), removed, time.monotonic() - started
+    )
+
+
+def _is_current(
+    entry: TrackEntry | None,
+    programme: ProgrammeFile,
+    sha: str,
+    snapshot: dict[str, str],
+    shared: str,
+    out: Path,
+) -> bool:
+    """Whether ENTRY is this programme's track, built from exactly today's inputs."""
+    return (
+        entry is not None
+        and sha != UNREADABLE
+        and entry.source == programme.relative
+        and entry.files == output_names(programme.slug)
+        and entry.fingerprint == fingerprint(sha, entry.uses, snapshot, shared)
+        and all((out / name).is_file() for name in entry.files)
+    )
+
+
+def _kept_names(programmes: list[ProgrammeFile]) -> set[str]:
+    """The files in OUT this build writes (and so never deletes): pages and tracks."""
+    names = set(PAGE_NAMES)
+    for programme in programmes:
+        names.update(output_names(programme.slug))
+    return names
+
+
+def _remove_gone(
+    out: Path,
+    programmes: list[ProgrammeFile],
+    entries: dict[str, TrackEntry],
+    keep: set[str],
+    say: Reporter,
+) -> tuple[str, ...]:
+    """Delete the files of manifest entries whose programme is gone; drop the entries."""
+    slugs = {programme.slug for programme in programmes}
+    removed: list[str] = []
+    for slug in sorted(set(entries) - slugs):
+        entry = entries.pop(slug)
+        removed += _delete(out, set(entry.files) - keep, say, f"({entry.source} is gone)")
+    return tuple(removed)
+
+
+def _delete(out: Path, names: set[str], say: Reporter, why: str = "") -> list[str]:
+    """Delete OUT/NAME for each plain NAME that exists; the names deleted."""
+    deleted = []
+    for name in sorted(names):
+        if not is_plain_name(name):
+            continue
+        path = inside(out, name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            say("warning", f"cannot remove {path}: {exc.strerror}")
+            continue
+        deleted.append(name)
+        say("removed", f"removed {name} {why}".rstrip())
+    return deleted
+
+
+def _sweep_temporaries(out: Path, ours: set[str]) -> None:
+    """Delete temporaries of our files that a killed worker left in OUT."""
+    with contextlib.suppress(OSError):
+        for path in out.iterdir():
+            match = _TEMP.match(path.name)
+            if match and match["final"] in ours:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _write_pages(out: Path, name: str, entries: dict[str, TrackEntry]) -> None:
+    """Write manifest.json, index.html and library.m3u8 together (only if changed)."""
+    ordered = [entries[slug] for slug in sorted(entries)]
+    texts = {
+        MANIFEST_NAME: manifest_text(entries),
+        INDEX_NAME: index_html(name, ordered),
+        PLAYLIST_NAME: playlist_m3u8(name, ordered),
+    }
+    if all(_same_text(out / file, text) for file, text in texts.items()):
+        return
+    paths = {file: inside(out, file) for file in texts}
+    with atomic_outputs(list(paths.values())) as temps:
+        for file, text in texts.items():
+            temps[paths[file]].write_text(text, encoding="utf-8")
+
+
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):
+        return False
+
+
+def _built_line(entry: TrackEntry, seconds: float) -> str:
+    minutes, secs = divmod(round(entry.duration), 60)
+    chapters = len(entry.chapters)
+    return (
+        f"built {entry.track} ({minutes}:{secs:02d}, {chapters} chapters) "
+        f"from {entry.source} in {seconds:.1f} s"
+    )
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on OUT (where the platform has flock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise VoiceCoachError(f"another library build is writing to {out}") from None
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,85 @@
+"""`voicecoach library ...`: the click commands over `voicecoach.library`.
+
+Registered on the main group in `voicecoach/cli.py`, whose error handling turns a
+VoiceCoachError (or an interruption) into one `error: ...` line and exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from voicecoach.library.builder import build_library
+from voicecoach.library.fingerprint import BuildSettings
+
+
+@click.group("library")
+def library() -> None:
+    """Build every programme of an exercise library into tracks."""
+
+
+@library.command("build")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Output folder (default: SRC/output).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Programmes built at once (default: the number of CPUs).",
+)
+@click.option("--force", is_flag=True, help="Rebuild every programme, even if up to date.")
+@click.option("--engine", help="Speech engine for every programme (e.g. fake, espeak-ng).")
+@click.option("--voice", "voice_name", help="Voice name for every programme, e.g. en-gb.")
+@click.option("--rate", type=click.IntRange(60, 400), help="Words per minute for every programme.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="VOICECOACH_CACHE_DIR",
+    help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors, warnings and the summary.")
+def build(
+    src: str,
+    out: str | None,
+    jobs: int | None,
+    force: bool,
+    engine: str | None,
+    voice_name: str | None,
+    rate: int | None,
+    cache_dir: str | None,
+    quiet: bool,
+) -> None:
+    """Build SRC/programmes/*.yaml (using SRC/exercises/) into OUT.
+
+    Writes OUT/<name>.mp3 with .vtt and .timeline.json per programme (name: the
+    programme file's name), and OUT/index.html, library.m3u8 and manifest.json.
+    Programmes whose inputs didn't change are skipped; tracks of programmes removed
+    from SRC are deleted. Exit 1 if any programme failed (the others are built).
+    """
+
+    def report(kind: str, message: str) -> None:
+        if kind in ("error", "warning"):
+            click.echo(f"{kind}: {message}", err=True)
+        elif not quiet:
+            click.echo(message)
+
+    settings = BuildSettings(engine=engine, voice=voice_name, rate=rate)
+    result = build_library(
+        src,
+        out,
+        workers=jobs,
+        force=force,
+        settings=settings,
+        cache_dir=cache_dir,
+        report=report,
+    )
+    click.echo(f"{result.summary()} (output in {result.out})")
+    if result.failed:
+        sys.exit(1)

@@ -1,0 +1,208 @@
+"""Build programmes in worker processes, at most N at a time, and stop them cleanly.
+
+Each programme is built in its own process (load → open_cache → plan → build), so a
+broken programme, a crashing engine or a hung encoder only costs that programme.
+When the parent is interrupted it sends SIGTERM to every running worker; a worker
+turns SIGTERM (and Ctrl-C) into an exception, so the atomic writes in
+`voicecoach.audio` delete their temporaries and leave earlier files as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from voicecoach import pipeline
+from voicecoach.errors import BuildInterrupted, VoiceCoachError
+from voicecoach.library.fingerprint import BuildSettings, fingerprint
+from voicecoach.library.manifest import ChapterInfo, TrackEntry
+from voicecoach.library.sources import inside, output_names
+
+STOP_GRACE_SECONDS = 10.0
+"""How long an interrupted worker may take to clean up before it is killed."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One programme to build, with everything its worker process needs."""
+
+    source: Path
+    """The programme file, as the user named it (error messages show this)."""
+    slug: str
+    """Track name: the files are OUT/<slug>.mp3, .vtt, .timeline.json."""
+    relative: str
+    """The programme file relative to SRC (recorded in the manifest)."""
+    out: Path
+    """The output folder."""
+    library: Path
+    """The exercise library folder for `use:`."""
+    programme_sha: str
+    """sha256 of the programme file, taken before the build started."""
+    snapshot: Mapping[str, str]
+    """{exercise file name: sha256} of the library, taken before the build started."""
+    settings: BuildSettings
+    """Voice overrides and track format."""
+    shared: str
+    """The fingerprint part every track of this build shares."""
+    cache_dir: str | None = None
+    """Phrase cache folder (None: the default)."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What building one programme came to."""
+
+    entry: TrackEntry | None
+    """The manifest entry of the written track (None if the build failed)."""
+    error: str | None = None
+    """The failure as one line, `FILE:LINE:COL: message` (None on success)."""
+    warnings: tuple[str, ...] = ()
+    """Plan adjustments worth telling the user (e.g. a rest that had to grow)."""
+    seconds: float = 0.0
+    """Wall-clock time the build took."""
+
+
+def located(source: Path, err: VoiceCoachError) -> str:
+    """ERR as one line that always starts with a file: its own location, else SOURCE."""
+    return str(err) if err.location is not None else f"{source}: {err}"
+
+
+def build_one(job: Job) -> JobResult:
+    """Build JOB's programme into OUT; failures come back as a one-line error.
+
+    Interruptions (KeyboardInterrupt, BuildInterrupted) propagate.
+    """
+    started = time.monotonic()
+    try:
+        programme = pipeline.load(job.source, job.library, job.settings.override())
+        uses = tuple(sorted({ex.library_id for ex in programme.exercises if ex.library_id}))
+        cache = pipeline.open_cache(programme, job.cache_dir)
+        try:
+            timeline = pipeline.plan(programme, cache)
+            names = output_names(job.slug)
+            pipeline.build(
+                programme, timeline, cache, inside(job.out, names[0]), job.settings.format
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                getattr(cache.engine, "close", lambda: None)()
+        missing = [name for name in names if not (job.out / name).is_file()]
+        if missing:
+            raise VoiceCoachError(f"the build did not write {', '.join(missing)}")
+    except BuildInterrupted:
+        raise
+    except VoiceCoachError as err:
+        return JobResult(None, located(job.source, err), seconds=time.monotonic() - started)
+    except Exception as err:  # a bug: still one line, and the other programmes go on
+        message = f"{job.source}: internal error: {type(err).__name__}: {err}"
+        return JobResult(None, message, seconds=time.monotonic() - started)
+    voice = programme.voice
+    entry = TrackEntry(
+        slug=job.slug,
+        source=job.relative,
+        title=programme.title,
+        fingerprint=fingerprint(job.programme_sha, uses, job.snapshot, job.shared),
+        uses=uses,
+        files=names,
+        duration=timeline.duration,
+        chapters=tuple(ChapterInfo(c.title, c.start, c.end) for c in timeline.chapters),
+        voice={"engine": voice.engine, "name": voice.name, "rate": voice.rate},
+        built=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    )
+    return JobResult(entry, None, timeline.warnings, time.monotonic() - started)
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise BuildInterrupted("build interrupted by SIGTERM")
+
+
+def _worker_main(job: Job, conn: Connection) -> None:
+    """A worker process: build one programme and send the result to the parent."""
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        conn.send(build_one(job))
+    except (KeyboardInterrupt, BuildInterrupted):
+        pass  # the parent is stopping us; the atomic writes have cleaned up
+    finally:
+        conn.close()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """fork where there is one (fast: nothing is imported again), else the default."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def run_jobs(
+    jobs: Sequence[Job], workers: int, on_result: Callable[[Job, JobResult], None]
+) -> None:
+    """Build JOBS in up to WORKERS processes, calling on_result as each one finishes.
+
+    On any exception in the parent (Ctrl-C, SIGTERM turned into BuildInterrupted, an
+    error in on_result) the running workers are stopped and waited for, then it re-raises.
+    """
+    context = _context()
+    pending = deque(jobs)
+    running: dict[Connection, tuple[multiprocessing.process.BaseProcess, Job]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers):
+                job = pending.popleft()
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_worker_main, args=(job, send), name=f"voicecoach-{job.slug}"
+                )
+                process.start()
+                send.close()
+                running[receive] = (process, job)
+            for conn in wait(list(running)):
+                process, job = running.pop(conn)  # type: ignore[index]
+                result = _receive(conn, process, job)
+                on_result(job, result)
+    finally:
+        _stop(running)
+
+
+def _receive(conn: Connection, process: multiprocessing.process.BaseProcess, job: Job) -> JobResult:
+    """The worker's result, or a failure saying how it died."""
+    try:
+        result = conn.recv()
+    except (EOFError, OSError):
+        result = None
+    finally:
+        conn.close()
+    process.join()
+    if isinstance(result, JobResult):
+        return result
+    code = process.exitcode
+    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+    return JobResult(None, f"{job.source}: the worker process stopped without a result ({how})")
+
+
+def _stop(running: dict[Connection, tuple[multiprocessing.process.BaseProcess, Job]]) -> None:
+    """SIGTERM every running worker, wait for them to clean up, kill any that don't."""
+    processes = [process for process, _ in running.values()]
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join()
+    for conn in running:
+        conn.close()
+    running.clear()
