@@ -199,4 +199,5 @@ def _countdown_inside(
         _filler(b, book, cursor, when - SPEECH_GAP, ctx, reminders)
         b.try_say([text], when, deadline, ctx)
         cursor = when
-    _filler(b, book, cursor, end - SPEECH_GAP, ctx, reminders)
+    if not anchors:  # after the final 3-2-1 nothing else is said before the end
+        _filler(b, book, cursor, end - SPEECH_GAP, ctx, reminders)

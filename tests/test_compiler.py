@@ -1,0 +1,531 @@
+"""The compiler, by example: what a physiotherapist would say, and when."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from core_helpers import (
+    check_timing_rules,
+    compile_text,
+    fake_measure,
+    first_speech,
+    intro_minutes,
+    linear_measure,
+    load_text,
+    texts,
+    tones,
+)
+
+from voicecoach.errors import LimitError
+from voicecoach.timeline import compile_programme
+from voicecoach.timeline.tones import TONE_LENGTHS
+
+TWO = """
+    title: Knee programme
+    exercises:
+      - name: Squat
+        equipment: [chair]
+        reps: 3
+      - name: Lunge
+        equipment: [mat, chair]
+        reps: 3
+"""
+
+CLAM = """
+    title: Hips
+    exercises:
+      - name: Clamshell
+        equipment: [mat]
+        setup: [Lie on your side., Bend your knees.]
+        caution: Stop if it hurts.
+        cues: [Lift the top knee., Lower slowly.]
+        reminders: [Pelvis still., Breathe., Slow down.]
+        sides: [left, right]
+        sets: 3
+        reps: 8
+        tempo: 2-1-3-1
+        rest: 30s
+        side_rest: 15s
+        countdown: 3
+"""
+
+
+def compile_yaml(tmp_path, text, measure=fake_measure):
+    programme = load_text(tmp_path, text)
+    timeline = compile_programme(programme, measure)
+    check_timing_rules(programme, timeline)
+    return programme, timeline
+
+
+def test_intro_says_title_length_count_and_equipment(tmp_path):
+    _, tl = compile_yaml(tmp_path, TWO)
+    intro = texts(tl, exercise=None)[:5]
+    minutes = intro_minutes(tl)
+    length = (
+        "This session takes about one minute."
+        if minutes == 1
+        else f"This session takes about {minutes} minutes."
+    )
+    assert intro == [
+        "Knee programme.",
+        length,
+        "It has 2 exercises.",
+        "You will need: chair and mat.",
+        "Let's begin.",
+    ]
+    assert tl.speech()[0].start == 0.5
+
+
+def test_intro_length_in_minutes_matches_the_duration(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    assert tl.duration > 5 * 60  # long enough that the minutes are a real number
+    said = [t for t in texts(tl) if t.startswith("This session takes about")]
+    assert said == [f"This session takes about {round(tl.duration / 60)} minutes."]
+
+
+def test_no_intro(tmp_path):
+    _, tl = compile_yaml(tmp_path, "title: T\nintro: false\nexercises: [{name: A, reps: 2}]\n")
+    assert [c.title for c in tl.chapters] == ["A", "Finish"]
+    assert texts(tl)[0] == "A."  # the only exercise is introduced by name alone
+    assert not any("session takes" in t for t in texts(tl))
+
+
+def test_single_exercise_intro_uses_the_singular(tmp_path):
+    _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 2}]\n")
+    assert "It has one exercise." in texts(tl)
+    assert not any(t.startswith("You will need") for t in texts(tl))
+
+
+def test_exercise_headings_count_the_exercises(tmp_path):
+    items = "\n".join(f"  - {{name: Move {i}, reps: 2}}" for i in range(1, 6))
+    _, tl = compile_yaml(tmp_path, f"title: T\nexercises:\n{items}\n")
+    headings = [t for t in texts(tl) if t.startswith("Exercise ")]
+    assert headings == [f"Exercise {i} of 5: Move {i}." for i in range(1, 6)]
+    assert first_speech(tl, "Exercise 2 of 5: Move 2.").exercise == 1
+
+
+def test_announcements_before_the_first_set_come_in_order(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    before_first_set = texts(tl, exercise=0, set=None)
+    assert before_first_set[:11] == [
+        "Clamshell.",  # the only exercise: no "Exercise 1 of 1"
+        "Starting position.",
+        "Lie on your side.",
+        "Bend your knees.",
+        "Take care: Stop if it hurts.",
+        "The movement.",
+        "Lift the top knee.",
+        "Lower slowly.",
+        "3 sets of 8 reps.",
+        "On each side.",
+        "Take 2 seconds up, hold for one second, then 3 seconds down.",
+    ]
+    first_set = texts(tl, exercise=0, side="left", set=1, rep=None)
+    assert first_set[:3] == ["Start with your left side.", "Set 1 of 3.", "Get ready."]
+
+
+def test_sides_all_sets_on_the_first_side_then_change(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    go = tones(tl, "go")
+    assert [(e.side, e.set) for e in go] == [
+        ("left", 1),
+        ("left", 2),
+        ("left", 3),
+        ("right", 1),
+        ("right", 2),
+        ("right", 3),
+    ]
+    change = first_speech(tl, "Change sides. Now your right side.")
+    assert (change.side, change.set) == ("right", 1)
+    last_left_end = tones(tl, "end", side="left", set=3)[0].start
+    assert change.start == pytest.approx(last_left_end + 0.5)
+    (chime,) = tones(tl, "side")
+    assert last_left_end < chime.start < change.start
+    # side change waits side_rest (15 s), not rest (30 s)
+    assert tones(tl, "go", side="right", set=1)[0].start == pytest.approx(last_left_end + 15)
+    assert texts(tl, side="right", set=1, rep=None)[:2] == [
+        "Change sides. Now your right side.",
+        "Set 1 of 3.",
+    ]
+
+
+def test_rests_are_announced_with_their_length_and_what_comes_next(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    end_1 = tones(tl, "end", side="left", set=1)[0].start
+    rest = texts(tl, side="left", set=2, rep=None)
+    assert rest == [
+        "Rest for 30 seconds.",
+        "Next: set 2 of 3.",
+        "10 seconds.",
+        "Get ready.",
+        *("3", "2", "1"),
+    ]
+    assert first_speech(tl, "Rest for 30 seconds.", side="left", set=2).start == pytest.approx(
+        end_1 + 0.5
+    )
+    go_2 = tones(tl, "go", side="left", set=2)[0].start
+    assert go_2 == pytest.approx(end_1 + 30)
+    assert first_speech(tl, "10 seconds.", side="left", set=2).start == pytest.approx(go_2 - 10)
+    # "the last set" is the exercise's last; the left side's third set is counted
+    assert texts(tl, side="left", set=3, rep=None)[:2] == [
+        "Rest for 30 seconds.",
+        "Next: set 3 of 3.",
+    ]
+    assert texts(tl, side="right", set=3, rep=None)[:2] == [
+        "Rest for 30 seconds.",
+        "Next: the last set.",
+    ]
+    assert not tl.warnings
+
+
+def test_rest_lengths_are_said_in_words(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path, "title: T\nexercises: [{name: A, reps: 2, sets: 3, rest: 1m30s}]\n"
+    )
+    assert texts(tl).count("Rest for one minute and 30 seconds.") == 2
+    _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 2, sets: 2, rest: 2m}]\n")
+    assert "Rest for 2 minutes." in texts(tl)
+
+
+def test_count_in_ticks_and_numbers_before_each_set(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    for side in ("left", "right"):
+        for n in (1, 2, 3):
+            go = tones(tl, "go", side=side, set=n)[0].start
+            ticks = [e.start for e in tones(tl, "count", side=side, set=n)]
+            assert ticks == pytest.approx([go - 3, go - 2, go - 1])
+            said = [e for e in tl.speech() if e.side == side and e.set == n and e.start in ticks]
+            assert [e.text for e in said] == ["3", "2", "1"]
+            ready = first_speech(tl, "Get ready.", side=side, set=n)
+            assert ready.end <= ticks[0]
+
+
+def test_no_count_in_when_countdown_is_zero(tmp_path):
+    _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 2, countdown: 0}]\n")
+    assert not tones(tl, "count")
+    ready = first_speech(tl, "Get ready.")
+    assert tones(tl, "go")[0].start == pytest.approx(ready.end + 0.5)
+
+
+def test_tones_for_each_tempo_phase(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    go = tones(tl, "go", side="left", set=1)[0]
+    assert go.rep == 1 and go.duration == pytest.approx(TONE_LENGTHS["go"])
+    start = go.start
+    for rep in range(1, 9):
+        onset = start + (rep - 1) * 7  # 2 up + 1 hold + 3 down + 1 pause
+        rep_tones = [(e.tone, e.start) for e in tones(tl, side="left", set=1, rep=rep)]
+        assert rep_tones == [
+            ("go" if rep == 1 else "up", pytest.approx(onset)),
+            ("hold", pytest.approx(onset + 2)),
+            ("down", pytest.approx(onset + 3)),
+        ]
+    (end,) = tones(tl, "end", side="left", set=1)
+    assert end.start == pytest.approx(start + 7 * 7 + 6)  # the last rep has no pause
+
+
+def test_no_hold_tone_without_a_hold_phase(tmp_path):
+    _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 4, tempo: 1-0-2}]\n")
+    assert not tones(tl, "hold")
+    downs = [e.start - tones(tl, rep=e.rep)[0].start for e in tones(tl, "down")]
+    assert downs == pytest.approx([1, 1, 1, 1])
+
+
+def test_rep_numbers_last_one_and_halfway(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    set_speech = [e for e in tl.speech() if (e.side, e.set) == ("left", 1) and e.rep]
+    numbers = [e for e in set_speech if e.text.isdigit()]
+    assert [e.text for e in numbers] == [str(n) for n in range(1, 9)]
+    for e in numbers:  # each count is said as the lowering starts
+        assert e.start == pytest.approx(tones(tl, "down", side="left", set=1, rep=e.rep)[0].start)
+    last = first_speech(tl, "Last one.", side="left", set=1)
+    assert last.rep == 8
+    assert last.start == pytest.approx(tones(tl, "up", side="left", set=1, rep=8)[0].start)
+    halfway = first_speech(tl, "Halfway.", side="left", set=1)
+    assert halfway.rep == 4  # right after the 4th of 8 is counted
+    assert halfway.start > first_speech(tl, "4", side="left", set=1).end
+
+
+def test_no_halfway_in_short_sets_and_no_last_one_for_a_single_rep(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path, "title: T\nexercises: [{name: A, reps: 5}, {name: B, reps: 1}]\n"
+    )
+    assert "Halfway." not in texts(tl)
+    assert "Last one." in texts(tl, exercise=0)
+    assert "Last one." not in texts(tl, exercise=1)
+
+
+def test_reminders_rotate_through_the_sets(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    reminders = ("Pelvis still.", "Breathe.", "Slow down.")
+    said = [t for t in texts(tl) if t in reminders]
+    assert len(said) >= 6
+    assert said == [reminders[i % 3] for i in range(len(said))]
+    # said during the sets, in the rhythm: between a rep's count and the next rep's count
+    for e in tl.speech():
+        if e.text in reminders:
+            assert e.rep is not None and e.set is not None
+    starts = [e.start for e in tl.speech() if e.text in reminders]
+    assert all(b - a >= 8 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_hold_sets(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises:\n  - {name: Bridge, reps: 3, hold: 10s, relax: 5s, "
+        "reminders: [Squeeze.]}\n",
+    )
+    holds = [(e.tone, e.rep) for e in tones(tl) if e.tone in ("go", "hold", "down", "end")]
+    assert holds == [("go", 1), ("down", 1), ("hold", 2), ("down", 2), ("hold", 3), ("end", None)]
+    start = tones(tl, "go")[0].start
+    for rep in (1, 2, 3):
+        hold_start = start + (rep - 1) * 15
+        hold_end = hold_start + 10
+        opening = "Hold." if rep < 3 else "Last one."
+        assert first_speech(tl, opening, rep=rep).start == pytest.approx(hold_start)
+        assert first_speech(tl, "5 more seconds.", rep=rep).start == pytest.approx(hold_end - 5)
+        count = [e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in "321"]
+        assert count == pytest.approx([-3, -2, -1])
+        if rep < 3:
+            relax = first_speech(tl, f"And relax. That's {rep}.", rep=rep)
+            assert relax.start == pytest.approx(hold_end)
+    assert tones(tl, "end")[0].start == pytest.approx(start + 2 * 15 + 10)
+    assert "One set of 3 holds, 10 seconds each." in texts(tl)
+
+
+def test_long_holds_say_ten_more_seconds(tmp_path):
+    _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 1, hold: 40s}]\n")
+    go = tones(tl, "go")[0].start
+    assert first_speech(tl, "10 more seconds.").start == pytest.approx(go + 30)
+    assert "Halfway." not in texts(tl)  # halfway is for timed work
+
+
+def test_timed_work(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises: [{name: Plank, work: 40s, sets: 2, rest: 20s, "
+        "reminders: [Hips high., Breathe.]}]\n",
+    )
+    for n in (1, 2):
+        go = tones(tl, "go", set=n)[0].start
+        end = tones(tl, "end", set=n)[0].start
+        assert end - go == pytest.approx(40)
+        assert first_speech(tl, "Halfway.", set=n).start == pytest.approx(go + 20)
+        assert first_speech(tl, "10 seconds to go.", set=n).start == pytest.approx(go + 30)
+        count = [e.start for e in tl.speech() if e.set == n and e.text in ("3", "2", "1")]
+        assert count[-3:] == pytest.approx([end - 3, end - 2, end - 1])
+        stop = first_speech(tl, "And stop.", set=n)
+        assert stop.start == pytest.approx(end)
+        # nothing is said between the final "1" and "And stop."
+        between = [e.text for e in tl.speech() if end - 1 < e.start < end]
+        assert between == []
+    assert texts(tl)[texts(tl).index("Plank.") + 1] == "2 sets of 40 seconds."
+
+
+def test_nothing_is_said_after_the_final_count_even_with_short_reminders(tmp_path):
+    fast = linear_measure(0.05, 0.02)
+    for dose in ("work: 20s", "reps: 2, hold: 12s"):
+        _, tl = compile_yaml(
+            tmp_path,
+            f"title: T\nexercises: [{{name: A, {dose}, reminders: [Go., Up.]}}]\n",
+            measure=fast,
+        )
+        end = tones(tl, "end")[0].start
+        one = [e for e in tl.speech() if e.text == "1" and end - 1.01 < e.start < end][-1]
+        after = [e.text for e in tl.speech() if one.start < e.start < end]
+        assert after == [], after
+
+
+def test_alternating_sides(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises:\n  - {name: Plank, sides: both, alternate_sides: true, sets: 2, "
+        "work: 20s, rest: 30s, side_rest: 10s}\n",
+    )
+    go = tones(tl, "go")
+    assert [(e.side, e.set) for e in go] == [("left", 1), ("right", 1), ("left", 2), ("right", 2)]
+    ends = tones(tl, "end")
+    gaps = [go[i + 1].start - ends[i].start for i in range(3)]
+    assert gaps == pytest.approx([10, 30, 10])  # side change, rest between rounds, side change
+    assert len(tones(tl, "side")) == 2
+    assert "Alternating sides." in texts(tl)
+    assert "Next: left side, set 2 of 2." in texts(tl)
+
+
+def test_a_rest_too_short_grows_and_warns(tmp_path):
+    programme, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises:\n  - {name: Quick, reps: 2, sets: 2, rest: 2s}\n"
+        "  - {name: Sided, reps: 2, sides: both, side_rest: 0}\n",
+    )
+    end = tones(tl, "end", exercise=0, set=1)[0].start
+    go = tones(tl, "go", exercise=0, set=2)[0].start
+    assert go - end > 2
+    assert tl.warnings[0] == (
+        f"Quick: the rest before set 2 grows from 2s to {go - end:.1f}s to fit what is said"
+    )
+    assert tl.warnings[1].startswith("Sided: the side change before right set 1 grows from 0s to")
+    assert len(tl.warnings) == 2
+    # what had to fit, did: the announcement ends before the count-in starts
+    ready = first_speech(tl, "Get ready.", exercise=0, set=2)
+    assert ready.end <= tones(tl, "count", exercise=0, set=2)[0].start
+
+
+def test_a_slow_voice_grows_rests_but_never_pushes_the_rhythm(tmp_path):
+    slow = linear_measure(0.5, 0.25)
+    programme, tl = compile_yaml(tmp_path, CLAM, measure=slow)
+    assert tl.warnings  # a 15 s side change can't hold "Change sides..." at this pace
+    assert any("side change before right set 1" in w for w in tl.warnings)
+
+
+def test_chapters_tile_the_track(tmp_path):
+    _, tl = compile_yaml(tmp_path, TWO)
+    assert [c.title for c in tl.chapters] == ["Introduction", "Squat", "Lunge", "Finish"]
+    assert tl.chapters[0].start == 0 and tl.chapters[-1].end == tl.duration
+    for a, b in zip(tl.chapters, tl.chapters[1:], strict=False):
+        assert a.end == b.start
+    lunge = tl.chapters[2]
+    heading = first_speech(tl, "Exercise 2 of 2: Lunge.")
+    assert lunge.start < heading.start < lunge.start + 1
+    outro = tl.speech()[-1]
+    assert outro.text == "That's the end of the session. Well done, and see you next time."
+    assert tl.chapters[-1].start <= outro.start and outro.end < tl.duration
+
+
+def test_dutch(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        """
+        title: Heupen
+        language: nl
+        exercises:
+          - name: Schelp
+            equipment: [mat]
+            setup: [Ga op je zij liggen.]
+            caution: Stop bij pijn.
+            cues: [Til de bovenste knie op.]
+            sides: [left, right]
+            sets: 2
+            reps: 6
+            tempo: 2-1-3
+            rest: 30s
+          - name: Plank
+            work: 40s
+          - name: Brug
+            reps: 2
+            hold: 10s
+        """,
+    )
+    said = texts(tl)
+    assert [c.title for c in tl.chapters] == ["Inleiding", "Schelp", "Plank", "Brug", "Afsluiting"]
+    minutes = intro_minutes(tl)
+    for expected in [
+        "Heupen.",
+        f"Deze sessie duurt ongeveer {minutes} minuten."
+        if minutes > 1
+        else "Deze sessie duurt ongeveer een minuut.",
+        "Er zijn 3 oefeningen.",
+        "Je hebt nodig: mat.",
+        "We beginnen.",
+        "Oefening 1 van 3: Schelp.",
+        "Uitgangshouding.",
+        "Let op: Stop bij pijn.",
+        "De beweging.",
+        "2 series van 6 herhalingen.",
+        "Aan elke kant.",
+        "2 seconden omhoog, één seconde vasthouden, dan 3 seconden omlaag.",
+        "Begin met je linker kant.",
+        "Serie 1 van 2.",
+        "Maak je klaar.",
+        "Halverwege.",
+        "Laatste.",
+        "Rust 30 seconden.",
+        "Hierna: de laatste serie.",
+        "Wissel van kant. Nu je rechter kant.",
+        "Eén serie van 40 seconden.",
+        "Nog 10 seconden.",
+        "En stop.",
+        "Vasthouden.",
+        "En ontspan. Dat was 1.",
+        "Goed gedaan.",
+        "Dat was de sessie. Goed gedaan, en tot de volgende keer.",
+    ]:
+        assert expected in said, expected
+    assert not any(t.startswith(("Exercise", "Rest", "Get ready")) for t in said)
+
+
+def test_compiling_is_deterministic(tmp_path):
+    programme = load_text(tmp_path, CLAM)
+    a = compile_programme(programme, fake_measure)
+    b = compile_programme(programme, fake_measure)
+    assert a == b
+    assert a.warnings == b.warnings
+    assert a.to_json_text() == b.to_json_text()
+    again = compile_programme(load_text(tmp_path, CLAM), fake_measure)
+    assert again.to_json() == a.to_json()
+
+
+def test_measure_is_asked_once_per_distinct_phrase(tmp_path):
+    asked: list[str] = []
+
+    def measure(text: str) -> float:
+        asked.append(text)
+        return fake_measure(text)
+
+    programme = load_text(tmp_path, CLAM)
+    tl = compile_programme(programme, measure)
+    # the intro is compiled again while the spoken length settles; each compile
+    # measures every phrase once
+    assert set(tl.phrases()) <= set(asked)
+    compiles = asked.count("Let's begin.")
+    assert 1 <= compiles <= 5
+    assert len(asked) <= compiles * len(set(asked))
+
+
+def test_json_has_exactly_the_designed_keys(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    data = json.loads(tl.to_json_text())
+    assert set(data) == {"format", "title", "duration", "sample_rate", "chapters", "events"}
+    assert data["format"] == "voicecoach.timeline/1"
+    assert data["title"] == "Hips"
+    assert data["sample_rate"] == 44100
+    assert data["duration"] == pytest.approx(tl.duration)
+    for chapter in data["chapters"]:
+        assert set(chapter) == {"title", "start", "end"}
+    kinds = set()
+    for event in data["events"]:
+        kinds.add(event["kind"])
+        if event["kind"] == "speech":
+            assert list(event) == ["kind", "start", "end", "text", "exercise", "side", "set", "rep"]
+            assert isinstance(event["text"], str)
+        else:
+            assert list(event) == ["kind", "tone", "start", "end", "exercise", "side", "set", "rep"]
+            assert event["tone"] in TONE_LENGTHS
+            assert event["end"] - event["start"] == pytest.approx(TONE_LENGTHS[event["tone"]])
+    assert kinds == {"speech", "tone"}
+    assert {e["tone"] for e in data["events"] if e["kind"] == "tone"} >= {
+        "count",
+        "go",
+        "up",
+        "hold",
+        "down",
+        "end",
+        "side",
+    }
+    assert len(data["events"]) == len(tl.events)
+
+
+def test_session_length_limit(tmp_path):
+    items = "\n".join(f"  - {{name: Long {i}, work: 30m}}" for i in range(9))
+    programme = load_text(tmp_path, f"title: T\nexercises:\n{items}\n")
+    with pytest.raises(LimitError) as info:
+        compile_programme(programme, fake_measure)
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'programme.yaml'}: the session would last 4h")
+    assert message.endswith("the limit is 4h")
+
+
+def test_compile_text_helper_round_trip(tmp_path):
+    tl = compile_text(tmp_path, "title: T\nexercises: [{name: A, reps: 2}]\n")
+    assert tl.title == "T" and tl.phrases()[0] == "T."
