@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.audio.assets import to_int16
 from voicecoach.errors import AudioError
 
 INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
@@ -38,12 +39,14 @@ class Format:
     """Codec and quality options."""
     chapters: bool
     """Whether the container keeps chapters from an FFMETADATA input."""
+    sample_rate: int | None = None
+    """Rate the codec needs (Opus: 48 kHz), or None to keep the track's."""
 
 
 FORMATS = {
     "mp3": Format("mp3", ("-c:a", "libmp3lame", "-b:a", "96k", "-id3v2_version", "0"), False),
     "m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), True),
-    "ogg": Format("ogg", ("-c:a", "libvorbis", "-q:a", "4"), True),
+    "ogg": Format("ogg", ("-c:a", "libopus", "-b:a", "64k"), True, 48000),  # keeps chapters
     "wav": Format(
         "wav",
         (
@@ -128,7 +131,8 @@ def encode_pcm(
         command += ["-map_chapters", "1", "-map", "0:a"]
     else:
         command += ["-map_metadata", "-1", "-map_chapters", "-1"]
-    command += [*spec.codec_args, "-ar", str(sample_rate), "-ac", "1", "-f", spec.muxer]
+    rate = spec.sample_rate or sample_rate
+    command += [*spec.codec_args, "-ar", str(rate), "-ac", "1", "-f", spec.muxer]
     command.append(str(out))
     with tempfile.TemporaryFile() as stderr:
         try:
@@ -164,8 +168,7 @@ def _feed(
     written = 0
     try:
         for block in blocks:
-            pcm = np.rint(np.clip(block, -1.0, 1.0) * np.float32(32767.0)).astype("<i2")
-            process.stdin.write(pcm.tobytes())
+            process.stdin.write(to_int16(block).tobytes())
             written += len(block)
             if progress is not None:
                 progress(written / sample_rate, length / sample_rate)

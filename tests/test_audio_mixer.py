@@ -1,0 +1,170 @@
+"""The mixer: sample-exact placement, block independence, levels, limiting, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from audio_helpers import (
+    SR,
+    demo_speech,
+    demo_timeline,
+    speech_event,
+    speech_like,
+    tone_event,
+)
+
+from voicecoach.audio import Mixer, MixLevels, load_tones, render, render_blocks
+from voicecoach.audio.loudness import (
+    LoudnessMeter,
+    db_to_gain,
+    integrated_loudness,
+    limit_peaks,
+)
+from voicecoach.errors import AudioError
+from voicecoach.speech.base import Clip
+from voicecoach.timeline.model import Chapter, Timeline
+
+
+@pytest.fixture(scope="module")
+def tones():
+    return load_tones()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    timeline, speech = demo_timeline(), demo_speech()
+    mixer = Mixer(timeline, speech, load_tones())
+    mixer.calibrate()
+    return timeline, speech, mixer, np.concatenate(list(mixer.blocks()))
+
+
+def _single(events, duration=3.0):
+    return Timeline("t", duration, (Chapter("all", 0.0, duration),), tuple(events))
+
+
+def test_render_has_exact_length(demo, tones):
+    timeline, speech, _, _ = demo
+    track = render(timeline, speech, tones)
+    assert track.dtype == np.float32
+    assert len(track) == round(timeline.duration * SR)
+
+
+@pytest.mark.parametrize("block_samples", [97, 1000, 16384, 1 << 20])
+@pytest.mark.parametrize("start", [0.0, 5.0, 9.55, 11.999])
+def test_blocks_are_identical_whatever_the_block_size_and_start(demo, block_samples, start):
+    _, _, mixer, whole = demo
+    blocks = list(mixer.blocks(start, block_samples))
+    assert all(b.dtype == np.float32 and len(b) <= block_samples for b in blocks)
+    assert np.array_equal(np.concatenate(blocks), whole[round(start * SR) :])
+
+
+def test_render_blocks_and_render_agree(demo, tones):
+    timeline, speech, _, whole = demo
+    streamed = np.concatenate(list(render_blocks(timeline, speech, tones, start=2.0)))
+    assert np.array_equal(streamed, whole[2 * SR :])
+    assert np.array_equal(render(timeline, speech, tones), whole)
+
+
+def test_tone_starts_at_the_exact_sample(tones):
+    start = 1.2345678
+    mixer = Mixer(_single([tone_event(start, "up")]), {}, tones)
+    track = np.concatenate(list(mixer.blocks(0.0, 999)))
+    onset = round(start * SR)
+    prepared = mixer.prepared(("tone", "up"))
+    assert not track[:onset].any()
+    assert np.array_equal(track[onset : onset + len(prepared)], prepared)
+    assert not track[onset + len(prepared) :].any()
+
+
+def test_speech_clips_are_normalised_to_one_level():
+    quiet, loud = speech_like(1.5, -35.0, 1), speech_like(1.5, -3.0, 2)
+    events = [speech_event(0.2, "quiet", 1.5), speech_event(2.0, "loud", 1.5)]
+    timeline = _single(events, 4.0)
+    mixer = Mixer(timeline, {"quiet": Clip(quiet, SR), "loud": Clip(loud, SR)}, {})
+    track = np.concatenate(list(mixer.blocks()))
+    first = integrated_loudness(track[round(0.2 * SR) : round(1.7 * SR)], SR)
+    second = integrated_loudness(track[2 * SR : round(3.5 * SR)], SR)
+    assert first == pytest.approx(-16.0, abs=0.3)
+    assert second == pytest.approx(-16.0, abs=0.3)
+    assert np.max(np.abs(track)) <= db_to_gain(-2.0)
+
+
+def test_tones_are_softer_than_speech(demo):
+    _, _, mixer, _ = demo
+    speech = integrated_loudness(mixer.prepared(("speech", "Welcome to the session.")), SR)
+    for name in ("count", "go", "end", "side"):
+        tone = integrated_loudness(mixer.prepared(("tone", name)), SR)
+        assert tone == pytest.approx(speech - 8.0, abs=0.5)
+
+
+def test_calibration_brings_the_whole_track_to_target(demo):
+    _, _, mixer, whole = demo
+    meter = LoudnessMeter(SR)
+    meter.feed(whole)
+    assert meter.integrated() == pytest.approx(-16.0, abs=0.3)
+    assert integrated_loudness(whole, SR) == pytest.approx(meter.integrated(), abs=0.05)
+
+
+def test_overlapping_loud_sounds_are_limited_not_clipped(tones):
+    loud = speech_like(2.0, 0.0, 5)  # source far above full scale at its peaks
+    events = [speech_event(0.5, "a", 2.0)]
+    events += [tone_event(0.6 + 0.15 * i, "up") for i in range(10)]
+    events += [tone_event(1.0, "go"), tone_event(1.05, "end")]
+    timeline = _single(sorted(events, key=lambda e: e.start), 3.0)
+    levels = MixLevels()
+    track = render(timeline, {"a": Clip(loud, SR)}, tones, levels=levels)
+    peak = float(np.max(np.abs(track)))
+    assert peak <= db_to_gain(levels.mix_peak_dbfs)
+    assert peak > db_to_gain(levels.mix_peak_dbfs - 0.5)  # the overlap did reach the ceiling
+    # No flat tops: a limiter turns the gain down smoothly, it does not clip samples.
+    top = np.abs(track) > db_to_gain(levels.mix_peak_dbfs - 0.05)
+    assert np.count_nonzero(top[1:] & top[:-1]) < 20
+
+
+def test_limit_peaks_respects_ceiling_and_leaves_quiet_audio_alone():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(SR) * 0.4).astype(np.float32)
+    limited = limit_peaks(x, 0.5, SR)
+    assert np.max(np.abs(limited)) <= 0.5
+    quiet = x * np.float32(0.1)
+    assert np.array_equal(limit_peaks(quiet, 0.5, SR), quiet)
+
+
+def test_loudness_of_reference_sine():
+    t = np.arange(5 * SR) / SR
+    full_scale_1k = np.sin(2 * np.pi * 1000 * t)  # BS.1770: -3.01 LKFS
+    assert integrated_loudness(full_scale_1k, SR) == pytest.approx(-3.01, abs=0.02)
+    assert integrated_loudness(np.zeros(SR), SR) == -np.inf
+
+
+def test_missing_speech_clip_names_the_text(tones):
+    timeline = _single([speech_event(0.5, "Keep your pelvis still.", 1.0)])
+    with pytest.raises(AudioError, match="Keep your pelvis still"):
+        render_blocks(timeline, {}, tones)
+
+
+def test_missing_tone_is_an_error():
+    with pytest.raises(AudioError, match="'side'"):
+        Mixer(_single([tone_event(0.5, "side")]), {}, {})
+
+
+def test_clip_of_the_wrong_length_or_rate_is_an_error(tones):
+    timeline = _single([speech_event(0.5, "Hi.", 1.0)])
+    with pytest.raises(AudioError, match=r"'Hi\.' lasts 2\.000 s .* gives it 1\.000 s"):
+        Mixer(timeline, {"Hi.": Clip(np.zeros(2 * SR, np.float32), SR)}, tones)
+    with pytest.raises(AudioError, match="22050 Hz"):
+        Mixer(timeline, {"Hi.": Clip(np.zeros(SR // 2, np.float32), SR // 2)}, tones)
+
+
+def test_duck_typed_int16_clip_is_accepted(tones):
+    class Raw:
+        samples = (speech_like(1.0, -20, 3) * 32767).astype(np.int16)
+        sample_rate = SR
+
+    track = render(_single([speech_event(0.5, "x", 1.0)]), {"x": Raw()}, tones)
+    assert integrated_loudness(track, SR) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_silent_timeline_renders_silence(tones):
+    track = render(_single([], 2.0), {}, tones)
+    assert len(track) == 2 * SR and not track.any()
