@@ -84,9 +84,12 @@ class EspeakNgEngine:
             raise SpeechError(f"espeak-ng could not be run: {exc}") from exc
         err = done.stderr.decode("utf-8", "replace").strip()
         if voice is not None and "voice does not exist" in err:
-            family = voice.name.split("-")[0]
-            known = ", ".join(v.id for v in self.voices(family)[:6]) or "see espeak-ng --voices"
-            raise SpeechError(f'unknown espeak-ng voice "{voice.name}"; available: {known}')
+            pool = self.voices(voice.name.split("-")[0]) or self.voices("en") or self.voices()
+            known = ", ".join(sorted((v.id for v in pool), key=len)[:6])
+            raise SpeechError(
+                f'unknown espeak-ng voice "{voice.name}"; available: {known} ... '
+                "(`voicecoach voices` lists all)"
+            )
         if done.returncode != 0 or not done.stdout:
             detail = err.splitlines()[-1] if err else f"exit status {done.returncode}"
             raise SpeechError(f"espeak-ng failed {doing}: {detail}")

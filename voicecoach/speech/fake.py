@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import zlib
 from typing import Literal
@@ -40,7 +42,8 @@ class FakeEngine:
 
     Failure simulation: `fail_on` (a substring) makes matching phrases raise a
     RuntimeError (fail_mode="raise") or return an empty clip (fail_mode="empty");
-    `hang_seconds` makes phrases (those containing `hang_on`, or all) sleep first.
+    `hang_seconds` makes phrases (those containing `hang_on`, or all) sleep first;
+    `crash_on` ends the whole process abruptly (only sensible in a worker process).
     """
 
     name = "fake"
@@ -52,6 +55,7 @@ class FakeEngine:
         hang_on: str | None = None,
         fail_on: str | None = None,
         fail_mode: Literal["raise", "empty"] = "raise",
+        crash_on: str | None = None,
         name: str = "fake",
     ) -> None:
         if fail_mode not in ("raise", "empty"):
@@ -60,6 +64,7 @@ class FakeEngine:
         self.hang_on = hang_on
         self.fail_on = fail_on
         self.fail_mode = fail_mode
+        self.crash_on = crash_on
         self.name = name
         self.calls: list[str] = []
         """Every text synthesised, in order (to count engine work in tests)."""
@@ -76,6 +81,9 @@ class FakeEngine:
         self.calls.append(text)
         if self.hang_seconds and (self.hang_on is None or self.hang_on in text):
             time.sleep(self.hang_seconds)
+        if self.crash_on is not None and self.crash_on in text:
+            print("fake engine: simulated crash", file=sys.stderr, flush=True)
+            os._exit(3)
         if self.fail_on is not None and self.fail_on in text:
             if self.fail_mode == "empty":
                 return Clip(np.zeros(0, dtype=np.float32), SAMPLE_RATE)

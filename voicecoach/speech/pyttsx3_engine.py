@@ -14,6 +14,7 @@ import importlib.util
 import shutil
 import sys
 import tempfile
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,16 @@ from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.wavio import WavFormatError, parse_wav
+from voicecoach.speech.wavio import WavData, WavFormatError, parse_wav
 from voicecoach.speech.worker import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
 
 PYTTSX3_MISSING = "pyttsx3 is not installed: run `pip install pyttsx3`"
 ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"
+ATTEMPTS = 3
+"""Tries per phrase: pyttsx3's espeak driver now and then writes an empty file."""
+SETTLE_S = 0.02
+"""Pause after changing voice or rate: espeak-ng applies settings asynchronously, and
+speaking straight after a change gives an empty file in a few percent of phrases."""
 _ESPEAK_LIBRARIES = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
 
 
@@ -115,6 +121,7 @@ class Pyttsx3Backend:
         self._default_voice = self._tts.getProperty("voice")
         self._default_rate = self._tts.getProperty("rate")
         self._voices = [_voice_info(v) for v in self._tts.getProperty("voices")]
+        self._settings: tuple[str | None, int] | None = None
         self._wav = Path(workdir or tempfile.mkdtemp(prefix="voicecoach-pyttsx3-")) / "phrase.wav"
 
     def check(self) -> None:
@@ -152,31 +159,50 @@ class Pyttsx3Backend:
         return ", ".join(shown) + more
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
-        """One save_to_file + runAndWait, then read back, resample to 44100 Hz and trim."""
+        """One save_to_file + runAndWait (retried if the file is empty), resampled, trimmed."""
         phrase = quote_phrase(text)
         if not text.strip():
             raise SpeechError(f"pyttsx3 cannot speak an empty phrase {phrase}")
-        voice_id = self.resolve_voice(voice.name)
-        self._wav.unlink(missing_ok=True)
-        if voice_id is not None:
-            self._tts.setProperty("voice", voice_id)
-        self._tts.setProperty("rate", voice.rate or self._default_rate)
-        self._tts.save_to_file(text, str(self._wav))
-        self._tts.runAndWait()
-        try:
-            raw = self._wav.read_bytes()
-        except OSError:
-            raise SpeechError(f"pyttsx3 wrote no audio file for {phrase}") from None
-        try:
-            wav = parse_wav(raw, strict=False)
-        except WavFormatError as exc:
-            raise SpeechError(f"pyttsx3 wrote an unreadable file for {phrase}: {exc}") from None
-        if len(wav.samples) == 0:
-            raise SpeechError(f"pyttsx3 wrote an empty file for {phrase}")
+        self._apply(self.resolve_voice(voice.name), voice.rate or self._default_rate)
+        problem = ""
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(SETTLE_S)
+            wav, problem = self._speak_once(text)
+            if wav is not None:
+                break
+        else:
+            raise SpeechError(f"pyttsx3 {problem} for {phrase} ({ATTEMPTS} attempts)")
         clip = finish(wav.samples, wav.sample_rate)
         if len(clip) == 0:
             raise SpeechError(f"pyttsx3 produced only silence for {phrase}")
         return clip
+
+    def _speak_once(self, text: str) -> tuple[WavData | None, str]:
+        """One save_to_file + runAndWait: the WAV read back, or None and what went wrong."""
+        self._wav.parent.mkdir(parents=True, exist_ok=True)
+        self._wav.unlink(missing_ok=True)
+        self._tts.save_to_file(text, str(self._wav))
+        self._tts.runAndWait()
+        try:
+            wav = parse_wav(self._wav.read_bytes(), strict=False)
+        except OSError:
+            return None, "wrote no audio file"
+        except WavFormatError as exc:
+            return None, f"wrote an unreadable file ({exc})"
+        if len(wav.samples) == 0:
+            return None, "wrote an empty file"
+        return wav, ""
+
+    def _apply(self, voice_id: str | None, rate: int) -> None:
+        """Set voice and rate, only when they change (see SETTLE_S)."""
+        if (voice_id, rate) == self._settings:
+            return
+        if voice_id is not None:
+            self._tts.setProperty("voice", voice_id)
+        self._tts.setProperty("rate", rate)
+        self._settings = (voice_id, rate)
+        time.sleep(SETTLE_S)
 
 
 def _voice_info(voice: Any) -> VoiceInfo:

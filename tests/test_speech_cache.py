@@ -1,0 +1,286 @@
+"""The on-disk phrase cache: hits, misses, integrity, atomic and concurrent writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.errors import SpeechError
+from voicecoach.script.model import Voice
+from voicecoach.speech import PhraseCache, default_cache_dir, get_engine
+from voicecoach.speech.cache import _decode_entry
+from voicecoach.speech.fake import FakeEngine, estimate_samples
+
+VOICE = Voice(engine="fake", name="en-gb", rate=150)
+PHRASES = ["Lie on your side.", "Keep your pelvis still.", "Breathe calmly.", "Change sides."]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def entries(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def test_miss_then_hit_in_memory(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    cache = PhraseCache(engine, tmp_path)
+    a = cache.clip("Go.", VOICE)
+    cache.clip("Rest.", VOICE)
+    again = cache.clip("Go.", VOICE)
+    assert (cache.synthesized, cache.hits) == (2, 1)
+    assert engine.calls == ["Go.", "Rest."]
+    assert again is a
+    assert len(entries(tmp_path)) == 2
+
+
+def test_second_run_synthesises_nothing_and_gives_identical_clips(tmp_path: Path) -> None:
+    first = PhraseCache(FakeEngine(), tmp_path)
+    clips = [first.clip(t, VOICE) for t in PHRASES]
+    assert first.synthesized == len(PHRASES)
+
+    engine = FakeEngine()
+    second = PhraseCache(engine, tmp_path)
+    for text, clip in zip(PHRASES, clips, strict=True):
+        again = second.clip(text, VOICE)
+        assert again.sample_rate == 44100
+        assert np.array_equal(again.samples, clip.samples)
+    assert (second.synthesized, second.hits, engine.calls) == (0, len(PHRASES), [])
+
+
+def test_duration_is_sample_exact_and_equals_the_clip(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    for text in PHRASES:
+        duration = cache.duration(text, VOICE)
+        assert duration == estimate_samples(text) / 44100
+        assert duration == cache.clip(text, VOICE).duration
+    fresh = PhraseCache(FakeEngine(), tmp_path)
+    assert [fresh.duration(t, VOICE) for t in PHRASES] == [
+        estimate_samples(t) / 44100 for t in PHRASES
+    ]
+    assert fresh.synthesized == 0
+
+
+def test_stored_clip_is_16_bit_close_to_the_engine_output(tmp_path: Path) -> None:
+    text = "Keep your pelvis still."
+    clip = PhraseCache(FakeEngine(), tmp_path).clip(text, VOICE)
+    original = FakeEngine().synthesize(text, VOICE).samples
+    assert np.max(np.abs(clip.samples - original)) < 1 / 16000
+
+
+def test_ensure_reports_progress_once_per_distinct_phrase(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    seen: list[tuple[int, int, str]] = []
+    texts = ["Go.", "Rest.", "Go.", "Change sides."]
+    durations = cache.ensure(texts, VOICE, progress=lambda *a: seen.append(a))
+    assert seen == [(1, 3, "Go."), (2, 3, "Rest."), (3, 3, "Change sides.")]
+    assert durations == {t: estimate_samples(t) / 44100 for t in texts}
+    assert cache.synthesized == 3
+    cache.ensure(texts, VOICE)
+    assert cache.synthesized == 3
+
+
+def test_key_depends_on_engine_voice_rate_and_text(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    base = cache.path("Go.", VOICE)
+    assert base == cache.path("Go.", Voice(engine="fake", name="en-gb", rate=150))
+    others = {
+        cache.path("Go!", VOICE),
+        cache.path("Go.", Voice(engine="fake", name="en-us", rate=150)),
+        cache.path("Go.", Voice(engine="fake", name="en-gb", rate=151)),
+        cache.path("Go.", Voice(engine="fake", name="en-gb")),
+        PhraseCache(FakeEngine(name="other"), tmp_path).path("Go.", VOICE),
+    }
+    assert base not in others and len(others) == 5
+
+
+def corrupt_truncate(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) - 1000])
+
+
+def corrupt_flip_audio(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[-500] ^= 0xFF
+    raw[-501] ^= 0x55
+    path.write_bytes(bytes(raw))
+
+
+def corrupt_flip_record(path: Path) -> None:
+    raw = path.read_bytes()
+    at = raw.index(b'"frames": ') + len(b'"frames": ')
+    digit = raw[at : at + 1]
+    path.write_bytes(raw[:at] + (b"1" if digit != b"1" else b"2") + raw[at + 1 :])
+
+
+def corrupt_empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    "damage", [corrupt_truncate, corrupt_flip_audio, corrupt_flip_record, corrupt_empty]
+)
+def test_corrupt_entry_is_detected_and_resynthesised(tmp_path: Path, damage) -> None:
+    text = "Keep your pelvis still."
+    good = PhraseCache(FakeEngine(), tmp_path).clip(text, VOICE)
+    path = PhraseCache(FakeEngine(), tmp_path).path(text, VOICE)
+    damage(path)
+
+    engine = FakeEngine()
+    cache = PhraseCache(engine, tmp_path)
+    clip = cache.clip(text, VOICE)
+    assert (cache.corrupt, cache.synthesized, engine.calls) == (1, 1, [text])
+    assert np.array_equal(clip.samples, good.samples)
+
+    after = PhraseCache(FakeEngine(), tmp_path)
+    after.clip(text, VOICE)
+    assert (after.corrupt, after.synthesized, after.hits) == (0, 0, 1)  # repaired on disk
+
+
+def test_entry_of_another_phrase_under_this_name_is_not_used(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    cache.clip("Go.", VOICE)
+    wrong = cache.path("Rest.", VOICE)
+    wrong.parent.mkdir(parents=True, exist_ok=True)
+    wrong.write_bytes(cache.path("Go.", VOICE).read_bytes())  # valid WAV, wrong key
+    fresh = PhraseCache(FakeEngine(), tmp_path)
+    assert len(fresh.clip("Rest.", VOICE)) == estimate_samples("Rest.")
+    assert (fresh.corrupt, fresh.synthesized) == (1, 1)
+
+
+def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    cache.ensure(PHRASES, VOICE)
+    files = entries(tmp_path)
+    assert len(files) == len(PHRASES)
+    assert all(p.suffix == ".wav" and not p.name.startswith(".") for p in files)
+
+
+def test_entry_appears_only_by_renaming_a_complete_file_from_the_same_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renames: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def checked_replace(src: str, dst: str) -> None:
+        src_path, dst_path = Path(src), Path(dst)
+        assert src_path.parent == dst_path.parent
+        assert not dst_path.exists()
+        assert _decode_entry(src_path.read_bytes(), dst_path.stem) is not None
+        renames.append((src_path, dst_path))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", checked_replace)
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    cache.ensure(PHRASES, VOICE)
+    assert [dst for _, dst in renames] == [cache.path(t, VOICE) for t in PHRASES]
+
+
+def test_failed_write_leaves_nothing_and_still_returns_the_clip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    with pytest.warns(UserWarning, match="No space left"):
+        clip = cache.clip("Go.", VOICE)
+    assert len(clip) == estimate_samples("Go.")
+    assert entries(tmp_path) == []
+
+
+def test_memory_memo_avoids_disk_and_survives_a_deleted_entry(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    first = cache.clip("Go.", VOICE)
+    cache.path("Go.", VOICE).unlink()
+    assert cache.clip("Go.", VOICE) is first
+    assert cache.duration("Go.", VOICE) == first.duration
+    assert cache.synthesized == 1
+
+
+def test_memory_limit_drops_clips_but_keeps_them_correct(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path, memory_limit=1)
+    clips = {t: cache.clip(t, VOICE) for t in PHRASES}
+    again = {t: cache.clip(t, VOICE) for t in PHRASES}
+    assert cache.synthesized == len(PHRASES)
+    assert all(np.array_equal(clips[t].samples, again[t].samples) for t in PHRASES)
+    assert len(cache._clips) == 1
+
+
+def test_failing_engine_error_names_the_phrase_and_writes_nothing(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(fail_on="pelvis"), tmp_path)
+    with pytest.raises(SpeechError, match=r'"Keep your pelvis still\."'):
+        cache.clip("Keep your pelvis still.", VOICE)
+    empty = PhraseCache(FakeEngine(fail_on="pelvis", fail_mode="empty"), tmp_path)
+    with pytest.raises(SpeechError, match=r'"Keep your pelvis still\.".*no audio'):
+        empty.duration("Keep your pelvis still.", VOICE)
+    assert entries(tmp_path) == []
+
+
+def test_hanging_engine_times_out_through_the_cache(tmp_path: Path) -> None:
+    engine = get_engine("fake", hang_seconds=60, hang_on="slowly", timeout=0.5)
+    cache = PhraseCache(engine, tmp_path)
+    try:
+        assert cache.duration("Go.", VOICE) == estimate_samples("Go.") / 44100
+        with pytest.raises(SpeechError, match=r'"Lower slowly\.".*0\.5 s'):
+            cache.ensure(["Rest.", "Lower slowly.", "Never reached."], VOICE)
+    finally:
+        engine.close()
+    assert cache.synthesized == 2
+    assert len(entries(tmp_path)) == 2
+
+
+def test_default_directory_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICECOACH_CACHE_DIR", "/x/vc")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/x/xdg")
+    assert default_cache_dir() == Path("/x/vc")
+    assert PhraseCache(FakeEngine()).directory == Path("/x/vc")
+    monkeypatch.delenv("VOICECOACH_CACHE_DIR")
+    assert default_cache_dir() == Path("/x/xdg/voicecoach")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "/x/home")
+    assert default_cache_dir() == Path("/x/home/.cache/voicecoach")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from voicecoach.script.model import Voice
+    from voicecoach.speech import PhraseCache
+    from voicecoach.speech.fake import FakeEngine, estimate_samples
+    voice = Voice(engine="fake")
+    corrupt = 0
+    for round in range(15):
+        cache = PhraseCache(FakeEngine(), Path(sys.argv[1]))
+        for i in range(10):
+            text = f"Phrase number {i} " + "and more words " * 4
+            if (i + round) % 2:
+                cache.path(text, voice).unlink(missing_ok=True)  # force a rewrite
+            assert len(cache.clip(text, voice)) == estimate_samples(text)
+        corrupt += cache.corrupt
+    sys.exit(10 + corrupt if corrupt else 0)
+    """
+)
+
+
+def test_parallel_processes_writing_the_same_keys_leave_valid_entries(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], env=env) for _ in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
+    files = entries(tmp_path)
+    assert len(files) <= 10 and all(p.suffix == ".wav" for p in files)
+    check = PhraseCache(FakeEngine(), tmp_path)
+    for i in range(10):
+        check.clip(f"Phrase number {i} " + "and more words " * 4, Voice(engine="fake"))
+    assert check.corrupt == 0

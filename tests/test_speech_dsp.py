@@ -1,0 +1,87 @@
+"""Resampling, silence trimming and WAV reading used on every engine's output."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import numpy as np
+import pytest
+
+from voicecoach.speech.dsp import finish, resample, trim_silence
+from voicecoach.speech.wavio import WavFormatError, build_wav, parse_wav, pcm16
+
+
+def sine(freq: float, rate: int, seconds: float) -> np.ndarray:
+    t = np.arange(round(rate * seconds)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("rate_in", [22050, 16000, 48000, 24000])
+def test_resample_keeps_a_tone_exact_in_time_and_level(rate_in: int) -> None:
+    out = resample(sine(1000, rate_in, 0.5), rate_in, 44100)
+    assert len(out) == -(-round(rate_in * 0.5) * 44100 // rate_in)
+    expected = sine(1000, 44100, 0.5)[: len(out)]
+    middle = slice(2000, len(out) - 2000)  # away from the edges of the finite signal
+    assert np.max(np.abs(out[middle] - expected[middle])) < 1e-4  # no delay, no gain error
+
+
+def test_resample_removes_images_above_the_old_nyquist() -> None:
+    out = resample(sine(3000, 22050, 1.0), 22050, 44100)
+    spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+    freqs = np.fft.rfftfreq(len(out), 1 / 44100)
+    tone = spectrum[np.argmin(np.abs(freqs - 3000))]
+    image = spectrum[np.argmin(np.abs(freqs - (22050 - 3000)))]  # the zero-stuffing mirror
+    assert image < tone * 10 ** (-60 / 20)
+
+
+def test_resample_same_rate_is_identity() -> None:
+    x = sine(440, 44100, 0.1)
+    assert np.array_equal(resample(x, 44100, 44100), x)
+
+
+def test_trim_cuts_silence_keeps_margin_and_fades() -> None:
+    rate = 44100
+    tone = sine(440, rate, 1.0)
+    padded = np.concatenate([np.zeros(rate // 2), tone, np.zeros(rate)]).astype(np.float32)
+    out = trim_silence(padded, rate)
+    assert len(tone) <= len(out) <= len(tone) + round(0.012 * rate)
+    assert out[0] == 0.0 and abs(out[-1]) < 1e-3  # faded in and out: no click
+    assert np.sqrt(np.mean(out[: rate // 100] ** 2)) > 0.05  # speech within the first 10 ms
+    assert np.sqrt(np.mean(out[-rate // 100 :] ** 2)) > 0.05
+
+
+def test_trim_of_silence_is_empty_and_of_nothing_is_nothing() -> None:
+    assert len(trim_silence(np.zeros(1000, dtype=np.float32), 44100)) == 0
+    assert len(trim_silence(np.zeros(0, dtype=np.float32), 44100)) == 0
+
+
+def test_finish_makes_mono_44100_trimmed_clips() -> None:
+    stereo = np.stack([sine(500, 22050, 0.5), sine(500, 22050, 0.5)], axis=1)
+    stereo = np.concatenate([np.zeros((22050, 2), np.float32), stereo])
+    clip = finish(stereo, 22050)
+    assert clip.sample_rate == 44100
+    assert clip.samples.ndim == 1
+    assert 0.5 <= clip.duration <= 0.52
+
+
+def test_parse_wav_reads_what_the_wave_module_writes() -> None:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+        w.writeframes(pcm16(sine(300, 22050, 0.1)))
+    wav = parse_wav(buf.getvalue())
+    assert wav.sample_rate == 22050
+    assert np.max(np.abs(wav.samples - sine(300, 22050, 0.1))) < 1e-4
+
+
+def test_parse_wav_rejects_truncation_unless_lenient() -> None:
+    raw = build_wav(pcm16(sine(300, 44100, 0.1)), 44100, {"test": b"abc"})
+    assert parse_wav(raw).chunks == {"test": b"abc"}
+    with pytest.raises(WavFormatError, match="truncated"):
+        parse_wav(raw[:-100])
+    assert len(parse_wav(raw[:-101], strict=False).samples) == 4410 - 51
+    with pytest.raises(WavFormatError):
+        parse_wav(b"RIFX" + raw[4:])

@@ -1,0 +1,100 @@
+"""Engines in a worker process: reuse, timeouts, failures and crashes (with the fake)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from voicecoach.errors import SpeechError
+from voicecoach.script.model import Voice
+from voicecoach.speech import get_engine
+from voicecoach.speech.fake import FakeEngine, estimate_samples
+from voicecoach.speech.worker import IsolatedEngine
+
+VOICE = Voice(engine="fake")
+
+
+def isolated(timeout: float = 10.0, **options: object) -> IsolatedEngine:
+    return IsolatedEngine(
+        "voicecoach.speech.fake:FakeEngine", options, name="fake", timeout=timeout
+    )
+
+
+def test_worker_returns_the_same_clip_as_in_process_and_is_reused() -> None:
+    with isolated() as engine:
+        for text in ("Go.", "Keep your pelvis still.", "Go."):
+            clip = engine.synthesize(text, VOICE)
+            assert clip.sample_rate == 44100
+            assert len(clip) == estimate_samples(text)
+            assert np.array_equal(clip.samples, FakeEngine().synthesize(text, VOICE).samples)
+        assert engine.workers_started == 1
+        assert [v.id for v in engine.voices("nl")] == ["fake-nl"]
+
+
+def test_hanging_engine_is_stopped_after_the_timeout() -> None:
+    engine = get_engine("fake", hang_seconds=60, timeout=0.5)
+    assert isinstance(engine, IsolatedEngine)
+    started = time.monotonic()
+    with pytest.raises(SpeechError) as caught:
+        engine.synthesize("Lower the knee slowly.", VOICE)
+    elapsed = time.monotonic() - started
+    engine.close()
+    assert elapsed < 10  # the first call includes starting the worker
+    message = str(caught.value)
+    assert '"Lower the knee slowly."' in message
+    assert "0.5 s" in message and "stopped" in message
+
+
+def test_after_a_timeout_a_fresh_worker_speaks_the_next_phrase() -> None:
+    with isolated(timeout=1.0, hang_seconds=60, hang_on="slow") as engine:
+        assert len(engine.synthesize("quick", VOICE)) == estimate_samples("quick")
+        pid = engine._worker.process.pid
+        with pytest.raises(SpeechError, match='"a slow phrase"'):
+            engine.synthesize("a slow phrase", VOICE)
+        assert len(engine.synthesize("quick again", VOICE)) == estimate_samples("quick again")
+        assert engine.workers_started == 2
+        assert engine._worker.process.pid != pid
+
+
+def test_failing_engine_names_the_phrase_and_the_worker_survives() -> None:
+    with isolated(fail_on="band") as engine:
+        with pytest.raises(SpeechError, match=r'fake could not speak "Loop the band.*simulated'):
+            engine.synthesize("Loop the band around your knees.", VOICE)
+        assert len(engine.synthesize("Breathe.", VOICE)) == estimate_samples("Breathe.")
+        assert engine.workers_started == 1
+
+
+def test_engine_returning_nothing_through_the_worker_is_an_error() -> None:
+    from voicecoach.speech import synthesize_checked
+
+    with (
+        isolated(fail_on="band", fail_mode="empty") as engine,
+        pytest.raises(SpeechError, match=r'"Loop the band\."'),
+    ):
+        synthesize_checked(engine, "Loop the band.", VOICE)
+
+
+def test_crashing_engine_is_reported_with_its_last_words() -> None:
+    with isolated(crash_on="boom") as engine:
+        with pytest.raises(SpeechError) as caught:
+            engine.synthesize("boom goes the engine", VOICE)
+        assert '"boom goes the engine"' in str(caught.value)
+        assert "simulated crash" in str(caught.value)
+        assert len(engine.synthesize("still here", VOICE)) == estimate_samples("still here")
+        assert engine.workers_started == 2
+
+
+def test_engine_that_cannot_start_is_a_speech_error() -> None:
+    engine = IsolatedEngine("voicecoach.speech.fake:NoSuchEngine", name="ghost", timeout=5)
+    with pytest.raises(SpeechError, match="ghost"):
+        engine.synthesize("Hello.", VOICE)
+
+
+def test_close_stops_the_worker_process() -> None:
+    engine = isolated()
+    engine.synthesize("Hello.", VOICE)
+    process = engine._worker.process
+    engine.close()
+    assert process.poll() is not None
