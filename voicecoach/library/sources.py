@@ -49,17 +49,24 @@ def default_output(src: Path) -> Path:
 
 
 def discover(src: Path) -> list[ProgrammeFile]:
-    """Every programme file in SRC/programmes, sorted by name (error if there is no such folder)."""
+    """Every visible programme file in SRC/programmes, sorted by name (error if no folder)."""
     folder = src / PROGRAMMES_DIR
     if not folder.is_dir():
         raise VoiceCoachError(
             f"{folder}: no such folder; a library is SRC/programmes/*.yaml "
             f"(and SRC/exercises/*.yaml for `use:`)"
         )
-    files = sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in PROGRAMME_SUFFIXES and p.is_file()
-    )
+    files = sorted(p for p in folder.iterdir() if is_yaml_file(p))
     return [ProgrammeFile(p, slugify(p.stem, fallback="programme")) for p in files]
+
+
+def is_yaml_file(path: Path) -> bool:
+    """A visible .yaml/.yml file (hidden ones are editor or OS litter, e.g. `._x.yaml`)."""
+    return (
+        not path.name.startswith(".")
+        and path.suffix.lower() in PROGRAMME_SUFFIXES
+        and path.is_file()
+    )
 
 
 def slug_collisions(programmes: list[ProgrammeFile]) -> dict[Path, str]:

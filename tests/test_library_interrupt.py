@@ -1,0 +1,105 @@
+"""Stopping `voicecoach library build` (SIGTERM, Ctrl-C) leaves nothing partial in OUT."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from test_library_helpers import build, build_process, manifest, temporaries, write
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+
+LONG = """
+    title: A long hold
+    intro: false
+    exercises:
+      - name: Wall sit
+        work: 10m
+"""
+"""A programme whose track takes seconds to render, so it can be interrupted."""
+
+SHORT = """
+    title: Short
+    intro: false
+    defaults: {countdown: 0}
+    exercises:
+      - name: Squat
+        reps: 1
+        tempo: 1-0-1
+"""
+
+
+def _library(root: Path) -> Path:
+    src = root / "lib"
+    write(src / "programmes" / "a-short.yaml", SHORT)
+    write(src / "programmes" / "long.yaml", LONG)
+    return src
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting for the build to get going")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
+def test_interrupted_build_leaves_no_partial_or_temporary_files(tmp_path, how):
+    src = _library(tmp_path)
+    out = src / "output"
+    cache = tmp_path / "cache"
+    process = build_process(src, cache, "-j", "2", start_new_session=True)
+    try:
+        _wait_for(
+            lambda: (
+                (out / "a-short.mp3").exists()
+                and any(n.startswith(".long.mp3.tmp-") for n in temporaries(out))
+            )
+        )
+        if how == "sigterm":
+            process.send_signal(signal.SIGTERM)
+        else:  # a terminal sends SIGINT to the whole foreground process group
+            os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    if how == "sigterm":
+        assert last == "error: build interrupted by SIGTERM; no partial files were left"
+    else:
+        assert last == "error: interrupted; nothing was written under a final name"
+    assert temporaries(out) == []
+    assert sorted(p.name for p in out.glob("long.*")) == []
+    # what was finished is recorded, so it is not built again
+    assert sorted(manifest(out)) == ["a-short"]
+    assert "a-short.mp3" in (out / "library.m3u8").read_text()
+    (src / "programmes" / "long.yaml").unlink()
+    run = build(src, cache)
+    assert run.code == 0, run.stderr
+    assert "built 0, up to date 1, failed 0" in run.stdout
+
+
+def test_a_second_build_into_the_same_folder_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    src = _library(tmp_path)
+    (src / "programmes" / "long.yaml").unlink()
+    out = src / "output"
+    out.mkdir()
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        run = build(src, tmp_path / "cache")
+    finally:
+        os.close(fd)
+    assert run.code == 1
+    assert run.stderr == f"error: another library build is writing to {out}\n"
+    assert list(out.iterdir()) == []
