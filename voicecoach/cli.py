@@ -1,0 +1,303 @@
+"""The command line: a thin click layer over the pipeline.
+
+Every problem the user can fix is a VoiceCoachError, printed as one line
+`error: FILE:LINE:COL: message` with exit code 1 (the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from voicecoach import __version__, pipeline
+from voicecoach.errors import VoiceCoachError
+from voicecoach.timeline import Timeline
+
+
+class _Group(click.Group):
+    """Runs commands so that project errors become one line and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VoiceCoachError as err:
+            _fail(ctx, err, str(err))
+        except KeyboardInterrupt as err:
+            _fail(ctx, err, "interrupted; nothing was written under a final name")
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:  # a bug: still one line, the traceback with --debug
+            _fail(ctx, err, f"internal error: {type(err).__name__}: {err} (--debug shows more)")
+
+
+def _fail(ctx: click.Context, err: BaseException, message: str) -> NoReturn:
+    if (ctx.obj or {}).get("debug"):
+        traceback.print_exception(err)
+    click.echo(f"error: {message}", err=True)
+    ctx.exit(1)
+
+
+def _voice_options(command: Callable) -> Callable:
+    """--engine/--voice/--rate/--library/--cache-dir shared by commands that speak."""
+    options = [
+        click.option(
+            "--library",
+            type=click.Path(file_okay=False),
+            help="Exercise library folder for `use:`.",
+        ),
+        click.option("--engine", help="Speech engine (see `voicecoach voices`)."),
+        click.option("--voice", "voice_name", help="Voice name, e.g. en-gb."),
+        click.option("--rate", type=click.IntRange(60, 400), help="Words per minute."),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False),
+            envvar="VOICECOACH_CACHE_DIR",
+            help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for bug reports.")
+@click.version_option(__version__, prog_name="voicecoach")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Turn a written exercise programme into a voice-guided audio session."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+@main.command()
+@click.argument("scripts", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--library", type=click.Path(file_okay=False), help="Exercise library folder.")
+def validate(scripts: tuple[str, ...], library: str | None) -> None:
+    """Check programme files; exit 1 with located errors if any is invalid."""
+    failed = 0
+    for script in scripts:
+        try:
+            programme = pipeline.load(script, library)
+        except VoiceCoachError as err:
+            failed += 1
+            click.echo(f"error: {err}", err=True)
+            continue
+        count = len(programme.exercises)
+        click.echo(f"ok: {script} ({count} exercise{'s' if count != 1 else ''})")
+    if failed:
+        sys.exit(1)
+
+
+def _prepare(
+    script: str | None,
+    library: str | None,
+    engine: str | None,
+    voice_name: str | None,
+    rate: int | None,
+    cache_dir: str | None,
+    quiet: bool = False,
+) -> tuple[pipeline.Programme, Timeline, pipeline.PhraseCache]:
+    override = pipeline.VoiceOverride(engine, voice_name, rate)
+    programme = pipeline.load(script, library, override)
+    cache = pipeline.open_cache(programme, cache_dir)
+    with _Progress("speaking", quiet) as progress:
+        timeline = pipeline.plan(programme, cache, progress.phrases)
+    for warning in timeline.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return programme, timeline, cache
+
+
+@main.command()
+@click.argument("script", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Track to write.")
+@click.option(
+    "--format", "fmt", type=click.Choice(pipeline.FORMATS), help="Track format (default: mp3)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
+@_voice_options
+def build(
+    script: str | None, out: str | None, fmt: str | None, quiet: bool, **options: Any
+) -> None:
+    """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json."""
+    programme, timeline, cache = _prepare(script, quiet=quiet, **options)
+    path, fmt = pipeline.resolve_output(programme, out, fmt)
+    with _Progress("encoding", quiet) as progress:
+        files = pipeline.build(programme, timeline, cache, path, fmt, progress.seconds)
+    if not quiet:
+        click.echo(
+            f"wrote {files.track} ({_clock(timeline.duration)}, {len(timeline.chapters)} "
+            f"chapters) with {Path(files.captions).name} and {Path(files.timeline).name}"
+        )
+        click.echo(
+            f"{len(timeline.phrases())} distinct phrases, {cache.synthesized} newly synthesised",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline JSON.")
+@_voice_options
+def plan(script: str, as_json: bool, **options: Any) -> None:
+    """Show the timeline: when each thing is said or played."""
+    _, timeline, _ = _prepare(script, quiet=as_json, **options)
+    if as_json:
+        click.echo(timeline.to_json_text(), nl=False)
+    else:
+        click.echo(format_plan(timeline))
+
+
+@main.command()
+@click.argument("script", type=click.Path(dir_okay=False))
+@_voice_options
+def phrases(script: str, **options: Any) -> None:
+    """Every phrase the track will speak, once each (e.g. for recording)."""
+    _, timeline, _ = _prepare(script, quiet=True, **options)
+    for text in timeline.phrases():
+        click.echo(text)
+
+
+def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from voicecoach.live import parse_start
+
+    try:
+        return None if value is None else parse_start(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+
+
+@main.command()
+@click.argument("script", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--sink",
+    "sink_spec",
+    default="default",
+    show_default=True,
+    metavar="default|null|wav:PATH",
+    help="Where the sound goes: the sound device (real time), or null / a WAV file "
+    "(as fast as possible, no real-time pacing).",
+)
+@click.option(
+    "--from",
+    "start",
+    metavar="N|M:SS",
+    callback=_play_start,
+    help="Start at exercise N (1-based) or at a time into the session.",
+)
+@_voice_options
+def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None:
+    """Play the session live (no SCRIPT: the bundled demo).
+
+    Keys while playing in a terminal: space pause/resume, n next, p previous, q quit.
+    Ctrl-C stops too. With --sink null or wav:PATH nothing waits for real time.
+    """
+    from voicecoach import live
+
+    try:
+        sink = live.parse_sink(sink_spec)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--sink") from err
+    sink.check()
+    programme, timeline, cache = _prepare(script, **options)
+    try:
+        seconds = live.start_seconds(timeline, start) if start is not None else 0.0
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--from") from err
+    mixer = live.mixer_for(programme, timeline, cache)
+    final = live.play_session(mixer, sink, seconds)
+    click.echo(live.summary(final, timeline.duration), err=True)
+
+
+@main.command()
+@click.option("--language", help="Only voices for this language, e.g. en or nl.")
+@click.option("--engine", help="Speech engine (default: pyttsx3).")
+def voices(language: str | None, engine: str | None) -> None:
+    """List the voices a speech engine offers."""
+    from voicecoach.speech.registry import get_engine
+
+    speech = get_engine(engine)
+    speech.check()
+    found = speech.voices(language)
+    for info in found:
+        click.echo(f"{info.id:28} {info.name:28} {', '.join(info.languages)}")
+    if not found:
+        raise VoiceCoachError(f"no voices for language {language!r}" if language else "no voices")
+
+
+def format_plan(timeline: Timeline) -> str:
+    """The timeline as a readable table: time, chapter, what is said or played."""
+    lines = [
+        f"{timeline.title}: {_clock(timeline.duration)} "
+        f"({len(timeline.chapters)} chapters, {len(timeline.speech())} spoken lines, "
+        f"{len(timeline.tones())} tones)",
+        "",
+        f"{'time':>8}  {'chapter':24}  what",
+    ]
+    chapter_titles = [(c.start, c.title) for c in timeline.chapters]
+    for event in timeline.events:
+        title = next(t for s, t in reversed(chapter_titles) if s <= event.start + 1e-9)
+        where = [x for x in (event.side, f"set {event.set}" if event.set else None) if x]
+        if event.rep:
+            where.append(f"rep {event.rep}")
+        context = f"  [{', '.join(where)}]" if where else ""
+        what = f'"{event.text}"' if event.kind == "speech" else f"♪ {event.tone}"
+        lines.append(f"{_clock(event.start):>8}  {title[:24]:24}  {what}{context}")
+    lines.append(f"{_clock(timeline.duration):>8}  {'':24}  end of track")
+    return "\n".join(lines)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+class _Progress:
+    """A progress bar on stderr for synthesis (hidden when not a terminal or quiet)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label = label
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+    def phrases(self, done: int, total: int, text: str) -> None:
+        """Called after each phrase."""
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+        self.bar.update(1)
+
+    def seconds(self, done: float, total: float) -> None:
+        """Called while encoding."""
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=max(1, int(total)), label=self.label, file=sys.stderr
+            )
+        self.bar.update(int(done) - self.bar.pos)
+
+
+def _json_dump(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+from voicecoach.library.cli import library as library_group  # noqa: E402
+
+main.add_command(library_group)
+
+if __name__ == "__main__":
+    main()

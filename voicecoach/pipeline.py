@@ -1,0 +1,133 @@
+"""The pipeline end to end: load → compile (with real phrase lengths) → render → files.
+
+The CLI and the library builder are thin layers over these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+from voicecoach.audio import TrackFiles, load_tones, write_track
+from voicecoach.script import Programme, load_programme
+from voicecoach.script.model import Voice
+from voicecoach.speech.cache import PhraseCache
+from voicecoach.speech.fake import estimate_duration
+from voicecoach.speech.registry import get_engine
+from voicecoach.timeline import Timeline, compile_programme
+
+FORMATS = ("mp3", "m4a", "ogg", "wav")
+"""Track formats `build` can write."""
+
+PhraseProgress = Callable[[int, int, str], None]
+"""progress(done, total, text) while phrases are synthesised."""
+
+
+@dataclass(frozen=True)
+class VoiceOverride:
+    """Command-line changes to the programme's voice (None: keep the programme's)."""
+
+    engine: str | None = None
+    """Speech engine name."""
+    name: str | None = None
+    """Voice name."""
+    rate: int | None = None
+    """Words per minute."""
+
+    def apply(self, voice: Voice) -> Voice:
+        """VOICE with these overrides applied."""
+        return Voice(
+            engine=self.engine or voice.engine,
+            name=self.name if self.name is not None else voice.name,
+            rate=self.rate if self.rate is not None else voice.rate,
+        )
+
+
+def demo_programme() -> Path:
+    """The bundled demo programme file."""
+    return Path(str(resources.files("voicecoach") / "examples" / "hip-stability.yaml"))
+
+
+def slugify(title: str, fallback: str = "session") -> str:
+    """A safe file name stem from a title: lowercase ASCII words joined by '-'."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:80].rstrip("-") or fallback
+
+
+def load(
+    script: str | Path | None, library: str | Path | None = None, voice: VoiceOverride | None = None
+) -> Programme:
+    """Load SCRIPT (None: the bundled demo), with optional library and voice overrides."""
+    programme = load_programme(script if script is not None else demo_programme(), library)
+    if voice is not None:
+        programme = replace(programme, voice=voice.apply(programme.voice))
+    return programme
+
+
+def open_cache(programme: Programme, cache_dir: str | Path | None = None) -> PhraseCache:
+    """A phrase cache speaking with the programme's engine (checked to be usable)."""
+    engine = get_engine(programme.voice.engine)
+    engine.check()
+    return PhraseCache(engine, cache_dir)
+
+
+def plan(
+    programme: Programme, cache: PhraseCache, progress: PhraseProgress | None = None
+) -> Timeline:
+    """Compile with the real length of every phrase, synthesising what isn't cached.
+
+    A first pass with estimated lengths lists (nearly) every phrase, so they can be
+    synthesised up front with progress; the real pass synthesises any stragglers.
+    """
+    estimate = compile_programme(programme, estimate_duration)
+    cache.ensure(estimate.phrases(), programme.voice, progress)
+    return compile_programme(programme, lambda text: cache.duration(text, programme.voice))
+
+
+def default_output(programme: Programme, fmt: str = "mp3", folder: Path = Path("output")) -> Path:
+    """output/<title-slug>.<fmt>."""
+    return folder / f"{slugify(programme.title)}.{fmt}"
+
+
+def resolve_output(
+    programme: Programme, out: str | Path | None, fmt: str | None
+) -> tuple[Path, str]:
+    """The track path and format from -o/--format (format from OUT's suffix if not given)."""
+    if out is None:
+        fmt = fmt or "mp3"
+        return default_output(programme, fmt), fmt
+    path = Path(out)
+    suffix = path.suffix.lower().lstrip(".")
+    if fmt is None:
+        fmt = suffix if suffix in FORMATS else "mp3"
+    if suffix != fmt:
+        path = path.with_name(path.name + f".{fmt}") if suffix not in FORMATS else path
+    return path, fmt
+
+
+def build(
+    programme: Programme,
+    timeline: Timeline,
+    cache: PhraseCache,
+    out: Path,
+    fmt: str = "mp3",
+    progress: Callable[[float, float], None] | None = None,
+) -> TrackFiles:
+    """Render TIMELINE and write the track with its .vtt and .timeline.json, atomically."""
+    speech = {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
+    return write_track(
+        timeline,
+        speech,
+        load_tones(),
+        out,
+        format=fmt,
+        title=programme.title,
+        album=programme.title,
+        artist="voicecoach",
+        progress=progress,
+    )
