@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +18,7 @@ from voicecoach.speech.fake import FakeEngine, estimate_samples
 from voicecoach.speech.worker import IsolatedEngine
 
 VOICE = Voice(engine="fake")
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def isolated(timeout: float = 10.0, **options: object) -> IsolatedEngine:
@@ -48,7 +53,7 @@ def test_hanging_engine_is_stopped_after_the_timeout() -> None:
 
 
 def test_after_a_timeout_a_fresh_worker_speaks_the_next_phrase() -> None:
-    with isolated(timeout=1.0, hang_seconds=60, hang_on="slow") as engine:
+    with isolated(timeout=0.5, hang_seconds=60, hang_on="slow") as engine:
         assert len(engine.synthesize("quick", VOICE)) == estimate_samples("quick")
         pid = engine._worker.process.pid
         with pytest.raises(SpeechError, match='"a slow phrase"'):
@@ -98,3 +103,77 @@ def test_close_stops_the_worker_process() -> None:
     process = engine._worker.process
     engine.close()
     assert process.poll() is not None
+
+
+def test_forked_child_starts_its_own_worker_and_leaves_the_parents_alone() -> None:
+    with isolated() as engine:
+        engine.synthesize("Hello.", VOICE)
+        parent_worker = engine._worker.process
+        pid = os.fork()
+        if pid == 0:  # the child: must not talk to (or kill) the parent's worker
+            try:
+                ok = len(engine.synthesize("From the child.", VOICE)) > 0
+                ok = ok and engine._worker.process.pid != parent_worker.pid
+                engine.close()
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert parent_worker.poll() is None
+        assert len(engine.synthesize("Still mine.", VOICE)) == estimate_samples("Still mine.")
+        assert engine._worker.process is parent_worker
+
+
+HANGING_CLIENT = """
+import sys
+from voicecoach.script.model import Voice
+from voicecoach.speech.worker import IsolatedEngine
+engine = IsolatedEngine(
+    "voicecoach.speech.fake:FakeEngine", {"hang_seconds": 600}, name="fake", timeout=600
+)
+engine.check()
+print(engine._worker.process.pid, flush=True)
+engine.synthesize("Hang here.", Voice())
+"""
+
+
+def test_worker_of_a_killed_parent_exits_even_while_hanging() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
+    client = subprocess.Popen(
+        [sys.executable, "-c", HANGING_CLIENT], stdout=subprocess.PIPE, env=env
+    )
+    worker_pid = int(client.stdout.readline())
+    time.sleep(0.3)  # let the worker start hanging on the phrase
+    assert pid_alive(worker_pid)
+    client.kill()
+    client.wait()
+    client.stdout.close()
+    deadline = time.monotonic() + 5
+    while pid_alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(worker_pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_interrupted_request_discards_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    with isolated() as engine:
+        engine.synthesize("Hello.", VOICE)
+        first = engine._worker
+
+        def interrupted(request: object, timeout: float) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(first, "ask", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            engine.synthesize("Hello again.", VOICE)
+        assert first.process.poll() is not None
+        assert len(engine.synthesize("After.", VOICE)) == estimate_samples("After.")
+        assert engine.workers_started == 2

@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -18,6 +21,8 @@ import numpy as np
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import quote_phrase
+
+ORPHAN_POLL_S = 1.0
 
 
 def make_engine(factory: str, options: dict[str, Any]) -> Any:
@@ -60,8 +65,18 @@ def _error(engine_name: str, request: dict[str, Any], exc: Exception) -> dict[st
     return {"ok": False, "error": f"{engine_name} failed: {detail}"}
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    """Watchdog thread: end this process if its parent dies (even mid-phrase)."""
+    while True:
+        time.sleep(ORPHAN_POLL_S)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def main() -> None:
     """Serve requests until stdin closes. The first request must be "init"."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints (pyttsx3 says "Audio saved to ...") go to stderr
     engine: Any = None

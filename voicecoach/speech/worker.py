@@ -112,11 +112,16 @@ class IsolatedEngine:
                     f"{self.name} stopped unexpectedly while {doing}"
                     + (f": {detail}" if detail else "")
                 ) from None
+            except BaseException:  # e.g. Ctrl-C while waiting: its answer must not linger
+                self._discard()
+                raise
             if not header.get("ok"):
                 raise SpeechError(str(header.get("error") or f"{self.name} failed {doing}"))
             return header, payload
 
     def _ensure_worker(self) -> _Worker:
+        if self._worker is not None and self._worker.owner != os.getpid():
+            self._worker = None  # inherited through fork: the parent's, not ours to use
         if self._worker is not None and self._worker.alive():
             return self._worker
         self._discard()
@@ -165,7 +170,8 @@ class _Worker:
         reader = threading.Thread(target=_read_answers, args=(self.process.stdout, self._answers))
         reader.daemon = True
         reader.start()
-        self._finalizer = weakref.finalize(self, _kill, self.process, self._stderr)
+        self.owner = os.getpid()
+        self._finalizer = weakref.finalize(self, _kill, self.process, self._stderr, self.owner)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -201,8 +207,10 @@ class _Worker:
         self._finalizer()
 
 
-def _kill(process: subprocess.Popen, stderr: IO[bytes]) -> None:
-    """Stop a worker for good and release its pipes."""
+def _kill(process: subprocess.Popen, stderr: IO[bytes], owner: int) -> None:
+    """Stop a worker for good and release its pipes (only in the process that started it)."""
+    if os.getpid() != owner:
+        return
     if process.poll() is None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
