@@ -1,0 +1,79 @@
+"""Where to start and how to say where we are: exercises, chapters and clock times."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from voicecoach.timeline.model import Timeline
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """A parsed ``--from``: an exercise number or a time into the track."""
+
+    exercise: int | None = None
+    """1-based exercise to start at (None: start at ``seconds``)."""
+    seconds: float = 0.0
+    """Time into the track to start at, when no exercise is given."""
+
+
+def parse_start(text: str) -> StartSpec:
+    """``N`` (exercise N, 1-based) or ``M:SS`` / ``H:MM:SS`` (a time); ValueError if neither."""
+    text = text.strip()
+    if text.isdigit():
+        return StartSpec(exercise=int(text))
+    match = _CLOCK.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is neither an exercise number nor a time like 2:30")
+    hours, minutes, seconds = match.groups()
+    if float(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
+        raise ValueError(f"{text!r} is not a valid time (seconds and minutes go up to 59)")
+    return StartSpec(seconds=int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds))
+
+
+def chapter_exercises(timeline: Timeline) -> tuple[int | None, ...]:
+    """For each chapter, the 0-based exercise its events belong to (None: intro, outro)."""
+    found: list[int | None] = []
+    for chapter in timeline.chapters:
+        inside = (
+            e.exercise
+            for e in timeline.events
+            if e.exercise is not None and chapter.start <= e.start < chapter.end
+        )
+        found.append(next(inside, None))
+    return tuple(found)
+
+
+def exercise_count(timeline: Timeline) -> int:
+    """How many exercises have a chapter."""
+    return len({e for e in chapter_exercises(timeline) if e is not None})
+
+
+def start_seconds(timeline: Timeline, spec: StartSpec) -> float:
+    """The time ``spec`` starts at in ``timeline``; ValueError (saying the range) if outside."""
+    if spec.exercise is None:
+        if not 0 <= spec.seconds < timeline.duration:
+            raise ValueError(
+                f"{clock(spec.seconds)} is past the end of the session "
+                f"({clock(timeline.duration)} long)"
+            )
+        return spec.seconds
+    exercises = chapter_exercises(timeline)
+    count = exercise_count(timeline)
+    if not 1 <= spec.exercise <= count:
+        raise ValueError(
+            f"there is no exercise {spec.exercise}; the session has "
+            + (f"exercises 1 to {count}" if count > 1 else f"{count} exercise")
+        )
+    return timeline.chapters[exercises.index(spec.exercise - 1)].start
+
+
+def clock(seconds: float) -> str:
+    """``M:SS`` (or ``H:MM:SS``), rounded down to the second."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
