@@ -64,9 +64,10 @@ def load(
 ) -> Programme:
     """Load SCRIPT (None: the bundled demo), with optional library and voice overrides."""
     programme = load_programme(script if script is not None else demo_programme(), library)
-    if voice is not None:
-        programme = replace(programme, voice=voice.apply(programme.voice))
-    return programme
+    chosen = voice.apply(programme.voice) if voice is not None else programme.voice
+    if chosen.name is None:  # speak the programme's language, not the engine's default
+        chosen = replace(chosen, name=programme.language)
+    return replace(programme, voice=chosen)
 
 
 def open_cache(programme: Programme, cache_dir: str | Path | None = None) -> PhraseCache:

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Benchmarks: speed and memory as ratios measured in one run (machines here are noisy).
+
+    .venv/bin/python scripts/bench.py            # all, about two minutes
+    .venv/bin/python scripts/bench.py --quick    # skip the cold real-voice build
+
+Prints: compile speed (track seconds laid out per second of compiling), render+encode
+speed (x realtime), peak memory of a 10- and a 60-minute build (bounded memory means the
+ratio stays near 1 although the track is 6x longer), and the phrase cache (cold build
+vs warm rebuild with the real pyttsx3 voice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voicecoach import pipeline  # noqa: E402
+from voicecoach.script import load_programme  # noqa: E402
+from voicecoach.speech.fake import estimate_duration  # noqa: E402
+from voicecoach.timeline import compile_programme  # noqa: E402
+
+
+def programme_yaml(exercises: int, engine: str = "fake") -> str:
+    """A programme of EXERCISES varied exercises (all dose kinds, sides)."""
+    doses = [
+        "sides: [left, right]\n    sets: 3\n    reps: 12\n    tempo: 2-1-3",
+        "sets: 3\n    reps: 8\n    hold: 10s\n    relax: 5s",
+        "sides: [left, right]\n    alternate_sides: true\n    sets: 3\n    work: 40s",
+        "sets: 3\n    reps: 15",
+    ]
+    items = []
+    for i in range(exercises):
+        items.append(
+            f"  - name: Exercise number {i + 1}\n"
+            f"    setup: [Get into position for exercise {i + 1}.]\n"
+            f"    cues: [Move smoothly and under control.]\n"
+            f"    reminders: [Breathe calmly., Keep your back neutral., Stay relaxed.]\n"
+            f"    {doses[i % len(doses)]}\n"
+        )
+    return (
+        f"title: Benchmark with {exercises} exercises\nvoice: {{engine: {engine}}}\n"
+        "defaults: {rest: 30s}\nexercises:\n" + "".join(items)
+    )
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def bench_compile(folder: Path) -> None:
+    path = write(folder, "compile.yaml", programme_yaml(30))
+    programme = load_programme(path)
+    runs, started = 0, time.perf_counter()
+    while True:
+        timeline = compile_programme(programme, estimate_duration)
+        runs += 1
+        elapsed = time.perf_counter() - started
+        if elapsed > 2.0:
+            break
+    per_run = elapsed / runs
+    print(
+        f"compile: {len(timeline.events)} events, {timeline.duration / 60:.0f} min of track "
+        f"in {per_run * 1000:.0f} ms = {timeline.duration / per_run:,.0f} track-seconds "
+        "per second of compiling"
+    )
+
+
+_BUILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from pathlib import Path
+    from voicecoach import pipeline
+    script, out, cache = sys.argv[1:4]
+    programme = pipeline.load(script)
+    c = pipeline.open_cache(programme, cache)
+    timeline = pipeline.plan(programme, c)
+    started = time.perf_counter()
+    pipeline.build(programme, timeline, c, Path(out), "mp3")
+    render = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"duration": timeline.duration, "render": render, "rss_mb": rss,
+                      "synthesized": c.synthesized}))
+    """
+)
+
+
+def run_build(script: Path, out: Path, cache: Path) -> dict:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD, str(script), str(out), str(cache)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"build failed:\n{result.stderr}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data["wall"] = time.perf_counter() - started
+    return data
+
+
+def bench_render_and_memory(folder: Path) -> None:
+    cache = folder / "cache-fake"
+    short = write(folder, "short.yaml", programme_yaml(4))
+    long = write(folder, "long.yaml", programme_yaml(20))
+    run_build(short, folder / "warm.mp3", cache)  # warm the phrase cache
+    a = run_build(short, folder / "short.mp3", cache)
+    b = run_build(long, folder / "long.mp3", cache)
+    for label, r in (("short", a), ("long", b)):
+        print(
+            f"render+encode ({label}): {r['duration'] / 60:.1f} min of audio in "
+            f"{r['render']:.1f} s = {r['duration'] / r['render']:.0f}x realtime; "
+            f"peak memory {r['rss_mb']:.0f} MB"
+        )
+    print(
+        f"memory: a {b['duration'] / a['duration']:.1f}x longer track needs "
+        f"{b['rss_mb'] / a['rss_mb']:.2f}x the peak memory"
+    )
+
+
+def bench_cache(folder: Path) -> None:
+    cache = folder / "cache-real"
+    demo = pipeline.demo_programme()
+    cold = run_build(demo, folder / "cold.mp3", cache)
+    warm = run_build(demo, folder / "warm-real.mp3", cache)
+    print(
+        f"phrase cache (pyttsx3, demo): cold build {cold['wall']:.1f} s "
+        f"({cold['synthesized']} phrases synthesised), warm rebuild {warm['wall']:.1f} s "
+        f"({warm['synthesized']} synthesised) = {cold['wall'] / warm['wall']:.1f}x faster"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
+        folder = Path(tmp)
+        bench_compile(folder)
+        bench_render_and_memory(folder)
+        if not args.quick:
+            bench_cache(folder)
+
+
+if __name__ == "__main__":
+    main()
