@@ -81,7 +81,7 @@ def test_missing_ffmpeg_names_the_install_command(previous, monkeypatch):
 
 def test_ffmpeg_failure_reports_its_last_stderr_line(previous, monkeypatch):
     out, before = previous
-    broken = encode.Format("mp3", ("-c:a", "nonexistent"), False)
+    broken = encode.Format("mp3", ("-c:a", "nonexistent"), metadata=False)
     monkeypatch.setitem(encode.FORMATS, "mp3", broken)
     with pytest.raises(
         AudioError, match="ffmpeg failed to write mp3: Unknown encoder 'nonexistent'"

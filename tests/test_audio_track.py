@@ -139,7 +139,7 @@ def _seconds(stamp: str) -> float:
 
 def test_vtt_has_one_cue_per_speech_event(built):
     timeline, files, _, _ = built
-    cues = _parse_vtt(files.vtt.read_text(encoding="utf-8"))
+    cues = _parse_vtt(files.captions.read_text(encoding="utf-8"))
     speech = timeline.speech()
     assert len(cues) == len(speech)
     for (start, end, text), event in zip(cues, speech, strict=True):
@@ -147,7 +147,7 @@ def test_vtt_has_one_cue_per_speech_event(built):
         assert _seconds(end) == pytest.approx(event.end, abs=0.0005)
         unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         assert unescaped == event.text
-    assert "Hold it &amp; breathe &lt;calmly&gt;." in files.vtt.read_text(encoding="utf-8")
+    assert "Hold it &amp; breathe &lt;calmly&gt;." in files.captions.read_text(encoding="utf-8")
 
 
 def test_timeline_json_sidecar(built):

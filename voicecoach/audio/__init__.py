@@ -51,10 +51,10 @@ class TrackFiles:
 
     track: Path
     """The audio track (mp3, m4a, ogg or wav)."""
-    vtt: Path
-    """WebVTT captions of everything spoken."""
+    captions: Path
+    """WebVTT captions of everything spoken (OUT's stem + ``.vtt``)."""
     timeline: Path
-    """The timeline JSON the track was rendered from."""
+    """The timeline JSON the track was rendered from (OUT's stem + ``.timeline.json``)."""
 
 
 def sidecar_paths(out: Path) -> TrackFiles:
@@ -94,10 +94,11 @@ def write_track(
     mixer = Mixer(timeline, speech, load_tones() if tones is None else tones, levels=levels)
     mixer.calibrate()
     duration = mixer.total_samples / timeline.sample_rate
-    with sigterm_as_exception(), atomic_outputs([files.track, files.vtt, files.timeline]) as tmp:
-        tmp[files.vtt].write_text(vtt_text(timeline), encoding="utf-8")
+    paths = [files.track, files.captions, files.timeline]
+    with sigterm_as_exception(), atomic_outputs(paths) as tmp:
+        tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
-        with _metadata_file(tags, timeline, duration, FORMATS[format].chapters) as metadata:
+        with _metadata_file(tags, timeline, duration, FORMATS[format].metadata) as metadata:
             written = encode_pcm(
                 mixer.blocks(0.0, _ENCODE_BLOCK),
                 tmp[files.track],
@@ -114,7 +115,7 @@ def write_track(
 
 @contextlib.contextmanager
 def _metadata_file(tags: TrackTags, timeline: Timeline, duration: float, wanted: bool):
-    """An FFMETADATA temp file for formats that take chapters from it (else None)."""
+    """An FFMETADATA temp file for formats whose tags ffmpeg writes (else None)."""
     if not wanted:
         yield None
         return

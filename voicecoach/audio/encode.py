@@ -37,8 +37,8 @@ class Format:
     """ffmpeg's ``-f`` name."""
     codec_args: tuple[str, ...]
     """Codec and quality options."""
-    chapters: bool
-    """Whether the container keeps chapters from an FFMETADATA input."""
+    metadata: bool
+    """Whether ffmpeg writes the tags (and chapters, where the container has them)."""
     sample_rate: int | None = None
     """Rate the codec needs (Opus: 48 kHz), or None to keep the track's."""
 
@@ -113,7 +113,7 @@ def encode_pcm(
 ) -> int:
     """Encode float blocks (``total_samples`` in all) into ``out``; return samples encoded.
 
-    ``metadata`` is an FFMETADATA file (title, chapters) for formats that keep it.
+    ``metadata`` is an FFMETADATA file (tags, chapters), used where ``Format.metadata``.
     AudioError if ffmpeg is missing or fails (with the last line of its stderr).
     """
     spec = FORMATS.get(format)
@@ -126,7 +126,7 @@ def encode_pcm(
             blocks = _cut_and_fade(blocks, length, round(_FADE_SECONDS * sample_rate))
     command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     command += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
-    if metadata is not None and spec.chapters:
+    if metadata is not None and spec.metadata:
         command += ["-f", "ffmetadata", "-i", str(metadata), "-map_metadata", "1"]
         command += ["-map_chapters", "1", "-map", "0:a"]
     else:

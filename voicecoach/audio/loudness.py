@@ -7,6 +7,7 @@ phase of the filter does not matter.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -57,8 +58,15 @@ def k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     pad = sample_rate // 10
     size = 1 << max(1, (n + 2 * pad - 1).bit_length())
     spectrum = np.fft.rfft(np.asarray(samples, dtype=np.float64), size)
-    spectrum *= np.sqrt(k_weighting_power(np.fft.rfftfreq(size, 1.0 / sample_rate), sample_rate))
+    spectrum *= _k_magnitude(size, sample_rate)
     return np.fft.irfft(spectrum, size)[:n]
+
+
+@functools.lru_cache(maxsize=32)
+def _k_magnitude(size: int, sample_rate: int) -> np.ndarray:
+    """K-weighting magnitude at the rfft bins of a ``size``-point transform."""
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    return np.sqrt(k_weighting_power(freqs, sample_rate))
 
 
 def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:

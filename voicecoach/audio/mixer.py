@@ -178,10 +178,11 @@ class Mixer:
             meter.feed(block)
         return meter.integrated()
 
-    def calibrate(self, tolerance_db: float = 0.3, passes: int = 2) -> float:
+    def calibrate(self, tolerance_db: float = 0.3, passes: int = 1) -> float:
         """Shift every clip's level so the whole track measures ``levels.track_lufs``
         (per-clip targets alone come out low: pauses and tones pull the average
-        down). Costs up to ``passes`` render passes; returns the gain applied, dB."""
+        down). Every clip hits its own target exactly, so one measuring pass is
+        normally enough; costs ``passes`` render passes. Returns the gain in dB."""
         for _ in range(passes):
             error = self.levels.track_lufs - self.measure()
             if not math.isfinite(error) or abs(error) <= tolerance_db:
