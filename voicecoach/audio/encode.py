@@ -47,14 +47,7 @@ FORMATS = {
     "mp3": Format("mp3", ("-c:a", "libmp3lame", "-b:a", "96k", "-id3v2_version", "0"), False),
     "m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), True),
     "ogg": Format("ogg", ("-c:a", "libopus", "-b:a", "64k"), True, 48000),  # keeps chapters
-    "wav": Format(
-        "wav",
-        (
-            "-c:a",
-            "pcm_s16le",
-        ),
-        False,
-    ),
+    "wav": Format("wav", ("-c:a", "pcm_s16le"), True),  # RIFF INFO tags; no chapters
 }
 """Supported output formats by name (also the file extension)."""
 
