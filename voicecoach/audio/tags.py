@@ -76,8 +76,42 @@ def tag_mp3(path: Path, tags: TrackTags, chapters: Sequence[Chapter], duration: 
         )
     try:
         id3.save(path, v2_version=3)
+        _chapters_in_time_order(path)
     except (OSError, ID3Error) as exc:
         raise AudioError(f"cannot write ID3 tag to {path}: {exc}") from exc
+
+
+def _chapters_in_time_order(path: Path) -> None:
+    """Rewrite the CHAP frames of an ID3v2.3 tag in start-time order, in place.
+
+    mutagen orders frames by size; players that ignore the CTOC (ffmpeg-based
+    ones) list chapters in frame order. The tag keeps its size, so nothing moves.
+    """
+    with open(path, "r+b") as handle:
+        header = handle.read(10)
+        if header[:4] != b"ID3\x03" or header[5] & 0xC0:  # unsynchronised / extended
+            return
+        size = 0
+        for byte in header[6:10]:
+            size = (size << 7) | (byte & 0x7F)
+        data = handle.read(size)
+        frames: list[tuple[bytes, bytes]] = []
+        pos = 0
+        while pos + 10 <= len(data) and data[pos] != 0:
+            length = 10 + int.from_bytes(data[pos + 4 : pos + 8], "big")
+            frames.append((data[pos : pos + 4], data[pos : pos + length]))
+            pos += length
+        chapters = iter(sorted((f for i, f in frames if i == b"CHAP"), key=_chap_start))
+        ordered = b"".join(next(chapters) if i == b"CHAP" else f for i, f in frames)
+        handle.seek(10)
+        handle.write(ordered)
+
+
+def _chap_start(frame: bytes) -> int:
+    """Start time (ms) of a raw CHAP frame."""
+    body = frame[10:]
+    end = body.index(b"\0")
+    return int.from_bytes(body[end + 1 : end + 5], "big")
 
 
 def _escape(value: str) -> str:
