@@ -1,0 +1,280 @@
+"""End to end: `voicecoach build` with the real pyttsx3 voice, read back from the MP3.
+
+One short programme (reps with a tempo on two sides, holds, a timed set) is built once
+by a real `voicecoach` process; every test reads the files it left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_helpers import decode, ebur128, ffprobe, rms_db
+from mutagen.id3 import ID3
+
+from voicecoach.audio.assets import load_tones
+from voicecoach.script.model import Voice
+from voicecoach.speech.cache import PhraseCache
+from voicecoach.speech.registry import get_engine
+
+pytestmark = pytest.mark.e2e
+
+SR = 44100
+ROOT = Path(__file__).resolve().parent.parent
+
+PROGRAMME = """\
+title: End to end check
+voice: {engine: pyttsx3, name: en-gb, rate: 170}
+exercises:
+  - name: Clamshell
+    equipment: [a mat]
+    setup: [Lie on your side.]
+    cues: [Open the top knee.]
+    reminders: [Pelvis still., Breathe.]
+    caution: Stop if it hurts.
+    sides: [left, right]
+    sets: 1
+    reps: 3
+    tempo: 1-1-2
+    side_rest: 6s
+    countdown: 2
+  - name: Bridge
+    reps: 2
+    hold: 7s
+    relax: 4s
+    countdown: 2
+  - name: Plank
+    work: 7s
+    countdown: 2
+"""
+
+
+def run_cli(*args: str, cache: Path, cwd: Path) -> subprocess.CompletedProcess:
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache), "PYTHONPATH": pythonpath}
+    return subprocess.run(
+        [sys.executable, "-m", "voicecoach.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """Build the programme once; return paths, the timeline and the decoded audio."""
+    root = tmp_path_factory.mktemp("e2e")
+    cache = root / "cache"
+    script = root / "check.yaml"
+    script.write_text(PROGRAMME)
+    first = run_cli("build", str(script), "-o", "out/check.mp3", cache=cache, cwd=root)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("build", str(script), "-o", "out/again.mp3", cache=cache, cwd=root)
+    assert second.returncode == 0, second.stderr
+    plan = run_cli("plan", str(script), "--json", cache=cache, cwd=root)
+    assert plan.returncode == 0, plan.stderr
+    track = root / "out" / "check.mp3"
+    timeline = json.loads((root / "out" / "check.timeline.json").read_text())
+    return {
+        "root": root,
+        "cache": cache,
+        "track": track,
+        "timeline": timeline,
+        "audio": decode(track),
+        "first": first,
+        "second": second,
+        "plan": plan,
+    }
+
+
+def test_all_three_files_are_written(built):
+    out = built["root"] / "out"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("check")) == [
+        "check.mp3",
+        "check.timeline.json",
+        "check.vtt",
+    ]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "stray temporaries"
+
+
+def test_duration_matches_timeline(built):
+    probed = float(ffprobe(built["track"])["format"]["duration"])
+    assert abs(probed - built["timeline"]["duration"]) <= 0.050
+    decoded = len(built["audio"]) / SR
+    assert abs(decoded - built["timeline"]["duration"]) <= 0.050
+
+
+def test_id3_tags_and_chapters(built):
+    tags = ID3(built["track"])
+    assert str(tags["TIT2"]) == "End to end check"
+    assert str(tags["TALB"]) == "End to end check"
+    assert str(tags["TPE1"]) == "voicecoach"
+    chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    expected = built["timeline"]["chapters"]
+    assert [str(c.sub_frames["TIT2"]) for c in chapters] == [c["title"] for c in expected]
+    assert [c["title"] for c in expected] == [
+        "Introduction",
+        "Clamshell",
+        "Bridge",
+        "Plank",
+        "Finish",
+    ]
+    for chap, want in zip(chapters, expected, strict=True):
+        assert abs(chap.start_time - want["start"] * 1000) <= 2
+        assert abs(chap.end_time - want["end"] * 1000) <= 2
+    toc = tags.getall("CTOC")
+    assert len(toc) == 1 and list(toc[0].child_element_ids) == [c.element_id for c in chapters]
+
+
+def _best_lag(audio: np.ndarray, clip: np.ndarray, expected: float, search: float) -> float:
+    """Offset (s) of CLIP in AUDIO near EXPECTED, by normalised cross-correlation."""
+    lo = round((expected - search) * SR)
+    span = round(2 * search * SR)
+    segment = audio[max(0, lo) : lo + span + len(clip)]
+    if lo < 0:
+        segment = np.concatenate([np.zeros(-lo), segment])
+    corr = np.correlate(segment, clip, mode="valid")
+    return (lo + int(np.argmax(corr))) / SR - expected
+
+
+def _isolated(events: list[dict], event: dict, margin: float) -> bool:
+    """No other event sounds within MARGIN seconds of EVENT's span."""
+    return not any(
+        other is not event
+        and other["start"] < event["end"] + margin
+        and other["end"] > event["start"] - margin
+        for other in events
+    )
+
+
+def test_every_isolated_tone_starts_within_10ms(built):
+    events = built["timeline"]["events"]
+    tones = load_tones()
+    audio = built["audio"]
+    checked = 0
+    for event in events:
+        if event["kind"] != "tone" or not _isolated(events, event, 0.05):
+            continue
+        clip = np.asarray(tones[event["tone"]].samples, dtype=np.float64)
+        lag = _best_lag(audio, clip, event["start"], 0.03)
+        assert abs(lag) <= 0.010, (event, lag)
+        checked += 1
+    assert checked >= 10
+
+
+def test_every_isolated_phrase_starts_within_10ms(built):
+    events = built["timeline"]["events"]
+    cache = PhraseCache(get_engine("pyttsx3"), built["cache"])
+    voice = Voice("pyttsx3", "en-gb", 170)
+    audio = built["audio"]
+    checked = 0
+    for event in events:
+        if event["kind"] != "speech" or not _isolated(events, event, 0.05):
+            continue
+        clip = np.asarray(cache.clip(event["text"], voice).samples, dtype=np.float64)
+        lag = _best_lag(audio, clip[: SR // 2], event["start"], 0.03)
+        assert abs(lag) <= 0.010, (event["text"], lag)
+        checked += 1
+    assert cache.synthesized == 0, "every phrase of the build should be in the cache"
+    assert checked >= 10
+
+
+def test_speech_is_audible_and_gaps_are_silent(built):
+    events = built["timeline"]["events"]
+    audio = built["audio"]
+    for event in events:
+        if event["kind"] == "speech":
+            region = audio[round(event["start"] * SR) : round(event["end"] * SR)]
+            assert rms_db(region) > -40, event["text"]
+    spans = sorted((e["start"], e["end"]) for e in events)
+    gaps, covered = [], 0.0
+    for start, end in spans:
+        if start - covered >= 0.5:
+            gaps.append((covered + 0.1, start - 0.1))
+        covered = max(covered, end)
+    assert len(gaps) >= 5
+    for start, end in gaps:
+        region = audio[round(start * SR) : round(end * SR)]
+        assert rms_db(region) < -50, (start, end)
+
+
+def test_loudness_and_peaks(built):
+    integrated, peak = ebur128(built["track"])
+    assert -17.5 <= integrated <= -14.5
+    assert peak <= -1.0
+
+
+def _vtt_cues(text: str) -> list[tuple[float, float, str]]:
+    assert text.startswith("WEBVTT")
+    cues = []
+    pattern = re.compile(
+        r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n(.+?)\n\n", re.S
+    )
+    for m in pattern.finditer(text + "\n"):
+        h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(x) for x in m.groups()[:8])
+        cues.append(
+            (
+                h1 * 3600 + m1 * 60 + s1 + ms1 / 1000,
+                h2 * 3600 + m2 * 60 + s2 + ms2 / 1000,
+                m.group(9),
+            )
+        )
+    return cues
+
+
+def test_captions_match_the_spoken_lines(built):
+    cues = _vtt_cues((built["root"] / "out" / "check.vtt").read_text())
+    speech = [e for e in built["timeline"]["events"] if e["kind"] == "speech"]
+    assert len(cues) == len(speech)
+    for (start, end, text), event in zip(cues, speech, strict=True):
+        assert text == event["text"]
+        assert abs(start - event["start"]) <= 0.001
+        assert abs(end - event["end"]) <= 0.001
+
+
+def test_second_build_synthesises_nothing(built):
+    assert "0 newly synthesised" not in built["first"].stderr
+    assert "0 newly synthesised" in built["second"].stderr
+    again = json.loads((built["root"] / "out" / "again.timeline.json").read_text())
+    assert again == built["timeline"]
+
+
+def test_plan_json_equals_the_sidecar(built):
+    sidecar = (built["root"] / "out" / "check.timeline.json").read_text()
+    assert built["plan"].stdout == sidecar
+
+
+def test_what_is_said_follows_the_programme(built):
+    texts = [e["text"] for e in built["timeline"]["events"] if e["kind"] == "speech"]
+    for expected in (
+        "End to end check.",
+        "Exercise 1 of 3: Clamshell.",
+        "Lie on your side.",
+        "Take care: Stop if it hurts.",
+        "Start with your left side.",
+        "Change sides. Now your right side.",
+        "Last one.",
+        "Hold.",
+        "And stop.",
+    ):
+        assert expected in texts
+
+
+def test_bundled_demo_builds_with_the_real_voice(tmp_path):
+    result = run_cli("build", cache=tmp_path / "cache", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    track = tmp_path / "output" / "hip-stability-week-1.mp3"
+    timeline = json.loads(track.with_suffix(".timeline.json").read_text())
+    assert abs(float(ffprobe(track)["format"]["duration"]) - timeline["duration"]) <= 0.050
+    assert len(ID3(track).getall("CHAP")) == len(timeline["chapters"]) == 6
+    assert textwrap.shorten(result.stdout, 40).startswith("wrote output/hip-stability")
