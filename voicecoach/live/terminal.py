@@ -128,7 +128,7 @@ def describe(state: PlayerState) -> str:
 
 def format_status(state: PlayerState, duration: float, exercises: int) -> str:
     """The one-line status: play/pause, time, chapter, the latest phrase."""
-    mark = "||" if state.paused else "> "
+    mark = "‖" if state.paused else "▶"
     where = state.chapter_title
     if state.exercise:
         where = f"{state.exercise}/{exercises} {where}"
