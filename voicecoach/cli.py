@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from voicecoach import __version__, pipeline
+from voicecoach.audio.atomic import sigterm_as_exception
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
 
@@ -25,11 +26,12 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with sigterm_as_exception():
+                return super().invoke(ctx)
         except VoiceCoachError as err:
             _fail(ctx, err, str(err))
         except KeyboardInterrupt as err:
-            _fail(ctx, err, "interrupted; nothing was written under a final name")
+            _fail(ctx, err, "interrupted; no partial files were left")
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as err:  # a bug: still one line, the traceback with --debug

@@ -1,0 +1,193 @@
+"""The command line through click's CliRunner: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach.cli import main
+from voicecoach.speech.fake import FakeEngine
+from voicecoach.speech.registry import get_engine, register_engine
+
+SHORT = """\
+title: Short check
+voice: {engine: fake}
+exercises:
+  - name: Squat
+    reps: 2
+    tempo: 1-0-1
+    countdown: 1
+"""
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch) -> CliRunner:
+    monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def write(folder: Path, text: str, name: str = "p.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output + result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_validate_ok_and_located_error(runner, tmp_path):
+    good = write(tmp_path, SHORT, "good.yaml")
+    bad = write(tmp_path, SHORT.replace("reps: 2", "rep: 2"), "bad.yaml")
+    ok = runner.invoke(main, ["validate", str(good)])
+    assert ok.exit_code == 0 and f"ok: {good}" in ok.stdout
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert_one_line_error(result, f"{bad}:5:5:", "unknown key 'rep'", "did you mean 'reps'")
+
+
+def test_validate_several_reports_each_and_fails(runner, tmp_path):
+    good = write(tmp_path, SHORT, "good.yaml")
+    bad1 = write(tmp_path, "title: x\n", "bad1.yaml")
+    bad2 = write(tmp_path, SHORT.replace("tempo: 1-0-1", "tempo: fast"), "bad2.yaml")
+    result = runner.invoke(main, ["validate", str(bad1), str(good), str(bad2)])
+    assert result.exit_code == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert errors[0].startswith(f"error: {bad1}:") and "exercises" in errors[0]
+    assert errors[1].startswith(f"error: {bad2}:6:12:") and "tempo" in errors[1]
+    assert f"ok: {good}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate"], ["plan"], ["build", "--format", "flac"], ["nonsense"], ["plan", "--bogus", "x"]],
+)
+def test_wrong_usage_exits_2(runner, args):
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+
+
+def test_missing_file_is_one_line(runner):
+    assert_one_line_error(
+        runner.invoke(main, ["plan", "nowhere.yaml"]), "nowhere.yaml", "no such file"
+    )
+
+
+def test_plan_table_and_json(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    table = runner.invoke(main, ["plan", str(script)])
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith("Short check: 0:")
+    assert '"Exercise 1 of 1: Squat."' not in table.stdout  # a single exercise has no "1 of 1"
+    assert '"Squat."' in table.stdout and "♪ go" in table.stdout
+    as_json = runner.invoke(main, ["plan", str(script), "--json"])
+    data = json.loads(as_json.stdout)
+    assert data["format"] == "voicecoach.timeline/1"
+    assert set(data) == {"format", "title", "duration", "sample_rate", "chapters", "events"}
+    assert [c["title"] for c in data["chapters"]] == ["Introduction", "Squat", "Finish"]
+
+
+def test_phrases_lists_each_line_once(runner, tmp_path):
+    result = runner.invoke(main, ["phrases", str(write(tmp_path, SHORT))])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(set(lines))
+    assert "Short check." in lines and "Last one." in lines and "2" in lines
+
+
+def test_build_writes_track_and_sidecars(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "-o", "out/a.wav"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["a.timeline.json", "a.vtt", "a.wav"]
+    default = runner.invoke(main, ["build", str(script)])
+    assert default.exit_code == 0, default.output
+    assert (tmp_path / "output" / "short-check.mp3").stat().st_size > 1000
+
+
+def test_build_output_suffix_follows_format(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "-o", "track", "--format", "ogg"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "track.ogg").exists() and (tmp_path / "track.vtt").exists()
+
+
+def test_missing_ffmpeg_names_the_install_command(runner, tmp_path, monkeypatch):
+    script = write(tmp_path, SHORT)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    result = runner.invoke(main, ["build", str(script), "-o", "x.mp3"])
+    assert_one_line_error(result, "ffmpeg", "apt-get install ffmpeg")
+    assert not list(tmp_path.glob("x*")) and not list(tmp_path.glob(".x*"))
+
+
+def test_failing_engine_names_the_phrase(runner, tmp_path):
+    register_engine("broken-for-test", lambda **_: FakeEngine(fail_on="Squat"))
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "--engine", "broken-for-test"])
+    assert_one_line_error(result, "Squat")
+    assert not (tmp_path / "output").exists() or not any((tmp_path / "output").iterdir())
+
+
+def test_hanging_engine_is_stopped(runner, tmp_path):
+    register_engine(
+        "hangs-for-test",
+        lambda **_: get_engine("fake", timeout=1.0, hang_seconds=60, hang_on="Get ready"),
+    )
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "--engine", "hangs-for-test"])
+    assert_one_line_error(result, "Get ready", "within 1")
+
+
+def test_unknown_engine(runner, tmp_path):
+    result = runner.invoke(main, ["plan", str(write(tmp_path, SHORT)), "--engine", "nope"])
+    assert_one_line_error(result, "unknown speech engine", "pyttsx3")
+
+
+def test_debug_shows_the_traceback(runner, tmp_path):
+    bad = write(tmp_path, "title: [unclosed\n")
+    quiet = runner.invoke(main, ["plan", str(bad)])
+    assert_one_line_error(quiet, f"{bad}:")
+    loud = runner.invoke(main, ["--debug", "plan", str(bad)])
+    assert loud.exit_code == 1
+    assert "Traceback" in loud.stderr and "ScriptError" in loud.stderr
+
+
+def test_voices_lists_the_fake_voices(runner):
+    result = runner.invoke(main, ["voices", "--engine", "fake", "--language", "nl"])
+    assert result.exit_code == 0
+    assert "fake-nl" in result.stdout and "fake-en" not in result.stdout
+
+
+def test_version(runner):
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and "voicecoach" in result.stdout
+
+
+MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.yaml"))
+
+
+def test_the_malformed_corpus_is_there():
+    assert len(MALFORMED) >= 10
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.name)
+@pytest.mark.parametrize("command", ["validate", "plan", "build"])
+def test_every_malformed_programme_is_refused_in_one_line(runner, path, command):
+    expect = path.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    assert expect.startswith("# expect: ")
+    result = runner.invoke(
+        main, [command, str(path), "--engine", "fake"][: 2 if command == "validate" else 4]
+    )
+    assert_one_line_error(result, str(path), expect.removeprefix("# expect: ").strip())
