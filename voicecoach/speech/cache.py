@@ -154,7 +154,10 @@ class PhraseCache:
         return clip
 
     def _write(self, path: Path, raw: bytes) -> None:
-        """Atomically put `raw` at `path`; a cache that can't be written only warns."""
+        """Atomically put `raw` at `path`; a cache that can't be written only warns.
+
+        The temp file is removed on any failure, Ctrl-C and SIGTERM included.
+        """
         tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,14 +165,16 @@ class PhraseCache:
             with os.fdopen(fd, "wb") as f:
                 f.write(raw)
             os.replace(tmp, path)
+            tmp = None
         except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
             if not self._warned:
                 self._warned = True
                 warnings.warn(
                     f"cannot write the phrase cache in {self.directory}: {exc}", stacklevel=3
                 )
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def _remember(self, key: str, clip: Clip) -> None:
         """Keep the clip in memory (within the budget) and its length for good."""
