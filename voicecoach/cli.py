@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -75,6 +76,13 @@ def _voice_options(command: Callable) -> Callable:
 def main(ctx: click.Context, debug: bool) -> None:
     """Turn a written exercise programme into a voice-guided audio session."""
     ctx.ensure_object(dict)["debug"] = debug
+    if not debug:
+        warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(message: Warning | str, *_: object, **__: object) -> None:
+    """Python warnings (e.g. an unwritable cache) as one `warning:` line."""
+    click.echo(f"warning: {message}", err=True)
 
 
 @main.command()
