@@ -295,3 +295,24 @@ def test_missing_programmes_folder_is_one_error(tmp_path, cache):
     assert run.code == 1
     assert run.stderr.startswith(f"error: {tmp_path / 'programmes'}: no such folder")
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_plan_warnings_are_reported_with_the_programme_file(tmp_path, cache):
+    tight = write(
+        tmp_path / "programmes" / "tight.yaml",
+        """
+        title: Tight
+        intro: false
+        exercises:
+          - name: Squat
+            sets: 2
+            rest: 1s
+            countdown: 0
+            reps: 1
+            tempo: 1-0-1
+        """,
+    )
+    run = build(tmp_path, cache)
+    assert run.code == 0
+    assert run.stderr.startswith(f"warning: {tight}: ")
+    assert "grows from 1s" in run.stderr

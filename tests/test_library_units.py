@@ -253,3 +253,32 @@ def test_a_worker_that_dies_fails_only_its_own_programme(tmp_path, monkeypatch, 
     assert results["dies"].error == (
         f"{tmp_path / 'dies.yaml'}: the worker process stopped without a result (exit status 3)"
     )
+
+
+def test_tracks_finished_but_not_reported_before_an_interruption_are_recorded(tmp_path):
+    import time
+
+    from voicecoach.library.builder import INTERRUPTED, _recover_unreported
+
+    since = time.time() - 60
+    timeline = {
+        "title": "Hips",
+        "duration": 12.5,
+        "chapters": [{"title": "A", "start": 0, "end": 12.5}],
+    }
+    for slug in ("fresh", "old"):
+        for name in output_names(slug):
+            (tmp_path / name).write_text(json.dumps(timeline))
+    for name in output_names("old"):
+        os.utime(tmp_path / name, (since - 10, since - 10))
+    entries: dict[str, TrackEntry] = {}
+    jobs = [_job(tmp_path, slug) for slug in ("fresh", "old", "missing")]
+    _recover_unreported(tmp_path, jobs, entries, since)
+    assert list(entries) == ["fresh"]
+    entry = entries["fresh"]
+    assert entry.fingerprint == INTERRUPTED and entry.files == output_names("fresh")
+    assert (entry.title, entry.duration, entry.chapters) == (
+        "Hips",
+        12.5,
+        (ChapterInfo("A", 0, 12.5),),
+    )

@@ -8,11 +8,12 @@ the manifest lists are ever deleted. One build at a time may write to an OUT.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voicecoach.audio import load_tones
@@ -26,7 +27,13 @@ from voicecoach.library.fingerprint import (
     settings_digest,
     snapshot_exercises,
 )
-from voicecoach.library.manifest import MANIFEST_NAME, TrackEntry, manifest_text, read_manifest
+from voicecoach.library.manifest import (
+    MANIFEST_NAME,
+    ChapterInfo,
+    TrackEntry,
+    manifest_text,
+    read_manifest,
+)
 from voicecoach.library.pages import INDEX_NAME, PLAYLIST_NAME, index_html, playlist_m3u8
 from voicecoach.library.sources import (
     EXERCISES_DIR,
@@ -38,9 +45,11 @@ from voicecoach.library.sources import (
     output_names,
     slug_collisions,
 )
-from voicecoach.library.worker import Job, JobResult, run_jobs
+from voicecoach.library.worker import Job, JobResult, hangup_as_interrupt, run_jobs
 
 PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
+INTERRUPTED = "interrupted"
+"""The fingerprint of a track recorded after an interruption (never up to date)."""
 """The library-wide files in OUT."""
 
 Reporter = Callable[[str, str], None]
@@ -100,6 +109,7 @@ def build_library(
     raises (KeyboardInterrupt or BuildInterrupted) with no partial files left in OUT.
     """
     started = time.monotonic()
+    since = time.time()
     settings = settings or BuildSettings()
     say = report or (lambda kind, message: None)
     src = Path(src)
@@ -109,47 +119,32 @@ def build_library(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VoiceCoachError(f"cannot create the output folder {out}: {exc.strerror}") from exc
-    with _locked(out), sigterm_as_exception():
+    with _locked(out), sigterm_as_exception(), hangup_as_interrupt():
         manifest = read_manifest(out)
         keep = _kept_names(programmes)
         ours = keep.union(*(entry.files for entry in manifest.values()))
         _sweep_temporaries(out, ours)
-        shared = settings_digest(settings, load_tones())
-        snapshot = snapshot_exercises(src / EXERCISES_DIR)
-        collisions = slug_collisions(programmes)
+        template = Job(
+            source=src,
+            slug="",
+            relative="",
+            out=out,
+            library=src / EXERCISES_DIR,
+            programme_sha="",
+            snapshot=snapshot_exercises(src / EXERCISES_DIR),
+            settings=settings,
+            shared=settings_digest(settings, load_tones()),
+            cache_dir=None if cache_dir is None else str(cache_dir),
+        )
         entries = dict(manifest)
         built: list[str] = []
-        current: list[str] = []
-        failed: list[str] = []
         removed = _remove_gone(out, programmes, entries, keep, say)
-        jobs = []
-        for programme in programmes:
-            if programme.path in collisions:
-                failed.append(f"{programme.path}: {collisions[programme.path]}")
-                say("error", failed[-1])
-                continue
-            sha = file_sha256(programme.path)
-            entry = manifest.get(programme.slug)
-            if not force and _is_current(entry, programme, sha, snapshot, shared, out):
-                current.append(programme.slug)
-                say("current", f"{output_names(programme.slug)[0]} is up to date")
-                continue
-            jobs.append(
-                Job(
-                    source=programme.path,
-                    slug=programme.slug,
-                    relative=programme.relative,
-                    out=out,
-                    library=src / EXERCISES_DIR,
-                    programme_sha=sha,
-                    snapshot=snapshot,
-                    settings=settings,
-                    shared=shared,
-                    cache_dir=None if cache_dir is None else str(cache_dir),
-                )
-            )
+        jobs, current, failed = _select(programmes, manifest, out, force, say, template)
+
+        reported: set[str] = set()
 
         def finished(job: Job, result: JobResult) -> None:
+            reported.add(job.slug)
             for warning in result.warnings:
                 say("warning", f"{job.source}: {warning}")
             if result.entry is None:
@@ -169,6 +164,8 @@ def build_library(
         except BaseException:
             _sweep_temporaries(out, ours)
             with contextlib.suppress(Exception):  # record what was finished, if we can
+                unreported = [job for job in jobs if job.slug not in reported]
+                _recover_unreported(out, unreported, entries, since)
                 _write_pages(out, name, entries)
             raise
         _sweep_temporaries(out, ours)
@@ -178,12 +175,47 @@ def build_library(
     )
 
 
+def _select(
+    programmes: list[ProgrammeFile],
+    manifest: dict[str, TrackEntry],
+    out: Path,
+    force: bool,
+    say: Reporter,
+    template: Job,
+) -> tuple[list[Job], list[str], list[str]]:
+    """The jobs to run, the slugs that are up to date, and the programmes that can't build."""
+    collisions = slug_collisions(programmes)
+    jobs: list[Job] = []
+    current: list[str] = []
+    failed: list[str] = []
+    for programme in programmes:
+        if programme.path in collisions:
+            failed.append(f"{programme.path}: {collisions[programme.path]}")
+            say("error", failed[-1])
+            continue
+        sha = file_sha256(programme.path)
+        entry = manifest.get(programme.slug)
+        if not force and _is_current(entry, programme, sha, template, out):
+            current.append(programme.slug)
+            say("current", f"{output_names(programme.slug)[0]} is up to date")
+            continue
+        jobs.append(
+            replace(
+                template,
+                source=programme.path,
+                slug=programme.slug,
+                relative=programme.relative,
+                programme_sha=sha,
+            )
+        )
+    return jobs, current, failed
+
+
 def _is_current(
     entry: TrackEntry | None,
     programme: ProgrammeFile,
     sha: str,
-    snapshot: dict[str, str],
-    shared: str,
+    template: Job,
     out: Path,
 ) -> bool:
     """Whether ENTRY is this programme's track, built from exactly today's inputs."""
@@ -192,9 +224,44 @@ def _is_current(
         and sha != UNREADABLE
         and entry.source == programme.relative
         and entry.files == output_names(programme.slug)
-        and entry.fingerprint == fingerprint(sha, entry.uses, snapshot, shared)
+        and entry.fingerprint == fingerprint(sha, entry.uses, template.snapshot, template.shared)
         and all((out / name).is_file() for name in entry.files)
     )
+
+
+def _recover_unreported(
+    out: Path, jobs: list[Job], entries: dict[str, TrackEntry], since: float
+) -> None:
+    """Record tracks that interrupted workers finished but could not report.
+
+    A worker stopped just after its files were renamed into place leaves complete
+    files that no manifest entry lists. Recording them (from their .timeline.json,
+    with a fingerprint that never matches, so the next build redoes them) keeps the
+    promise that the files of a programme removed later are removed too.
+    """
+    for job in jobs:
+        names = output_names(job.slug)
+        paths = [out / name for name in names]
+        try:
+            if min(path.stat().st_mtime for path in paths) < since:
+                continue  # from an earlier build
+            data = json.loads(paths[2].read_text(encoding="utf-8"))
+            chapters = tuple(
+                ChapterInfo(str(c["title"]), float(c["start"]), float(c["end"]))
+                for c in data["chapters"]
+            )
+            entries[job.slug] = TrackEntry(
+                slug=job.slug,
+                source=job.relative,
+                title=str(data["title"]),
+                fingerprint=INTERRUPTED,
+                uses=(),
+                files=names,
+                duration=float(data["duration"]),
+                chapters=chapters,
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
 
 
 def _kept_names(programmes: list[ProgrammeFile]) -> set[str]:

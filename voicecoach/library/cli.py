@@ -58,8 +58,9 @@ def build(
 ) -> None:
     """Build SRC/programmes/*.yaml (using SRC/exercises/) into OUT.
 
-    Writes OUT/<name>.mp3 with .vtt and .timeline.json per programme (name: the
-    programme file's name), and OUT/index.html, library.m3u8 and manifest.json.
+    Writes OUT/NAME.mp3 with NAME.vtt and NAME.timeline.json per programme (NAME:
+    the programme's file name without .yaml, lowercase-with-dashes), and
+    OUT/index.html, library.m3u8 and manifest.json.
     Programmes whose inputs didn't change are skipped; tracks of programmes removed
     from SRC are deleted. Exit 1 if any programme failed (the others are built).
     """

@@ -2,19 +2,23 @@
 
 Each programme is built in its own process (load → open_cache → plan → build), so a
 broken programme, a crashing engine or a hung encoder only costs that programme.
-When the parent is interrupted it sends SIGTERM to every running worker; a worker
-turns SIGTERM (and Ctrl-C) into an exception, so the atomic writes in
-`voicecoach.audio` delete their temporaries and leave earlier files as they were.
+Workers lead their own process groups, so a terminal's Ctrl-C reaches only the
+parent; when the parent is interrupted it sends SIGTERM to every running worker,
+which turns it into an exception, so the atomic writes in `voicecoach.audio` delete
+their temporaries and leave earlier files as they were; then whatever is left in a
+worker's process group (an encoder, a speech engine) is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
@@ -121,16 +125,65 @@ def build_one(job: Job) -> JobResult:
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
+    """SIGTERM in a worker: ignore further signals (so cleanup finishes), then raise."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise BuildInterrupted("build interrupted by SIGTERM")
 
 
-def _worker_main(job: Job, conn: Connection) -> None:
-    """A worker process: build one programme and send the result to the parent."""
-    signal.signal(signal.SIGTERM, _raise_interrupted)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Hold back SIGINT/SIGTERM in this thread (where the platform can) inside the block."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        conn.send(build_one(job))
-    except (KeyboardInterrupt, BuildInterrupted):
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+@contextlib.contextmanager
+def hangup_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGHUP (the terminal went away) raises BuildInterrupted."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise BuildInterrupted("build interrupted by SIGHUP; no partial files were left")
+
+    previous = signal.signal(signal.SIGHUP, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous if previous is not None else signal.SIG_DFL)
+
+
+def _worker_main(job: Job, conn: Connection) -> None:
+    """A worker process: build one programme and send the result to the parent.
+
+    It starts with the stop signals blocked (see run_jobs), leads its own process
+    group (so a terminal's Ctrl-C reaches only the parent, which stops the workers
+    with SIGTERM, and leftover children can be killed with the group), and turns
+    SIGTERM into BuildInterrupted so the atomic writes clean up.
+    """
+    if hasattr(os, "setpgid"):
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        result = build_one(job)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing in OUT is left to clean up
+        conn.send(result)
+    except BuildInterrupted:
         pass  # the parent is stopping us; the atomic writes have cleaned up
     finally:
         conn.close()
@@ -162,9 +215,11 @@ def run_jobs(
                 process = context.Process(
                     target=_worker_main, args=(job, send), name=f"voicecoach-{job.slug}"
                 )
-                process.start()
+                with _stop_signals_blocked():  # a started worker is always in `running`
+                    process.start()
+                    running[receive] = (process, job)
+                    _own_group(process.pid)
                 send.close()
-                running[receive] = (process, job)
             for conn in wait(list(running)):
                 process, job = running.pop(conn)  # type: ignore[index]
                 result = _receive(conn, process, job)
@@ -189,6 +244,20 @@ def _receive(conn: Connection, process: multiprocessing.process.BaseProcess, job
     return JobResult(None, f"{job.source}: the worker process stopped without a result ({how})")
 
 
+def _own_group(pid: int | None) -> None:
+    """Make the worker PID lead its own process group (it does so itself too)."""
+    if pid is not None and hasattr(os, "setpgid"):
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
+
+
+def _kill_group(pid: int | None) -> None:
+    """SIGKILL whatever is left in the process group a stopped worker led."""
+    if pid is not None and hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
 def _stop(running: dict[Connection, tuple[multiprocessing.process.BaseProcess, Job]]) -> None:
     """SIGTERM every running worker, wait for them to clean up, kill any that don't."""
     processes = [process for process, _ in running.values()]
@@ -203,6 +272,7 @@ def _stop(running: dict[Connection, tuple[multiprocessing.process.BaseProcess, J
         if process.is_alive():
             process.kill()
             process.join()
+        _kill_group(process.pid)  # e.g. an encoder started just as the signal came
     for conn in running:
         conn.close()
     running.clear()
