@@ -34,7 +34,7 @@ from voicecoach.library.manifest import (
     manifest_text,
     read_manifest,
 )
-from voicecoach.library.pages import INDEX_NAME, PLAYLIST_NAME, index_html, playlist_m3u8
+from voicecoach.library.pages import INDEX_NAME, PLAYLIST_NAME, clock, index_html, playlist_m3u8
 from voicecoach.library.sources import (
     EXERCISES_DIR,
     ProgrammeFile,
@@ -341,10 +341,8 @@ def _same_text(path: Path, text: str) -> bool:
 
 
 def _built_line(entry: TrackEntry, seconds: float) -> str:
-    minutes, secs = divmod(round(entry.duration), 60)
-    chapters = len(entry.chapters)
     return (
-        f"built {entry.track} ({minutes}:{secs:02d}, {chapters} chapters) "
+        f"built {entry.track} ({clock(entry.duration)}, {len(entry.chapters)} chapters) "
         f"from {entry.source} in {seconds:.1f} s"
     )
 
