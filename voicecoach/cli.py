@@ -205,7 +205,8 @@ def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None
     """Play the session live (no SCRIPT: the bundled demo).
 
     Keys while playing in a terminal: space pause/resume, n next, p previous, q quit.
-    Ctrl-C stops too. With --sink null or wav:PATH nothing waits for real time.
+    Ctrl-C stops too (a WAV then holds what was played). With --sink null or
+    wav:PATH nothing waits for real time: the session is rendered as fast as possible.
     """
     from voicecoach import live
 

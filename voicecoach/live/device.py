@@ -47,10 +47,9 @@ def import_sounddevice(name: str = "sounddevice") -> Any:
 class DeviceSink:
     """Plays on a PortAudio output device (None: the system's default output)."""
 
-    realtime = True
-
-    def __init__(self, device: str | int | None = None, latency: str | float = "low") -> None:
-        """Use ``device`` (name or index; None: default) with PortAudio ``latency``."""
+    def __init__(self, device: str | int | None = None, latency: str | float = 0.1) -> None:
+        """Use ``device`` (name or index; None: default) with PortAudio ``latency``
+        (seconds of device buffer: 0.1 s rides out a busy machine without underruns)."""
         self.device = device
         self.latency = latency
         self.sample_rate = 0

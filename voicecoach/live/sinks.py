@@ -26,9 +26,6 @@ SINK_HELP = "default (the sound device), null (discard, fast) or wav:PATH (write
 class Sink(Protocol):
     """Receives the track block by block and keeps the clock of what has been heard."""
 
-    realtime: bool
-    """True if writes are paced by a real device; False for virtual-clock sinks."""
-
     def check(self) -> None:
         """Fail early (VoiceCoachError, one line) if this sink cannot work here."""
 
@@ -55,8 +52,6 @@ class Sink(Protocol):
 
 class NullSink:
     """Discards audio; a virtual clock that advances by the frames written."""
-
-    realtime = False
 
     def __init__(self, keep: bool = False) -> None:
         """``keep=True`` keeps every block in ``blocks`` (for tests)."""
