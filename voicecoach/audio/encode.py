@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio.assets import to_int16
-from voicecoach.errors import AudioError
+from voicecoach.errors import AudioError, BuildInterrupted
 
 INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
 
@@ -128,11 +130,13 @@ def encode_pcm(
     command += [*spec.codec_args, "-ar", str(rate), "-ac", "1", "-f", spec.muxer]
     command.append(str(out))
     with tempfile.TemporaryFile() as stderr:
+        with _signals_deferred() as deferred:
+            try:
+                process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
+            except OSError as exc:
+                raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
-        except OSError as exc:
-            raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
-        try:
+            deferred.replay()  # a stop signal that came while ffmpeg started stops it now
             written = _feed(process, blocks, length, sample_rate, progress)
         except BaseException:
             process.kill()
@@ -147,6 +151,46 @@ def encode_pcm(
     if written != length:
         raise AudioError(f"rendered {written} samples, expected {length}")
     return written
+
+
+class _DeferredSignals:
+    """Ctrl-C and SIGTERM held back while a child starts, then re-delivered."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.previous: dict[int, object] = {}
+
+    def hold(self, signum: int, frame: object) -> None:
+        self.received.append(signum)
+
+    def replay(self) -> None:
+        """Run the original handler of each signal that arrived while held."""
+        for signum in self.received:
+            handler = self.previous.get(signum)
+            if handler == signal.SIG_IGN:
+                continue
+            if callable(handler):
+                handler(signum, None)
+            elif signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            else:
+                raise BuildInterrupted("stopped by SIGTERM; no partial files were left")
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[_DeferredSignals]:
+    """Within the block, SIGINT/SIGTERM are recorded instead of acted on (main thread)."""
+    deferred = _DeferredSignals()
+    if threading.current_thread() is not threading.main_thread():
+        yield deferred
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        deferred.previous[signum] = signal.signal(signum, deferred.hold)
+    try:
+        yield deferred
+    finally:
+        for signum, handler in deferred.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _feed(

@@ -1,0 +1,37 @@
+"""A stop signal that arrives while ffmpeg is starting is held, then acted on."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from voicecoach.audio.encode import _signals_deferred
+from voicecoach.errors import BuildInterrupted
+
+
+def test_ctrl_c_while_starting_is_replayed_afterwards():
+    with _signals_deferred() as deferred:
+        os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt right here
+        reached = True
+    assert reached and deferred.received == [signal.SIGINT]
+    with pytest.raises(KeyboardInterrupt):
+        deferred.replay()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigterm_while_starting_becomes_build_interrupted():
+    previous = signal.getsignal(signal.SIGTERM)
+    with _signals_deferred() as deferred:
+        os.kill(os.getpid(), signal.SIGTERM)
+    with pytest.raises(BuildInterrupted):
+        deferred.replay()
+    assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_nothing_to_replay_without_signals():
+    with _signals_deferred() as deferred:
+        pass
+    deferred.replay()
+    assert deferred.received == []
