@@ -326,6 +326,16 @@ def test_unknown_keys_in_voice_and_defaults(tmp_path):
     assert "'use' only goes in a programme's exercises" in str(err)
 
 
+def test_odd_keys_are_shown_escaped_and_short(tmp_path):
+    err = load_error(tmp_path, 'title: T\n"sets\\nreps": 1\nexercises: [{name: A, reps: 1}]\n')
+    assert "\n" not in str(err)
+    assert "unknown key 'sets\\nreps' in programme" in str(err)
+    err = load_error(tmp_path, f"title: T\n{'k' * 5000}: 1\nexercises: [{{name: A, reps: 1}}]\n")
+    assert len(str(err)) < len(str(tmp_path)) + 300
+    err = load_error(tmp_path, 'title: T\n"a\\tb": 1\n"a\\tb": 2\n')
+    assert "duplicate key 'a\\tb' (first written at line 2)" in str(err)
+
+
 @pytest.mark.parametrize(
     ("text", "line", "column", "fragment"),
     [
@@ -637,3 +647,41 @@ def test_voice_rate_limit(tmp_path):
         tmp_path, "title: T\nvoice: {rate: 900}\nexercises: [{name: A, reps: 1}]\n", kind=LimitError
     )
     assert "voice.rate: 900 is over the limit of 400" in str(err)
+
+
+# --- the corpus of malformed programmes -------------------------------------------------
+
+MALFORMED = Path(__file__).parent / "malformed"
+CORPUS = sorted(MALFORMED.glob("*.yaml"))
+
+
+def expected_fragment(path: Path) -> str:
+    """The first line of a corpus file: '# expect: <part of the error's one line>'."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("ascii")
+    assert first.startswith("# expect: "), f"{path.name} lacks an '# expect:' first line"
+    return first.removeprefix("# expect: ").strip()
+
+
+def test_the_corpus_is_there():
+    assert 15 <= len(CORPUS) <= 40
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_malformed_corpus(path):
+    fragment = expected_fragment(path)
+    with pytest.raises(ScriptError) as info:
+        load_programme(path)
+    err = info.value
+    text = str(err)
+    assert fragment in text
+    assert "\n" not in text
+    assert err.location is not None
+    assert text.startswith(f"{err.location.file}:")
+    # the error names the programme, or the library file the mistake is in
+    assert err.location.file == str(path) or err.location.file.startswith(
+        str(MALFORMED / "exercises")
+    )
+    if err.location.line is not None:
+        located = parse_located(text) if err.location.column else None
+        if located:
+            assert (located.line, located.column) == (err.location.line, err.location.column)

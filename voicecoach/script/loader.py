@@ -28,7 +28,7 @@ from voicecoach.script.values import (
     parse_tempo,
     parse_text,
 )
-from voicecoach.script.yamlsource import YNode, read_yaml
+from voicecoach.script.yamlsource import YNode, describe_value, read_yaml
 from voicecoach.timeline.phrases import LANGUAGES
 
 DEFAULT_TEMPO = Tempo(up=2.0, hold=0.0, down=2.0)
@@ -296,9 +296,10 @@ def _check_keys(node: YNode, allowed: tuple[str, ...], what: str) -> None:
         if key == "use" and what != "exercise":
             message = f"unknown key 'use' in {what}: 'use' only goes in a programme's exercises"
         elif hint:
-            message = f"unknown key '{key}' in {what} (did you mean '{hint[0]}'?)"
+            message = f"unknown key {describe_value(key)} in {what} (did you mean '{hint[0]}'?)"
         else:
-            message = f"unknown key '{key}' in {what}; expected one of: {', '.join(allowed)}"
+            known = ", ".join(allowed)
+            message = f"unknown key {describe_value(key)} in {what}; expected one of: {known}"
         raise ScriptError(message, loc)
 
 

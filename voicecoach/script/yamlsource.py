@@ -120,7 +120,9 @@ def parse_yaml(text: str, name: str) -> YNode:
         problem = err.problem or err.context or "invalid YAML"
         raise ScriptError(f"invalid YAML: {problem}", _mark_loc(name, mark)) from None
     except yaml.YAMLError as err:
-        raise ScriptError(f"invalid YAML: {err}", SourceLocation(name)) from None
+        raise ScriptError(
+            f"invalid YAML: {' '.join(str(err).split())}", SourceLocation(name)
+        ) from None
     except RecursionError:
         raise LimitError(
             f"YAML is nested too deeply (the limit is {MAX_DEPTH} levels)", SourceLocation(name)
@@ -189,7 +191,8 @@ class _Converter:
                 raise ScriptError(f"keys must be names, got {describe_value(key)}", key_loc)
             if key in key_locs and key not in merged_keys:
                 raise ScriptError(
-                    f"duplicate key '{key}' (first written at line {key_locs[key].line})",
+                    f"duplicate key {describe_value(key)} "
+                    f"(first written at line {key_locs[key].line})",
                     key_loc,
                 )
             merged_keys.discard(key)
