@@ -255,3 +255,15 @@ def test_parse_yaml_directly_names_the_source():
     node = parse_yaml("a: [1, {b: c}]\n", "mem.yaml")
     assert node.value["a"].value[1].value["b"].value == "c"
     assert str(node.value["a"].value[1].loc) == "mem.yaml:1:8"
+
+
+def test_special_files_in_the_library_are_refused_without_hanging(tmp_path, library):
+    os.symlink("loop.yaml", library / "loop.yaml")  # a symlink to itself
+    os.symlink("/dev/zero", library / "zero.yaml")  # endless bytes
+    os.mkfifo(library / "fifo.yaml")  # reading would block forever
+    started = time.perf_counter()
+    for ex_id in ("loop", "zero", "fifo"):
+        err = load_error(tmp_path, f"title: T\nexercises:\n  - use: {ex_id}\n")
+        assert where(err) == (3, 10)
+        assert f"'{ex_id}'" in str(err)
+    assert time.perf_counter() - started < 2.0
