@@ -19,6 +19,7 @@ from core_helpers import (
 
 from voicecoach.errors import LimitError
 from voicecoach.timeline import compile_programme
+from voicecoach.timeline.phrases import PhraseBook
 from voicecoach.timeline.tones import TONE_LENGTHS
 
 TWO = """
@@ -529,3 +530,33 @@ def test_session_length_limit(tmp_path):
 def test_compile_text_helper_round_trip(tmp_path):
     tl = compile_text(tmp_path, "title: T\nexercises: [{name: A, reps: 2}]\n")
     assert tl.title == "T" and tl.phrases()[0] == "T."
+
+
+def test_intro_length_settles_even_when_saying_it_swings_the_total(tmp_path):
+    """If saying "a minutes" makes the track round to b and "b" makes it round to a,
+    the larger is said and the end is padded so the intro is still true."""
+    programme = load_text(
+        tmp_path,
+        """
+        title: Swing
+        exercises:
+          - name: Squat
+            sets: 3
+            reps: 10
+        """,
+    )
+    book = PhraseBook.for_language("en")
+    plain = compile_programme(programme, lambda text: 1.0)
+    base = plain.duration  # every phrase 1 s, the length phrase included
+    a = max(1, round(base / 60))
+    b = a + 1
+    long_phrase = book.say("intro_length", count=a, minutes=a)
+
+    def swinging(text: str) -> float:
+        return b * 60 - (base - 1.0) if text == long_phrase else 1.0
+
+    timeline = compile_programme(programme, swinging)
+    said = [e.text for e in timeline.speech() if "takes about" in (e.text or "")]
+    assert said == [book.say("intro_length", count=b, minutes=b)]
+    assert round(timeline.duration / 60) == b
+    assert timeline.duration < b * 60  # padded just enough, not to the full minute

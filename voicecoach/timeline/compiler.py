@@ -45,15 +45,7 @@ def compile_programme(
 ) -> Timeline:
     """Lay out every event of PROGRAMME; MEASURE gives each phrase's spoken length."""
     book = PhraseBook.for_language(programme.language)
-    minutes = None
-    timeline = None
-    for _ in range(5):  # the intro says the total length, which the intro itself changes
-        timeline, total = _compile_once(programme, measure, tone_lengths, book, minutes)
-        said = max(1, round(total / 60))
-        if said == minutes or not programme.intro:
-            break
-        minutes = said
-    assert timeline is not None
+    timeline = _compile_with_length(programme, measure, tone_lengths, book)
     if timeline.duration > limits.MAX_SESSION_SECONDS:
         raise LimitError(
             f"the session would last {format_seconds(timeline.duration)}; the limit is "
@@ -64,12 +56,46 @@ def compile_programme(
     return timeline
 
 
+def _compile_with_length(
+    programme: Programme,
+    measure: Measure,
+    tone_lengths: Mapping[str, float],
+    book: PhraseBook,
+) -> Timeline:
+    """Compile so that the intro's "about N minutes" is the track's length rounded.
+
+    Saying the length changes the length; this settles in a pass or two. If it swings
+    between two values, the larger is said and the end is padded with silence to match.
+    """
+    minutes: int | None = None
+    seen: set[int] = set()
+    for _ in range(6):
+        timeline, total = _compile_once(programme, measure, tone_lengths, book, minutes)
+        said = max(1, round(total / 60))
+        if not programme.intro or said == minutes:
+            return timeline
+        if said in seen and minutes is not None:
+            minutes = max(minutes, said)
+            break
+        seen.add(said)
+        minutes = said
+    timeline, total = _compile_once(programme, measure, tone_lengths, book, minutes)
+    assert minutes is not None
+    shortfall = (minutes - 0.5) * 60 + 0.1 - total
+    if round(total / 60) < minutes and shortfall > 0:
+        timeline, total = _compile_once(
+            programme, measure, tone_lengths, book, minutes, tail=TAIL + shortfall
+        )
+    return timeline
+
+
 def _compile_once(
     programme: Programme,
     measure: Measure,
     tone_lengths: Mapping[str, float],
     book: PhraseBook,
     minutes: int | None,
+    tail: float = TAIL,
 ) -> tuple[Timeline, float]:
     b = TimelineBuilder(measure, tone_lengths)
     warnings: list[str] = []
@@ -84,7 +110,7 @@ def _compile_once(
         t = _exercise(b, book, exercise, index, total, t, warnings) + EXERCISE_GAP
     starts.append((book.say("chapter_outro"), t))
     end = b.say(book.say("outro"), t)
-    duration = end + TAIL
+    duration = end + tail
     chapters = tuple(
         Chapter(title, start, starts[i + 1][1] if i + 1 < len(starts) else duration)
         for i, (title, start) in enumerate(starts)
@@ -158,7 +184,7 @@ def _exercise(
             if block.side is not None:
                 first.append(book.say("side_first", side=book.side(block.side)))
             if exercise.sets > 1:
-                first.append(_set_name(book, exercise, block, last=len(blocks) == 1))
+                first.append(_set_name(book, exercise, block))
             first.append(book.say("get_ready"))
             said_end = b.say_all(first, b.speech_free_at, bctx)
             set_start = said_end + COUNT_IN_LEAD + exercise.countdown
@@ -169,9 +195,7 @@ def _exercise(
     return b.say(book.say("exercise_done"), end + TONE_LEAD, ctx)
 
 
-def _set_name(book: PhraseBook, exercise: Exercise, block: Block, *, last: bool) -> str:
-    if last:
-        return book.say("set_last")
+def _set_name(book: PhraseBook, exercise: Exercise, block: Block) -> str:
     return book.say("set_of", n=block.number, total=exercise.sets)
 
 
@@ -224,7 +248,7 @@ def _transition(
     if use_side_rest:
         lines.append(book.say("side_change", side=book.side(block.side or "")))
         if exercise.sets > 1 and not exercise.alternate_sides:
-            lines.append(_set_name(book, exercise, block, last=last))
+            lines.append(_set_name(book, exercise, block))
     else:
         lines.append(book.say("rest", duration=book.duration(rest)))
         lines.append(_next_line(book, exercise, block, last=last))
