@@ -517,13 +517,23 @@ def test_json_has_exactly_the_designed_keys(tmp_path):
     assert len(data["events"]) == len(tl.events)
 
 
-def test_session_length_limit(tmp_path):
+def test_session_length_limit_at_load(tmp_path):
     items = "\n".join(f"  - {{name: Long {i}, work: 30m}}" for i in range(9))
+    with pytest.raises(LimitError) as info:
+        load_text(tmp_path, f"title: T\nexercises:\n{items}\n")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'programme.yaml'}:10:5: the session would last")
+    assert "'Long 7'" in message and message.endswith("the limit is 4h")
+
+
+def test_session_length_limit_after_measuring(tmp_path):
+    """Work within the limit, but a voice so slow that what is said breaks it."""
+    items = "\n".join(f"  - {{name: Long {i}, work: 25m, setup: [Lie down.]}}" for i in range(9))
     programme = load_text(tmp_path, f"title: T\nexercises:\n{items}\n")
     with pytest.raises(LimitError) as info:
-        compile_programme(programme, fake_measure)
+        compile_programme(programme, lambda text: 120.0)
     message = str(info.value)
-    assert message.startswith(f"{tmp_path / 'programme.yaml'}: the session would last 4h")
+    assert message.startswith(f"{tmp_path / 'programme.yaml'}: the session would last ")
     assert message.endswith("the limit is 4h")
 
 

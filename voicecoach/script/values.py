@@ -114,12 +114,23 @@ def parse_tempo(node: YNode, field: str = "tempo") -> Tempo:
 
 
 def parse_text(node: YNode, field: str) -> str:
-    """A non-empty line of text to be spoken."""
+    """A line of text to be spoken (with at least one letter or digit).
+
+    `No swinging: slow.` unquoted is YAML for a one-key mapping; it is read back as
+    the line it was meant to be.
+    """
     value = node.value
+    if node.is_map and len(value) == 1:
+        ((key, inner),) = value.items()
+        plain = isinstance(inner, YNode) and isinstance(inner.value, str | int | float)
+        if plain and not isinstance(inner.value, bool):
+            value = f"{key}: {inner.value}"
     if _is_number(value):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         raise fail(node, field, "a line of text")
+    if not any(ch.isalnum() for ch in value):
+        raise fail(node, field, "text with at least one letter or digit")
     text = " ".join(value.split())
     if len(text) > limits.MAX_TEXT_CHARS:
         raise LimitError(

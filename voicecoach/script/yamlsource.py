@@ -22,6 +22,8 @@ MAX_NODES = 20_000
 """Most values a document may hold once aliases are expanded."""
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings accepted."""
+MAX_INT = 10**15
+"""Larger integers are kept as the text written (no value needs more)."""
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -236,6 +238,9 @@ class _Converter:
                 loc,
             )
         try:
-            return self.scalars.construct_object(node, deep=True)
+            value = self.scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
             return node.value
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            return node.value  # kept as written: "expected a whole number", never a huge int
+        return value

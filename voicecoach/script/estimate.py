@@ -1,0 +1,44 @@
+"""A quick lower bound of a session's length, so absurd doses fail at load time.
+
+The compiler knows the exact length only once every phrase is measured; this bound
+counts just the work, the rests and the count-ins, so it never exceeds the real length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from voicecoach.errors import LimitError
+from voicecoach.script import limits
+from voicecoach.script.model import Exercise, HoldDose, RepsDose
+from voicecoach.script.values import format_seconds
+
+
+def set_seconds(exercise: Exercise) -> float:
+    """Seconds of work in one set (first rep's start to last rep's end)."""
+    dose = exercise.dose
+    if isinstance(dose, RepsDose):
+        return (dose.reps - 1) * dose.tempo.period + dose.tempo.active
+    if isinstance(dose, HoldDose):
+        return (dose.reps - 1) * dose.period + dose.hold
+    return dose.work
+
+
+def minimum_seconds(exercise: Exercise) -> float:
+    """The least time the exercise can take, whatever is said in it."""
+    blocks = exercise.sets * max(1, len(exercise.sides))
+    pause = min(exercise.rest, exercise.side_rest) if exercise.sides else exercise.rest
+    return blocks * (set_seconds(exercise) + exercise.countdown) + (blocks - 1) * pause
+
+
+def check_session_length(exercises: Iterable[Exercise]) -> None:
+    """LimitError at the exercise that takes the session past the length limit."""
+    total = 0.0
+    for exercise in exercises:
+        total += minimum_seconds(exercise)
+        if total > limits.MAX_SESSION_SECONDS:
+            raise LimitError(
+                f"the session would last at least {format_seconds(total)} by the end of "
+                f"'{exercise.name}'; the limit is {format_seconds(limits.MAX_SESSION_SECONDS)}",
+                exercise.source,
+            )
