@@ -13,7 +13,7 @@ from voicecoach.timeline.builder import SPEECH_GAP, Context, Measure, TimelineBu
 from voicecoach.timeline.checks import check_timeline
 from voicecoach.timeline.model import SAMPLE_RATE, Chapter, Timeline
 from voicecoach.timeline.phrases import PhraseBook
-from voicecoach.timeline.sets import ReminderRotation, lay_out_set
+from voicecoach.timeline.sets import ReminderRotation, lay_out_set, remind_in_gap
 from voicecoach.timeline.tones import TONE_LENGTHS
 
 TONE_LEAD = 0.5
@@ -26,6 +26,8 @@ TAIL = 1.5
 """Silence at the very end of the track."""
 REST_REMINDER_MIN = 25.0
 """Rests at least this long get a "10 seconds" reminder."""
+REST_REMINDER_PAUSE = 1.5
+"""Silence after a rest's announcements before a reminder."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,13 @@ def _compile_once(
         starts.append((book.say("chapter_intro"), 0.0))
         t = _intro(b, book, programme, minutes or 1) + EXERCISE_GAP
     total = len(programme.exercises)
+    first_reps = next(
+        (i for i, ex in enumerate(programme.exercises) if isinstance(ex.dose, RepsDose)), None
+    )
     for index, exercise in enumerate(programme.exercises):
         starts.append((exercise.name, t))
-        t = _exercise(b, book, exercise, index, total, t, warnings) + EXERCISE_GAP
+        explain = index == first_reps
+        t = _exercise(b, book, exercise, (index, total, explain), t, warnings) + EXERCISE_GAP
     starts.append((book.say("chapter_outro"), t))
     end = b.say(book.say("outro"), t)
     duration = end + tail
@@ -151,12 +157,15 @@ def _exercise(
     b: TimelineBuilder,
     book: PhraseBook,
     exercise: Exercise,
-    index: int,
-    total: int,
+    position: tuple[int, int, bool],
     start: float,
     warnings: list[str],
 ) -> float:
-    """Announce and lay out one exercise from START. Returns its last word's end."""
+    """Announce and lay out one exercise from START. Returns its last word's end.
+
+    POSITION: its index, the number of exercises, and whether to explain the tones.
+    """
+    index, total, explain_tones = position
     ctx = Context(exercise=index)
     name = exercise.name.rstrip(".")
     heading = (
@@ -171,7 +180,7 @@ def _exercise(
         lines.append(book.say("caution", text=exercise.caution))
     if exercise.cues:
         lines += [book.say("cues_heading"), *exercise.cues]
-    lines += _dose_lines(book, exercise)
+    lines += _dose_lines(book, exercise, explain_tones)
     b.say_all(lines, start + 0.5, ctx)
 
     reminders = ReminderRotation(exercise.reminders)
@@ -189,17 +198,20 @@ def _exercise(
             said_end = b.say_all(first, b.speech_free_at, bctx)
             set_start = said_end + COUNT_IN_LEAD + exercise.countdown
         else:
-            set_start = _transition(b, book, exercise, index, (blocks[i - 1], block), end, warnings)
+            pair = (blocks[i - 1], block)
+            set_start = _transition(b, book, exercise, index, pair, end, warnings, reminders)
         _count_in(b, book, exercise.countdown, set_start, bctx)
         end = lay_out_set(b, book, exercise, set_start, bctx, reminders)
     return b.say(book.say("exercise_done"), end + TONE_LEAD, ctx)
 
 
 def _set_name(book: PhraseBook, exercise: Exercise, block: Block) -> str:
+    if block.number == exercise.sets:
+        return book.say("set_last")
     return book.say("set_of", n=block.number, total=exercise.sets)
 
 
-def _dose_lines(book: PhraseBook, exercise: Exercise) -> list[str]:
+def _dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool) -> list[str]:
     dose, sets = exercise.dose, exercise.sets
     if isinstance(dose, RepsDose):
         lines = [book.say("dose_reps", count=sets, sets=sets, reps=dose.reps)]
@@ -224,6 +236,8 @@ def _dose_lines(book: PhraseBook, exercise: Exercise) -> list[str]:
                 down=book.duration(tempo.down),
             )
         )
+        if explain_tones:
+            lines.append(book.say("tones_hint"))
     return lines
 
 
@@ -235,11 +249,15 @@ def _transition(
     pair: tuple[Block, Block],
     set_end: float,
     warnings: list[str],
+    reminders: ReminderRotation,
 ) -> float:
-    """The rest (or side change) between two sets. Returns the next set's start."""
+    """The rest (or side change) between two sets. Returns the next set's start.
+
+    A rest also gets a reminder where one fits (a side change is busy enough).
+    """
     previous, block = pair
     ctx = Context(index, block.side, block.number)
-    last = block == _blocks(exercise)[-1]
+    last = block.number == exercise.sets
     side_change = block.side != previous.side
     wraps = exercise.alternate_sides and block.side == exercise.sides[0]
     use_side_rest = side_change and not wraps
@@ -247,13 +265,16 @@ def _transition(
     lines: list[str] = []
     if use_side_rest:
         lines.append(book.say("side_change", side=book.side(block.side or "")))
-        if exercise.sets > 1 and not exercise.alternate_sides:
+        if exercise.sets > 1:
             lines.append(_set_name(book, exercise, block))
     else:
         lines.append(book.say("rest", duration=book.duration(rest)))
         lines.append(_next_line(book, exercise, block, last=last))
     get_ready = book.say("get_ready")
+    chime_at = max(set_end + TONE_LEAD / 2, b.speech_free_at)  # not over "And stop."
     speak_from = max(set_end + TONE_LEAD, b.speech_free_at)
+    if use_side_rest:
+        speak_from = max(speak_from, chime_at + b.tone_lengths["side"] + 0.1)
     needed_until = (
         speak_from + b.sequence_length([*lines, get_ready]) + COUNT_IN_LEAD + exercise.countdown
     )
@@ -266,24 +287,29 @@ def _transition(
         )
         next_start = needed_until
     if use_side_rest:
-        b.tone("side", set_end + TONE_LEAD / 2, ctx)
+        b.tone("side", chime_at, ctx)
     b.say_all(lines, speak_from, ctx)
     count_in = next_start - exercise.countdown - COUNT_IN_LEAD
-    if rest >= REST_REMINDER_MIN and not use_side_rest:
+    ready_at = count_in - b.length(get_ready)
+    long_rest = rest >= REST_REMINDER_MIN and not use_side_rest
+    if not use_side_rest:
+        deadline = (next_start - 10 if long_rest else ready_at) - SPEECH_GAP
+        remind_in_gap(b, b.speech_free_at + REST_REMINDER_PAUSE, deadline, ctx, reminders)
+    if long_rest:
         left = book.say("rest_left", seconds=10)
-        ready_at = count_in - b.length(get_ready)
         b.try_say([left], next_start - 10, ready_at - SPEECH_GAP, ctx)
     b.say(get_ready, max(b.speech_free_at, count_in - b.length(get_ready)), ctx)
     return next_start
 
 
 def _next_line(book: PhraseBook, exercise: Exercise, block: Block, *, last: bool) -> str:
+    if exercise.alternate_sides and block.side is not None:
+        side = book.side(block.side)
+        if last:
+            return book.say("next_side_last_set", side=side)
+        return book.say("next_side_set", side=side, n=block.number, total=exercise.sets)
     if last:
         return book.say("next_last_set")
-    if exercise.alternate_sides and block.side is not None:
-        return book.say(
-            "next_side_set", side=book.side(block.side), n=block.number, total=exercise.sets
-        )
     return book.say("next_set", n=block.number, total=exercise.sets)
 
 

@@ -36,10 +36,11 @@ EN = MappingProxyType(
         "dose_alternating": "Alternating sides.",
         "tempo": "Take {up} up, {down} down.",
         "tempo_hold": "Take {up} up, hold for {hold}, then {down} down.",
+        "tones_hint": "Follow the tones: each one starts the next part of the movement.",
         "side_first": "Start with your {side} side.",
         "side_change": "Change sides. Now your {side} side.",
-        "side_next": "{Side} side.",
         "set_of": "Set {n} of {total}.",
+        "set_last": "Last set.",
         "get_ready": "Get ready.",
         "rep": "{n}",
         "rep_last": "Last one.",
@@ -55,7 +56,7 @@ EN = MappingProxyType(
         "next_set": "Next: set {n} of {total}.",
         "next_last_set": "Next: the last set.",
         "next_side_set": "Next: {side} side, set {n} of {total}.",
-        "next_side": "Next: your {side} side.",
+        "next_side_last_set": "Next: {side} side, the last set.",
         "rest_left": "{seconds} seconds.",
         "exercise_done": "Well done.",
         "outro": "That's the end of the session. Well done, and see you next time.",
@@ -63,6 +64,7 @@ EN = MappingProxyType(
         "side_right": "right",
         "seconds": "{n} seconds",
         "seconds_one": "one second",
+        "seconds_fraction": "{n} seconds",
         "minutes": "{n} minutes",
         "minutes_one": "one minute",
         "minutes_seconds": "{m} and {s}",
@@ -96,13 +98,14 @@ NL = MappingProxyType(
         "dose_alternating": "Om en om links en rechts.",
         "tempo": "{up} omhoog, {down} omlaag.",
         "tempo_hold": "{up} omhoog, {hold} vasthouden, dan {down} omlaag.",
-        "side_first": "Begin met je {side} kant.",
-        "side_change": "Wissel van kant. Nu je {side} kant.",
-        "side_next": "{Side} kant.",
+        "tones_hint": "Volg de tonen: elke toon begint het volgende deel van de beweging.",
+        "side_first": "Begin met je {side}kant.",
+        "side_change": "Wissel van kant. Nu je {side}kant.",
         "set_of": "Serie {n} van {total}.",
+        "set_last": "Laatste serie.",
         "get_ready": "Maak je klaar.",
         "rep": "{n}",
-        "rep_last": "Laatste.",
+        "rep_last": "De laatste.",
         "halfway": "Halverwege.",
         "hold_start": "Vasthouden.",
         "hold_left": "Nog {seconds} seconden.",
@@ -114,8 +117,8 @@ NL = MappingProxyType(
         "rest": "Rust {duration}.",
         "next_set": "Hierna: serie {n} van {total}.",
         "next_last_set": "Hierna: de laatste serie.",
-        "next_side_set": "Hierna: {side} kant, serie {n} van {total}.",
-        "next_side": "Hierna: je {side} kant.",
+        "next_side_set": "Hierna: {side}kant, serie {n} van {total}.",
+        "next_side_last_set": "Hierna: {side}kant, de laatste serie.",
         "rest_left": "Nog {seconds} seconden.",
         "exercise_done": "Goed gedaan.",
         "outro": "Dat was de sessie. Goed gedaan, en tot de volgende keer.",
@@ -123,6 +126,7 @@ NL = MappingProxyType(
         "side_right": "rechter",
         "seconds": "{n} seconden",
         "seconds_one": "één seconde",
+        "seconds_fraction": "{n} seconden",
         "minutes": "{n} minuten",
         "minutes_one": "één minuut",
         "minutes_seconds": "{m} en {s}",
@@ -159,7 +163,9 @@ class PhraseBook:
         return self.table.get(f"side_{side.lower()}", side)
 
     def duration(self, seconds: float) -> str:
-        """'30 seconds', 'one minute', '1 minute and 30 seconds' (whole seconds)."""
+        """'30 seconds', 'one minute', '1 minute and 30 seconds', '2.5 seconds'."""
+        if seconds < 10 and abs(seconds - round(seconds)) > 0.01:
+            return self.say("seconds_fraction", n=f"{seconds:.1f}".rstrip("0").rstrip("."))
         total = max(1, round(seconds))
         minutes, secs = divmod(total, 60)
         if not minutes:

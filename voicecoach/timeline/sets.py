@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voicecoach.script.model import Exercise, HoldDose, RepsDose, TimedDose
 from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
 from voicecoach.timeline.phrases import PhraseBook
 
-REMINDER_SPACING = 8.0
+REMINDER_SPACING = 15.0
 """Least seconds between two reminders."""
 
 
 @dataclass
 class ReminderRotation:
-    """Hands out an exercise's reminders one at a time, round and round."""
+    """Hands out an exercise's reminders in turn, the least said first.
+
+    A reminder too long for the gap at hand is passed over for a shorter one, and comes
+    back first when a longer gap (such as a rest) opens, so every one gets said.
+    """
 
     reminders: tuple[str, ...]
     """The exercise's reminders."""
+    said: dict[str, int] = field(default_factory=dict)
+    """How often each reminder has been said."""
     next_index: int = 0
-    """Which reminder comes next."""
+    """Where the turn order continues."""
 
-    def peek(self) -> str | None:
-        """The next reminder, if the exercise has any."""
-        if not self.reminders:
-            return None
-        return self.reminders[self.next_index % len(self.reminders)]
+    def candidates(self) -> list[str]:
+        """Reminders in the order to try them: least said, then turn order."""
+        count = len(self.reminders)
+        order = [self.reminders[(self.next_index + i) % count] for i in range(count)]
+        return sorted(order, key=lambda text: self.said.get(text, 0))
 
-    def advance(self) -> None:
-        """Move on to the following reminder."""
-        self.next_index += 1
+    def mark(self, text: str) -> None:
+        """Record that TEXT was said."""
+        self.said[text] = self.said.get(text, 0) + 1
+        self.next_index = self.reminders.index(text) + 1
 
 
 def set_end(exercise: Exercise, start: float) -> float:
@@ -63,6 +70,16 @@ def lay_out_set(
     return end
 
 
+def remind_in_gap(
+    b: TimelineBuilder, at: float, deadline: float, ctx: Context, reminders: ReminderRotation
+) -> None:
+    """Say one reminder between AT and DEADLINE if one fits (e.g. during a rest)."""
+    said = b.try_say(reminders.candidates(), max(at, b.speech_free_at), deadline, ctx)
+    if said:
+        b.last_reminder_at = at
+        reminders.mark(said)
+
+
 def _filler(
     b: TimelineBuilder,
     book: PhraseBook,
@@ -71,16 +88,19 @@ def _filler(
     ctx: Context,
     reminders: ReminderRotation,
     extra: tuple[str, ...] = (),
+    *,
+    remind: bool = True,
 ) -> None:
     """Fill a gap in the rhythm: EXTRA first (e.g. "halfway"), then a reminder."""
     for text in extra:
         b.try_say([text], max(at, b.speech_free_at), deadline, ctx)
-    reminder = reminders.peek()
     at = max(at, b.speech_free_at)
-    spaced = at - b.last_reminder_at >= REMINDER_SPACING
-    if reminder and spaced and b.try_say([reminder], at, deadline, ctx):
+    if not remind or at - b.last_reminder_at < REMINDER_SPACING:
+        return
+    said = b.try_say(reminders.candidates(), at, deadline, ctx)
+    if said:
         b.last_reminder_at = at
-        reminders.advance()
+        reminders.mark(said)
 
 
 def _reps(
@@ -108,8 +128,8 @@ def _reps(
         b.try_say([book.say("rep", n=rep)], down_at, _next_count(dose, rep, start), rctx)
         if rep < dose.reps:
             extra = (book.say("halfway"),) if rep == halfway_rep else ()
-            deadline = _next_count(dose, rep, start) - SPEECH_GAP
-            _filler(b, book, down_at, deadline, rctx, reminders, extra)
+            deadline = start + rep * period - SPEECH_GAP  # never over the next "up" tone
+            _filler(b, book, down_at, deadline, rctx, reminders, extra, remind=rep > 1)
 
 
 def _next_count(dose: RepsDose, rep: int, start: float) -> float:
@@ -138,22 +158,24 @@ def _holds(
         hold_end = hold_start + dose.hold
         last = rep == dose.reps
         b.tone("go" if rep == 1 else "hold", hold_start, rctx)
-        opening = [book.say("rep_last")] if last and dose.reps > 1 else []
-        opening.append(book.say("hold_start"))
-        b.try_say(opening, hold_start, hold_end - SPEECH_GAP, rctx)
+        if last and dose.reps > 1:
+            b.try_say([book.say("rep_last")], hold_start, hold_end - SPEECH_GAP, rctx)
+        b.try_say(
+            [book.say("hold_start")], max(hold_start, b.speech_free_at), hold_end - SPEECH_GAP, rctx
+        )
         _countdown_inside(b, book, hold_start, hold_end, rctx, reminders, "hold_left")
-        if last:
+        if last:  # the set's end tone sounds here; the release is still said
+            relax = book.say("relax")
+            b.try_say([relax], hold_end, hold_end + b.length(relax), rctx)
             continue
         b.tone("down", hold_end, rctx)
         next_start = hold_start + dose.period
-        said = b.try_say(
+        b.try_say(  # reminders belong in the hold, not while relaxing
             [book.say("relax_count", n=rep), book.say("relax")],
             hold_end,
             next_start - SPEECH_GAP,
             rctx,
         )
-        if said:
-            _filler(b, book, b.speech_free_at, next_start - SPEECH_GAP, rctx, reminders)
 
 
 def _work(
