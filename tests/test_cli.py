@@ -192,3 +192,22 @@ def test_every_malformed_programme_is_refused_in_one_line(runner, path, command)
     )
     # the error names the programme, or the library file the fault is in
     assert_one_line_error(result, str(path.parent), expect.removeprefix("# expect: ").strip())
+
+
+def test_output_suffix_and_format_must_agree(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "-o", "t.mp3", "--format", "wav"])
+    assert result.exit_code == 2 and "--format is wav" in result.output
+    assert not list(tmp_path.glob("t.*"))
+    assert runner.invoke(main, ["build", str(script), "-o", ""]).exit_code == 2
+
+
+def test_a_folder_as_script_is_an_input_error(runner, tmp_path):
+    result = runner.invoke(main, ["validate", str(tmp_path)])
+    assert_one_line_error(result, str(tmp_path), "is a folder")
+
+
+def test_design_example_line_with_a_colon_reads_as_text(runner, tmp_path):
+    script = write(tmp_path, SHORT + "    reminders:\n      - No swinging: slow and controlled.\n")
+    result = runner.invoke(main, ["phrases", str(script)])
+    assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ Every problem the user can fix is a VoiceCoachError, printed as one line
 
 from __future__ import annotations
 
-import json
+import signal
 import sys
 import traceback
 import warnings
@@ -17,7 +17,8 @@ from typing import Any, NoReturn
 import click
 
 from voicecoach import __version__, pipeline
-from voicecoach.audio.atomic import sigterm_as_exception
+from voicecoach.audio.atomic import signals_as_interrupt
+from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
 
@@ -27,7 +28,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with sigterm_as_exception():
+            with signals_as_interrupt(signal.SIGTERM, signal.SIGHUP):
                 return super().invoke(ctx)
         except VoiceCoachError as err:
             _fail(ctx, err, str(err))
@@ -86,7 +87,7 @@ def _one_line_warning(message: Warning | str, *_: object, **__: object) -> None:
 
 
 @main.command()
-@click.argument("scripts", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("scripts", nargs=-1, required=True, type=click.Path())
 @click.option("--library", type=click.Path(file_okay=False), help="Exercise library folder.")
 def validate(scripts: tuple[str, ...], library: str | None) -> None:
     """Check programme files; exit 1 with located errors if any is invalid."""
@@ -124,7 +125,7 @@ def _prepare(
 
 
 @main.command()
-@click.argument("script", required=False, type=click.Path(dir_okay=False))
+@click.argument("script", required=False, type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Track to write.")
 @click.option(
     "--format", "fmt", type=click.Choice(pipeline.FORMATS), help="Track format (default: mp3)."
@@ -135,6 +136,15 @@ def build(
     script: str | None, out: str | None, fmt: str | None, quiet: bool, **options: Any
 ) -> None:
     """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json."""
+    if out is not None:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        if not Path(out).name:
+            raise click.BadParameter("needs a file name", param_hint="'-o'")
+        if fmt and suffix in pipeline.FORMATS and suffix != fmt:
+            raise click.BadParameter(
+                f"{out} ends in .{suffix} but --format is {fmt}", param_hint="'-o'"
+            )
+    find_ffmpeg()  # before any speech is synthesised
     programme, timeline, cache = _prepare(script, quiet=quiet, **options)
     path, fmt = pipeline.resolve_output(programme, out, fmt)
     with _Progress("encoding", quiet) as progress:
@@ -151,7 +161,7 @@ def build(
 
 
 @main.command()
-@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("script", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline JSON.")
 @_voice_options
 def plan(script: str, as_json: bool, **options: Any) -> None:
@@ -164,7 +174,7 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
 
 
 @main.command()
-@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("script", type=click.Path())
 @_voice_options
 def phrases(script: str, **options: Any) -> None:
     """Every phrase the track will speak, once each (e.g. for recording)."""
@@ -183,7 +193,7 @@ def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 @main.command()
-@click.argument("script", required=False, type=click.Path(dir_okay=False))
+@click.argument("script", required=False, type=click.Path())
 @click.option(
     "--sink",
     "sink_spec",
@@ -300,10 +310,6 @@ class _Progress:
                 length=max(1, int(total)), label=self.label, file=sys.stderr
             )
         self.bar.update(int(done) - self.bar.pos)
-
-
-def _json_dump(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1)
 
 
 from voicecoach.library.cli import library as library_group  # noqa: E402

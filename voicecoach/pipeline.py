@@ -5,6 +5,7 @@ The CLI and the library builder are thin layers over these functions.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -55,8 +56,11 @@ def demo_programme() -> Path:
 def slugify(title: str, fallback: str = "session") -> str:
     """A safe file name stem from a title: lowercase ASCII words joined by '-'."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:80].rstrip("-") or fallback
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].rstrip("-")
+    if len(slug) < len(title.strip()) / 2:  # mostly non-Latin: keep names distinct
+        digest = hashlib.sha256(title.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug or fallback}-{digest}"
+    return slug
 
 
 def load(

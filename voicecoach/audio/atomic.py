@@ -74,18 +74,25 @@ def atomic_outputs(finals: Sequence[Path]) -> Iterator[dict[Path, Path]]:
 
 
 @contextlib.contextmanager
-def sigterm_as_exception() -> Iterator[None]:
-    """Within the block, SIGTERM raises BuildInterrupted (so cleanup code runs); the
-    previous handler is restored afterwards. A no-op outside the main thread."""
+def signals_as_interrupt(*signums: int) -> Iterator[None]:
+    """Within the block, each of SIGNUMS raises BuildInterrupted (so cleanup code runs);
+    the previous handlers are restored afterwards. A no-op outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise BuildInterrupted("build interrupted by SIGTERM; no partial files were left")
+        name = signal.Signals(signum).name
+        raise BuildInterrupted(f"build interrupted by {name}; no partial files were left")
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def sigterm_as_exception() -> contextlib.AbstractContextManager[None]:
+    """Within the block, SIGTERM raises BuildInterrupted."""
+    return signals_as_interrupt(signal.SIGTERM)

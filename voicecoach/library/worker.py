@@ -15,7 +15,6 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from voicecoach import pipeline
+from voicecoach.audio.atomic import signals_as_interrupt
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
 from voicecoach.library.fingerprint import BuildSettings, fingerprint
 from voicecoach.library.manifest import ChapterInfo, TrackEntry
@@ -147,21 +147,11 @@ def _stop_signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
-@contextlib.contextmanager
-def hangup_as_interrupt() -> Iterator[None]:
+def hangup_as_interrupt() -> contextlib.AbstractContextManager[None]:
     """Within the block, SIGHUP (the terminal went away) raises BuildInterrupted."""
-    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise BuildInterrupted("build interrupted by SIGHUP; no partial files were left")
-
-    previous = signal.signal(signal.SIGHUP, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGHUP, previous if previous is not None else signal.SIG_DFL)
+    if not hasattr(signal, "SIGHUP"):
+        return contextlib.nullcontext()
+    return signals_as_interrupt(signal.SIGHUP)
 
 
 def _worker_main(job: Job, conn: Connection) -> None:
