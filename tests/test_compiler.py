@@ -7,7 +7,6 @@ import json
 import pytest
 from core_helpers import (
     check_timing_rules,
-    compile_text,
     fake_measure,
     first_speech,
     intro_minutes,
@@ -290,7 +289,7 @@ def test_hold_sets(tmp_path):
         opening = "Hold." if rep < 3 else "Last one."
         assert first_speech(tl, opening, rep=rep).start == pytest.approx(hold_start)
         assert first_speech(tl, "5 more seconds.", rep=rep).start == pytest.approx(hold_end - 5)
-        count = [e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in "321"]
+        count = [e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in ("3", "2", "1")]
         assert count == pytest.approx([-3, -2, -1])
         if rep < 3:
             relax = first_speech(tl, f"And relax. That's {rep}.", rep=rep)
@@ -540,11 +539,6 @@ def test_session_length_limit_after_measuring(tmp_path):
     message = str(info.value)
     assert message.startswith(f"{tmp_path / 'programme.yaml'}: the session would last ")
     assert message.endswith("the limit is 4h")
-
-
-def test_compile_text_helper_round_trip(tmp_path):
-    tl = compile_text(tmp_path, "title: T\nexercises: [{name: A, reps: 2}]\n")
-    assert tl.title == "T" and tl.phrases()[0] == "T."
 
 
 def test_intro_length_settles_even_when_saying_it_swings_the_total(tmp_path):
