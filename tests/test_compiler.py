@@ -289,7 +289,9 @@ def test_hold_sets(tmp_path):
         opening = "Hold." if rep < 3 else "Last one."
         assert first_speech(tl, opening, rep=rep).start == pytest.approx(hold_start)
         assert first_speech(tl, "5 more seconds.", rep=rep).start == pytest.approx(hold_end - 5)
-        count = [e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in ("3", "2", "1")]
+        count = [
+            e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in ("3", "2", "1")
+        ]
         assert count == pytest.approx([-3, -2, -1])
         if rep < 3:
             relax = first_speech(tl, f"And relax. That's {rep}.", rep=rep)
