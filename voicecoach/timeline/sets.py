@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from voicecoach.script.estimate import set_seconds
 from voicecoach.script.model import Exercise, HoldDose, RepsDose, TimedDose
 from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
 from voicecoach.timeline.phrases import PhraseBook
@@ -41,12 +42,7 @@ class ReminderRotation:
 
 def set_end(exercise: Exercise, start: float) -> float:
     """When the last rep (or the work) of a set starting at START ends."""
-    dose = exercise.dose
-    if isinstance(dose, RepsDose):
-        return start + (dose.reps - 1) * dose.tempo.period + dose.tempo.active
-    if isinstance(dose, HoldDose):
-        return start + (dose.reps - 1) * dose.period + dose.hold
-    return start + dose.work
+    return start + set_seconds(exercise)
 
 
 def lay_out_set(
@@ -95,12 +91,8 @@ def _filler(
     for text in extra:
         b.try_say([text], max(at, b.speech_free_at), deadline, ctx)
     at = max(at, b.speech_free_at)
-    if not remind or at - b.last_reminder_at < REMINDER_SPACING:
-        return
-    said = b.try_say(reminders.candidates(), at, deadline, ctx)
-    if said:
-        b.last_reminder_at = at
-        reminders.mark(said)
+    if remind and at - b.last_reminder_at >= REMINDER_SPACING:
+        remind_in_gap(b, at, deadline, ctx, reminders)
 
 
 def _reps(
