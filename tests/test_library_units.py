@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -65,7 +66,10 @@ def test_discover_finds_yaml_files_sorted_with_slugs_of_their_stems(tmp_path):
 
 def test_a_stem_without_letters_or_digits_still_names_a_track(tmp_path):
     write(tmp_path / "programmes" / "!!!.yaml", "title: x\n")
-    assert [p.slug for p in discover(tmp_path)] == ["programme"]
+    write(tmp_path / "programmes" / "日本.yaml", "title: x\n")
+    slugs = [p.slug for p in discover(tmp_path)]
+    assert all(re.fullmatch(r"programme-[0-9a-f]{8}", slug) for slug in slugs)
+    assert len(set(slugs)) == 2  # distinct names, no clash
 
 
 def test_discover_without_programmes_folder_is_an_error(tmp_path):
