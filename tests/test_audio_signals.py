@@ -35,3 +35,18 @@ def test_nothing_to_replay_without_signals():
         pass
     deferred.replay()
     assert deferred.received == []
+
+
+def test_sighup_while_starting_is_held_too():
+    with _signals_deferred() as deferred:
+        os.kill(os.getpid(), signal.SIGHUP)  # the terminal went away
+    assert deferred.received == [signal.SIGHUP]
+    with pytest.raises(BuildInterrupted, match="SIGHUP"):
+        deferred.replay()
+
+
+def test_every_handler_is_restored_even_if_a_signal_lands_while_restoring():
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with _signals_deferred():
+        pass
+    assert {s: signal.getsignal(s) for s in before} == before

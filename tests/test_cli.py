@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach.cli import main
+from voicecoach.script import load_programme
 from voicecoach.speech.fake import FakeEngine
 from voicecoach.speech.registry import get_engine, register_engine
 
@@ -152,7 +153,14 @@ def test_hanging_engine_is_stopped(runner, tmp_path):
 
 def test_unknown_engine(runner, tmp_path):
     result = runner.invoke(main, ["plan", str(write(tmp_path, SHORT)), "--engine", "nope"])
-    assert_one_line_error(result, "unknown speech engine", "pyttsx3")
+    assert_one_line_error(result, "no speech engine 'nope'", "pyttsx3")
+
+
+def test_unknown_engine_in_the_programme_is_located_but_can_be_overridden(runner, tmp_path):
+    script = write(tmp_path, SHORT.replace("engine: fake", "engine: festival"))
+    result = runner.invoke(main, ["validate", str(script)])
+    assert_one_line_error(result, f"{script}:2:17: voice.engine: no speech engine 'festival'")
+    assert runner.invoke(main, ["plan", str(script), "--engine", "fake"]).exit_code == 0
 
 
 def test_debug_shows_the_traceback(runner, tmp_path):
@@ -191,7 +199,9 @@ def test_every_malformed_programme_is_refused_in_one_line(runner, path, command)
         main, [command, str(path), "--engine", "fake"][: 2 if command == "validate" else 4]
     )
     # the error names the programme, or the library file the fault is in
-    assert_one_line_error(result, str(path.parent), expect.removeprefix("# expect: ").strip())
+    fragment = expect.removeprefix("# expect: ").strip()
+    named = str(path.parent / "exercises") if ".yaml:" in fragment else str(path)
+    assert_one_line_error(result, named, fragment)
 
 
 def test_output_suffix_and_format_must_agree(runner, tmp_path):
@@ -208,6 +218,10 @@ def test_a_folder_as_script_is_an_input_error(runner, tmp_path):
 
 
 def test_design_example_line_with_a_colon_reads_as_text(runner, tmp_path):
-    script = write(tmp_path, SHORT + "    reminders:\n      - No swinging: slow and controlled.\n")
-    result = runner.invoke(main, ["phrases", str(script)])
-    assert result.exit_code == 0, result.output
+    text = SHORT + "    reminders:\n      - No swinging: slow and controlled.\n      - Time: 1:30\n"
+    script = write(tmp_path, text)
+    assert runner.invoke(main, ["validate", str(script)]).exit_code == 0
+    reminders = load_programme(script).exercises[0].reminders
+    assert reminders == ("No swinging: slow and controlled.", "Time: 1:30")  # not YAML's 90
+    inline = write(tmp_path, SHORT.replace("title: Short check", "title: {Week: 1}"), "i.yaml")
+    assert_one_line_error(runner.invoke(main, ["validate", str(inline)]), "quote a line")

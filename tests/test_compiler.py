@@ -571,3 +571,65 @@ def test_intro_length_settles_even_when_saying_it_swings_the_total(tmp_path):
     assert said == [book.say("intro_length", count=b, minutes=b)]
     assert round(timeline.duration / 60) == b
     assert timeline.duration < b * 60  # padded just enough, not to the full minute
+
+
+def test_a_long_rest_reminder_never_delays_get_ready_into_the_count_in(tmp_path):
+    long_reminder = "Keep the movement small and smooth, " * 4
+    _, tl = compile_yaml(
+        tmp_path,
+        f"""
+        title: T
+        exercises:
+          - name: Row
+            reminders: ["{long_reminder.strip()}"]
+            sets: 2
+            reps: 2
+            rest: 25s
+            countdown: 10
+        """,
+    )
+    ready = first_speech(tl, "Get ready.", set=2)
+    first_tick = tones(tl, "count", set=2)[0]
+    assert ready.end <= first_tick.start
+    assert [e.text for e in tl.speech() if e.set == 2 and e.rep is None][-10:] == [
+        str(n) for n in range(10, 0, -1)
+    ]
+
+
+def test_the_last_hold_is_announced_and_released(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path, "title: T\nexercises:\n  - {name: Bridge, reps: 2, hold: 8s, relax: 4s}\n"
+    )
+    last = texts(tl, rep=2)
+    assert last[:2] == ["Last one.", "Hold."]
+    assert last[-1] == "Relax."
+    end = tones(tl, "end")[0].start
+    assert first_speech(tl, "Relax.", rep=2).start == pytest.approx(end)
+
+
+def test_the_tones_are_explained_once_at_the_first_tempo_exercise(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises:\n  - {name: Plank, work: 10s}\n  - {name: A, reps: 2}\n"
+        "  - {name: B, reps: 2}\n",
+    )
+    hint = "Follow the tones: each one starts the next part of the movement."
+    assert texts(tl).count(hint) == 1
+    assert first_speech(tl, hint).exercise == 1
+
+
+def test_fractional_tempo_is_said_to_the_half_second(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path, "title: T\nexercises:\n  - {name: A, reps: 2, tempo: 0.5-0-2.5}\n"
+    )
+    assert "Take 0.5 seconds up, 2.5 seconds down." in texts(tl)
+
+
+def test_the_side_chime_waits_for_and_stop(tmp_path):
+    _, tl = compile_yaml(
+        tmp_path,
+        "title: T\nexercises:\n  - {name: Plank, sides: both, work: 10s, side_rest: 10s}\n",
+    )
+    stop = first_speech(tl, "And stop.", side="left")
+    (chime,) = tones(tl, "side")
+    assert chime.start >= stop.end

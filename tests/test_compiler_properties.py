@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.script import load_programme
+from voicecoach.script.estimate import minimum_seconds
 from voicecoach.script.loader import DEFAULT_RELAX, DEFAULT_TEMPO
 from voicecoach.script.model import (
     Exercise,
@@ -112,7 +113,7 @@ def exercises(draw, index: int):
         alternate_sides=len(sides) > 1 and draw(st.booleans()),
         rest=draw(seconds),
         side_rest=draw(seconds),
-        countdown=draw(st.integers(0, 5)),
+        countdown=draw(st.integers(0, 10)),
     )
 
 
@@ -126,6 +127,25 @@ def programmes(draw):
         voice=Voice(),
         intro=draw(st.booleans()),
     )
+
+
+def check_count_ins_are_clear(timeline) -> None:
+    """Nothing is said over a set's count-in except its own numbers."""
+    ticks = [t for t in timeline.tones() if t.tone == "count"]
+    blocks = {(t.exercise, t.side, t.set) for t in ticks}
+    for block in blocks:
+        own = [t for t in ticks if (t.exercise, t.side, t.set) == block]
+        first, last = own[0].start, own[-1].start + 1.0
+        for e in timeline.speech():
+            if e.end > first + 1e-9 and e.start < last - 1e-9:
+                assert e.text.isdigit(), (e.text, first)
+
+
+def check_load_estimate_is_a_lower_bound(programme: Programme, timeline) -> None:
+    """The loader's session bound never exceeds what the compiler lays out."""
+    chapters = timeline.chapters[int(programme.intro) : -1]  # the exercises' chapters
+    for exercise, chapter in zip(programme.exercises, chapters, strict=True):
+        assert minimum_seconds(exercise) <= chapter.end - chapter.start + 1e-6
 
 
 def check_intro_minutes(programme: Programme, timeline, measure) -> None:
@@ -147,6 +167,8 @@ def test_timing_rules_hold_for_any_programme(programme, measure):
     timeline = compile_programme(programme, measure)
     check_timing_rules(programme, timeline)
     check_intro_minutes(programme, timeline, measure)
+    check_count_ins_are_clear(timeline)
+    check_load_estimate_is_a_lower_bound(programme, timeline)
     for e in timeline.tones():
         assert e.tone in TONE_LENGTHS
         assert abs(e.duration - TONE_LENGTHS[e.tone]) < 1e-9
@@ -221,7 +243,7 @@ optional_fields = {
     "sets": st.integers(1, 3),
     "rest": duration_texts,
     "side_rest": duration_texts,
-    "countdown": st.integers(0, 5),
+    "countdown": st.integers(0, 10),
     "sides": st.sampled_from(["both", ["left", "right"], "left", ["up", "down", "middle"]]),
 }
 
@@ -308,6 +330,8 @@ def test_yaml_programmes_with_defaults_load_as_written_and_keep_the_rules(doc, m
     timeline = compile_programme(programme, measure)
     check_timing_rules(programme, timeline)
     check_intro_minutes(programme, timeline, measure)
+    check_count_ins_are_clear(timeline)
+    check_load_estimate_is_a_lower_bound(programme, timeline)
 
 
 # --- the checker itself can fail ------------------------------------------------------

@@ -80,7 +80,7 @@ def test_interrupted_build_leaves_no_partial_or_temporary_files(tmp_path, how):
     assert "Traceback" not in stderr
     last = stderr.strip().splitlines()[-1]
     if how == "sigterm":
-        assert last == "error: build interrupted by SIGTERM; no partial files were left"
+        assert last == "error: interrupted by SIGTERM; no partial files were left"
     else:
         assert last.startswith("error: interrupted")  # main's wording for KeyboardInterrupt
     assert temporaries(out) == []

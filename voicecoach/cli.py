@@ -6,7 +6,6 @@ Every problem the user can fix is a VoiceCoachError, printed as one line
 
 from __future__ import annotations
 
-import signal
 import sys
 import traceback
 import warnings
@@ -18,7 +17,7 @@ import click
 
 from voicecoach import __version__, pipeline
 from voicecoach.audio.atomic import signals_as_interrupt
-from voicecoach.audio.encode import find_ffmpeg
+from voicecoach.audio.encode import STOP_SIGNALS, find_ffmpeg
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
 
@@ -28,7 +27,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with signals_as_interrupt(signal.SIGTERM, signal.SIGHUP):
+            with signals_as_interrupt(*STOP_SIGNALS[1:]):  # Ctrl-C is KeyboardInterrupt
                 return super().invoke(ctx)
         except VoiceCoachError as err:
             _fail(ctx, err, str(err))

@@ -14,11 +14,12 @@ from importlib import resources
 from pathlib import Path
 
 from voicecoach.audio import TrackFiles, load_tones, write_track
+from voicecoach.errors import ScriptError, SpeechError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.speech.fake import estimate_duration
-from voicecoach.speech.registry import get_engine
+from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
 
 FORMATS = ("mp3", "m4a", "ogg", "wav")
@@ -45,6 +46,7 @@ class VoiceOverride:
             engine=self.engine or voice.engine,
             name=self.name if self.name is not None else voice.name,
             rate=self.rate if self.rate is not None else voice.rate,
+            source=None if self.engine else voice.source,
         )
 
 
@@ -57,6 +59,8 @@ def slugify(title: str, fallback: str = "session") -> str:
     """A safe file name stem from a title: lowercase ASCII words joined by '-'."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].rstrip("-")
+    if not title.strip():
+        return fallback
     if len(slug) < len(title.strip()) / 2:  # mostly non-Latin: keep names distinct
         digest = hashlib.sha256(title.encode("utf-8")).hexdigest()[:8]
         slug = f"{slug or fallback}-{digest}"
@@ -71,6 +75,12 @@ def load(
     chosen = voice.apply(programme.voice) if voice is not None else programme.voice
     if chosen.name is None:  # speak the programme's language, not the engine's default
         chosen = replace(chosen, name=programme.language)
+    if chosen.engine not in engine_names():
+        known = ", ".join(engine_names())
+        message = f"voice.engine: no speech engine '{chosen.engine}'; available: {known}"
+        if chosen.source is None:
+            raise SpeechError(message.removeprefix("voice.engine: "))
+        raise ScriptError(message, chosen.source)
     return replace(programme, voice=chosen)
 
 

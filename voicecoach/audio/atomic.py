@@ -83,7 +83,7 @@ def signals_as_interrupt(*signums: int) -> Iterator[None]:
 
     def interrupt(signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
-        raise BuildInterrupted(f"build interrupted by {name}; no partial files were left")
+        raise BuildInterrupted(f"interrupted by {name}; no partial files were left")
 
     previous = {signum: signal.signal(signum, interrupt) for signum in signums}
     try:

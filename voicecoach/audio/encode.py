@@ -130,17 +130,19 @@ def encode_pcm(
     command += [*spec.codec_args, "-ar", str(rate), "-ac", "1", "-f", spec.muxer]
     command.append(str(out))
     with tempfile.TemporaryFile() as stderr:
-        with _signals_deferred() as deferred:
-            try:
-                process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
-            except OSError as exc:
-                raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
+        process: subprocess.Popen | None = None
         try:
+            with _signals_deferred() as deferred:
+                try:
+                    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
+                except OSError as exc:
+                    raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
             deferred.replay()  # a stop signal that came while ffmpeg started stops it now
             written = _feed(process, blocks, length, sample_rate, progress)
         except BaseException:
-            process.kill()
-            process.wait()
+            if process is not None:
+                process.kill()
+                process.wait()
             raise
         stderr.seek(0)
         message = stderr.read().decode("utf-8", "replace")
@@ -153,8 +155,14 @@ def encode_pcm(
     return written
 
 
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that stop a build."""
+
+
 class _DeferredSignals:
-    """Ctrl-C and SIGTERM held back while a child starts, then re-delivered."""
+    """Stop signals (Ctrl-C, SIGTERM, SIGHUP) held back while a child starts, then re-delivered."""
 
     def __init__(self) -> None:
         self.received: list[int] = []
@@ -174,23 +182,32 @@ class _DeferredSignals:
             elif signum == signal.SIGINT:
                 raise KeyboardInterrupt
             else:
-                raise BuildInterrupted("stopped by SIGTERM; no partial files were left")
+                name = signal.Signals(signum).name
+                raise BuildInterrupted(f"stopped by {name}; no partial files were left")
 
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[_DeferredSignals]:
-    """Within the block, SIGINT/SIGTERM are recorded instead of acted on (main thread)."""
+    """Within the block, stop signals are recorded instead of acted on (main thread).
+
+    Handlers are put back with the signals blocked, so one arriving mid-way waits until
+    every handler is restored instead of leaving another one held for good.
+    """
     deferred = _DeferredSignals()
     if threading.current_thread() is not threading.main_thread():
         yield deferred
         return
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         deferred.previous[signum] = signal.signal(signum, deferred.hold)
     try:
         yield deferred
     finally:
-        for signum, handler in deferred.previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            for signum, handler in deferred.previous.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _feed(

@@ -25,10 +25,15 @@ def set_seconds(exercise: Exercise) -> float:
 
 
 def minimum_seconds(exercise: Exercise) -> float:
-    """The least time the exercise can take, whatever is said in it."""
+    """The least time the exercise can take, whatever is said in it.
+
+    The first set has its count-in; between sets the count-in sits inside the rest, so
+    each gap lasts at least the longer of the two.
+    """
     blocks = exercise.sets * max(1, len(exercise.sides))
     pause = min(exercise.rest, exercise.side_rest) if exercise.sides else exercise.rest
-    return blocks * (set_seconds(exercise) + exercise.countdown) + (blocks - 1) * pause
+    gap = max(pause, exercise.countdown)
+    return blocks * set_seconds(exercise) + exercise.countdown + (blocks - 1) * gap
 
 
 def check_session_length(exercises: Iterable[Exercise]) -> None:

@@ -143,7 +143,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
 
 def _parse_voice(node: YNode) -> Voice:
     if isinstance(node.value, str):
-        return Voice(name=parse_text(node, "voice"))
+        return Voice(name=parse_text(node, "voice"), source=node.loc)
     _expect_map(node, "voice")
     _check_keys(node, VOICE_KEYS, "voice")
     fields = node.value
@@ -152,14 +152,8 @@ def _parse_voice(node: YNode) -> Voice:
     rate = None
     if "rate" in fields:
         rate = parse_count(fields["rate"], "voice.rate", minimum=60, maximum=400)
-    from voicecoach.speech.registry import engine_names  # here: the registry imports models
-
-    if engine not in engine_names():
-        raise ScriptError(
-            f"voice.engine: no speech engine '{engine}'; available: {', '.join(engine_names())}",
-            fields["engine"].loc,
-        )
-    return Voice(engine=engine, name=name, rate=rate)
+    where = fields["engine"].loc if "engine" in fields else node.loc
+    return Voice(engine=engine, name=name, rate=rate, source=where)
 
 
 def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> Exercise:

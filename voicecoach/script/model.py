@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicecoach.errors import SourceLocation
@@ -18,6 +18,8 @@ class Voice:
     """Engine-specific voice name or id (e.g. "en-gb"); None: the language's default."""
     rate: int | None = None
     """Words per minute; None: the engine's default."""
+    source: SourceLocation | None = field(default=None, compare=False)
+    """Where the programme names the engine (for messages)."""
 
 
 @dataclass(frozen=True)

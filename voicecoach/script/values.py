@@ -120,13 +120,14 @@ def parse_text(node: YNode, field: str) -> str:
     the line it was meant to be.
     """
     value = node.value
-    if node.is_map and len(value) == 1:
+    if node.is_map and len(value) == 1 and not node.flow:
         ((key, inner),) = value.items()
-        plain = isinstance(inner, YNode) and isinstance(inner.value, str | int | float)
-        if plain and not isinstance(inner.value, bool):
-            value = f"{key}: {inner.value}"
+        if isinstance(inner, YNode) and inner.source is not None and not inner.is_map:
+            value = f"{key}: {inner.source}"
     if _is_number(value):
         value = str(value)
+    if node.is_map and isinstance(value, dict):
+        raise fail(node, field, "a line of text (quote a line that contains ': ')")
     if not isinstance(value, str) or not value.strip():
         raise fail(node, field, "a line of text")
     if not any(ch.isalnum() for ch in value):

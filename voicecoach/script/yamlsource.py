@@ -7,6 +7,7 @@ depth and alias expansion.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,10 @@ class YNode:
     """Where the value starts."""
     key_locs: dict[str, SourceLocation] = field(default_factory=dict)
     """For mappings: where each key is written."""
+    source: str | None = None
+    """For scalars: the text as written (before YAML turned it into a number)."""
+    flow: bool = False
+    """For mappings: written inline as {...}."""
 
     @property
     def is_map(self) -> bool:
@@ -88,10 +93,17 @@ def read_yaml(path: Path, shown_as: str | None = None) -> YNode:
     name = shown_as or str(path)
     where = SourceLocation(name)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LimitError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes", where)
-        data = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScriptError("is a folder, expected a YAML file", where)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScriptError("is not a regular file, expected a YAML file", where)
+        if info.st_size > MAX_FILE_BYTES:
+            raise LimitError(
+                f"file is {info.st_size} bytes; the limit is {MAX_FILE_BYTES} bytes", where
+            )
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScriptError("no such file", where) from None
     except IsADirectoryError:
@@ -175,7 +187,7 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise LimitError(f"nested more than {MAX_DEPTH} levels deep", loc)
         if isinstance(node, yaml.ScalarNode):
-            return YNode(self._scalar(node, loc), loc)
+            return YNode(self._scalar(node, loc), loc, source=node.value)
         self._check_tag(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return YNode([self.convert(item, depth + 1) for item in node.value], loc)
@@ -200,7 +212,7 @@ class _Converter:
             merged_keys.discard(key)
             values[key] = self.convert(value_node, depth + 1)
             key_locs[key] = key_loc
-        return YNode(values, loc, key_locs)
+        return YNode(values, loc, key_locs, flow=bool(node.flow_style))
 
     def _merge(
         self,

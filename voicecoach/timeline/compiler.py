@@ -293,7 +293,7 @@ def _transition(
     ready_at = count_in - b.length(get_ready)
     long_rest = rest >= REST_REMINDER_MIN and not use_side_rest
     if not use_side_rest:
-        deadline = (next_start - 10 if long_rest else ready_at) - SPEECH_GAP
+        deadline = (min(next_start - 10, ready_at) if long_rest else ready_at) - SPEECH_GAP
         remind_in_gap(b, b.speech_free_at + REST_REMINDER_PAUSE, deadline, ctx, reminders)
     if long_rest:
         left = book.say("rest_left", seconds=10)

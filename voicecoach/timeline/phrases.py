@@ -65,6 +65,7 @@ EN = MappingProxyType(
         "seconds": "{n} seconds",
         "seconds_one": "one second",
         "seconds_fraction": "{n} seconds",
+        "decimal_point": ".",
         "minutes": "{n} minutes",
         "minutes_one": "one minute",
         "minutes_seconds": "{m} and {s}",
@@ -127,6 +128,7 @@ NL = MappingProxyType(
         "seconds": "{n} seconden",
         "seconds_one": "één seconde",
         "seconds_fraction": "{n} seconden",
+        "decimal_point": ",",
         "minutes": "{n} minuten",
         "minutes_one": "één minuut",
         "minutes_seconds": "{m} en {s}",
@@ -164,8 +166,10 @@ class PhraseBook:
 
     def duration(self, seconds: float) -> str:
         """'30 seconds', 'one minute', '1 minute and 30 seconds', '2.5 seconds'."""
-        if seconds < 10 and abs(seconds - round(seconds)) > 0.01:
-            return self.say("seconds_fraction", n=f"{seconds:.1f}".rstrip("0").rstrip("."))
+        halves = round(seconds * 2) / 2  # said to the nearest half second
+        if seconds < 10 and halves % 1:
+            number = f"{halves:.1f}".replace(".", self.table["decimal_point"])
+            return self.say("seconds_fraction", n=number)
         total = max(1, round(seconds))
         minutes, secs = divmod(total, 60)
         if not minutes:

@@ -70,9 +70,10 @@ def remind_in_gap(
     b: TimelineBuilder, at: float, deadline: float, ctx: Context, reminders: ReminderRotation
 ) -> None:
     """Say one reminder between AT and DEADLINE if one fits (e.g. during a rest)."""
-    said = b.try_say(reminders.candidates(), max(at, b.speech_free_at), deadline, ctx)
+    start = max(at, b.speech_free_at)
+    said = b.try_say(reminders.candidates(), start, deadline, ctx)
     if said:
-        b.last_reminder_at = at
+        b.last_reminder_at = start
         reminders.mark(said)
 
 
