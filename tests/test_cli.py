@@ -210,6 +210,8 @@ def test_output_suffix_and_format_must_agree(runner, tmp_path):
     assert result.exit_code == 2 and "--format is wav" in result.output
     assert not list(tmp_path.glob("t.*"))
     assert runner.invoke(main, ["build", str(script), "-o", ""]).exit_code == 2
+    flac = runner.invoke(main, ["build", str(script), "-o", "t.flac"])
+    assert flac.exit_code == 2 and ".flac is not one of" in flac.output
 
 
 def test_a_folder_as_script_is_an_input_error(runner, tmp_path):

@@ -139,6 +139,9 @@ def build(
         suffix = Path(out).suffix.lower().lstrip(".")
         if not Path(out).name:
             raise click.BadParameter("needs a file name", param_hint="'-o'")
+        if suffix.isalpha() and suffix not in pipeline.FORMATS:
+            known = ", ".join(f".{f}" for f in pipeline.FORMATS)
+            raise click.BadParameter(f"{out}: .{suffix} is not one of {known}", param_hint="'-o'")
         if fmt and suffix in pipeline.FORMATS and suffix != fmt:
             raise click.BadParameter(
                 f"{out} ends in .{suffix} but --format is {fmt}", param_hint="'-o'"
