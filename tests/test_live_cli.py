@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from test_live_support import tiny, tiny_mixer, tiny_track
 
-from voicecoach.audio.assets import read_wav, to_int16
+from voicecoach.audio.assets import read_wav
 from voicecoach.cli import main
 from voicecoach.live import NullSink, play_session, summary
+from voicecoach.wavio import to_int16
 
 SR = 44100
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from test_live_support import tiny, tiny_mixer, tiny_track
 
-from voicecoach.audio.assets import read_wav, to_int16
+from voicecoach.audio.assets import read_wav
 from voicecoach.errors import VoiceCoachError
 from voicecoach.live import NullSink, Player, WavSink, parse_sink
 from voicecoach.live.device import DeviceSink, import_sounddevice
+from voicecoach.wavio import to_int16
 
 
 def wav_int16(path) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voicecoach.speech.dsp import finish, resample, trim_silence
-from voicecoach.speech.wavio import WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
 
 
 def sine(freq: float, rate: int, seconds: float) -> np.ndarray:

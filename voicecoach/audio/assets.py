@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -13,26 +11,15 @@ from voicecoach.errors import AudioError
 from voicecoach.speech.base import Clip
 from voicecoach.timeline.model import SAMPLE_RATE
 from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "audio_assets"
 """``audio_assets/`` beside the package in a source checkout (absent when installed)."""
 
 
-def to_int16(samples: np.ndarray) -> np.ndarray:
-    """Float samples in -1..1 as 16-bit integers (rounded, saturated)."""
-    scaled = np.rint(np.asarray(samples, dtype=np.float64) * 32767.0)
-    return np.clip(scaled, -32768, 32767).astype("<i2")
-
-
 def wav_bytes(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
     """A 16-bit mono WAV file holding ``samples`` (byte-identical for equal input)."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(to_int16(samples).tobytes())
-    return buffer.getvalue()
+    return build_wav(pcm16(samples), sample_rate)
 
 
 def tone_wav_bytes(name: str) -> bytes:
@@ -43,15 +30,12 @@ def tone_wav_bytes(name: str) -> bytes:
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """A 16-bit mono WAV file as float32 samples and its sample rate."""
     try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
-                raise AudioError(f"{path}: expected a 16-bit mono WAV file")
-            rate = wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as exc:
+        wav = parse_wav(path.read_bytes())
+    except (OSError, WavFormatError) as exc:
         raise AudioError(f"{path}: cannot read WAV file: {exc}") from exc
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    return samples, rate
+    if wav.samples.ndim != 1:
+        raise AudioError(f"{path}: expected a mono WAV file")
+    return wav.samples, wav.sample_rate
 
 
 def load_tones(directory: Path | None = None) -> dict[str, Clip]:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio.assets import to_int16
 from voicecoach.errors import AudioError, BuildInterrupted
+from voicecoach.wavio import to_int16
 
 INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
 

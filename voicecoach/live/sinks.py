@@ -15,9 +15,9 @@ from typing import Protocol
 
 import numpy as np
 
-from voicecoach.audio.assets import to_int16
 from voicecoach.audio.atomic import temp_path_for
 from voicecoach.errors import AudioError, VoiceCoachError
+from voicecoach.wavio import to_int16
 
 SINK_HELP = "default (the sound device), null (discard, fast) or wav:PATH (write a WAV, fast)"
 """What ``--sink`` accepts, for help texts and errors."""
@@ -98,7 +98,7 @@ class NullSink:
 class WavSink(NullSink):
     """Writes 16-bit mono WAV as fast as the audio comes; the file appears only on close.
 
-    Samples are converted exactly as ``voicecoach.audio.assets.to_int16`` does, so the
+    Samples are converted exactly as ``voicecoach.wavio.to_int16`` does, so the
     file holds the renderer's output. Until ``close()`` the audio is in a hidden temp
     file beside the target; ``close(complete=False)`` removes it.
     """

@@ -22,8 +22,8 @@ from pathlib import Path
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
-from voicecoach.speech.wavio import WavFormatError, build_wav, parse_wav, pcm16
 from voicecoach.timeline.model import SAMPLE_RATE
+from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
 
 CACHE_FORMAT = "voicecoach.phrase/1"
 """Bump to invalidate every entry (part of every key)."""

@@ -14,8 +14,8 @@ from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.wavio import WavFormatError, parse_wav
 from voicecoach.speech.worker import DEFAULT_TIMEOUT
+from voicecoach.wavio import WavFormatError, parse_wav
 
 ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"
 _OTHER_LANGUAGE = re.compile(r"\(([^\s()]+)\s+\d+\)")

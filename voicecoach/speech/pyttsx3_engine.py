@@ -23,8 +23,8 @@ from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.wavio import WavData, WavFormatError, parse_wav
 from voicecoach.speech.worker import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
+from voicecoach.wavio import WavData, WavFormatError, parse_wav
 
 PYTTSX3_MISSING = "pyttsx3 is not installed: run `pip install pyttsx3`"
 ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"

@@ -90,10 +90,16 @@ def _decode(data: bytes, tag: int, bits: int) -> np.ndarray:
     raise WavFormatError(f"unsupported sample format (tag {tag}, {bits} bit)")
 
 
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in -1..1 as 16-bit integers (rounded, saturated): the one conversion
+    every 16-bit output uses (cache entries, tones, the encoder's pipe, WAV sinks)."""
+    scaled = np.rint(np.asarray(samples, dtype=np.float64) * 32767.0)
+    return np.clip(scaled, -32768, 32767).astype("<i2")
+
+
 def pcm16(samples: np.ndarray) -> bytes:
-    """float samples to 16-bit little-endian PCM bytes (rounded, clipped)."""
-    scaled = np.round(np.clip(samples, -1.0, 1.0) * 32767.0)
-    return scaled.astype("<i2").tobytes()
+    """Float samples as 16-bit little-endian PCM bytes."""
+    return to_int16(samples).tobytes()
 
 
 def build_wav(data: bytes, sample_rate: int, extra: dict[str, bytes] | None = None) -> bytes:
