@@ -13,8 +13,8 @@ from audio_helpers import demo_speech, demo_timeline
 from mutagen.id3 import ID3
 
 import voicecoach.audio.encode as encode
+from voicecoach.atomic import TEMP_MARKER, atomic_outputs, signals_as_interrupt
 from voicecoach.audio import write_track
-from voicecoach.audio.atomic import TEMP_MARKER, atomic_outputs, sigterm_as_exception
 from voicecoach.errors import AudioError, BuildInterrupted
 
 pytestmark = pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
@@ -138,13 +138,13 @@ def test_sigterm_context_restores_handler_and_is_inert_off_the_main_thread():
 
     original = signal.signal(signal.SIGTERM, custom)
     try:
-        with pytest.raises(BuildInterrupted), sigterm_as_exception():
+        with pytest.raises(BuildInterrupted), signals_as_interrupt(signal.SIGTERM):
             os.kill(os.getpid(), signal.SIGTERM)
         assert signal.getsignal(signal.SIGTERM) is custom
         seen = []
 
         def worker():
-            with sigterm_as_exception():
+            with signals_as_interrupt(signal.SIGTERM):
                 seen.append(signal.getsignal(signal.SIGTERM))
 
         thread = threading.Thread(target=worker)

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from voicecoach.audio.encode import _signals_deferred
+from voicecoach.atomic import signals_deferred as _signals_deferred
 from voicecoach.errors import BuildInterrupted
 
 

@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 import click
 
 from voicecoach import __version__, pipeline
-from voicecoach.audio.atomic import signals_as_interrupt
-from voicecoach.audio.encode import STOP_SIGNALS, find_ffmpeg
+from voicecoach.atomic import TERMINATION_SIGNALS, signals_as_interrupt
+from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
 
@@ -27,7 +27,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with signals_as_interrupt(*STOP_SIGNALS[1:]):  # Ctrl-C is KeyboardInterrupt
+            with signals_as_interrupt(*TERMINATION_SIGNALS):
                 return super().invoke(ctx)
         except VoiceCoachError as err:
             _fail(ctx, err, str(err))

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from voicecoach.atomic import TERMINATION_SIGNALS, atomic_outputs, signals_as_interrupt
 from voicecoach.audio.assets import load_tones
-from voicecoach.audio.atomic import atomic_outputs, sigterm_as_exception
 from voicecoach.audio.encode import FORMATS, ProgressCallback, encode_pcm
 from voicecoach.audio.mixer import (
     DEFAULT_BLOCK_SAMPLES,
@@ -95,7 +95,7 @@ def write_track(
     mixer.calibrate()
     duration = mixer.total_samples / timeline.sample_rate
     paths = [files.track, files.captions, files.timeline]
-    with sigterm_as_exception(), atomic_outputs(paths) as tmp:
+    with signals_as_interrupt(*TERMINATION_SIGNALS), atomic_outputs(paths) as tmp:
         tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
         with _metadata_file(tags, timeline, duration, FORMATS[format].metadata) as metadata:

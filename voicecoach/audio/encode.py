@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.errors import AudioError, BuildInterrupted
+from voicecoach.atomic import signals_deferred
+from voicecoach.errors import AudioError
 from voicecoach.wavio import to_int16
 
 INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
@@ -132,7 +131,7 @@ def encode_pcm(
     with tempfile.TemporaryFile() as stderr:
         process: subprocess.Popen | None = None
         try:
-            with _signals_deferred() as deferred:
+            with signals_deferred() as deferred:
                 try:
                     process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr)
                 except OSError as exc:
@@ -153,61 +152,6 @@ def encode_pcm(
     if written != length:
         raise AudioError(f"rendered {written} samples, expected {length}")
     return written
-
-
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-"""Signals that stop a build."""
-
-
-class _DeferredSignals:
-    """Stop signals (Ctrl-C, SIGTERM, SIGHUP) held back while a child starts, then re-delivered."""
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-        self.previous: dict[int, object] = {}
-
-    def hold(self, signum: int, frame: object) -> None:
-        self.received.append(signum)
-
-    def replay(self) -> None:
-        """Run the original handler of each signal that arrived while held."""
-        for signum in self.received:
-            handler = self.previous.get(signum)
-            if handler == signal.SIG_IGN:
-                continue
-            if callable(handler):
-                handler(signum, None)
-            elif signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            else:
-                name = signal.Signals(signum).name
-                raise BuildInterrupted(f"stopped by {name}; no partial files were left")
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[_DeferredSignals]:
-    """Within the block, stop signals are recorded instead of acted on (main thread).
-
-    Handlers are put back with the signals blocked, so one arriving mid-way waits until
-    every handler is restored instead of leaving another one held for good.
-    """
-    deferred = _DeferredSignals()
-    if threading.current_thread() is not threading.main_thread():
-        yield deferred
-        return
-    for signum in STOP_SIGNALS:
-        deferred.previous[signum] = signal.signal(signum, deferred.hold)
-    try:
-        yield deferred
-    finally:
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            for signum, handler in deferred.previous.items():
-                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _feed(

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from voicecoach.atomic import TEMP_MARKER, TERMINATION_SIGNALS, atomic_outputs, signals_as_interrupt
 from voicecoach.audio import load_tones
-from voicecoach.audio.atomic import TEMP_MARKER, atomic_outputs, sigterm_as_exception
 from voicecoach.errors import VoiceCoachError
 from voicecoach.library.fingerprint import (
     UNREADABLE,
@@ -45,7 +45,7 @@ from voicecoach.library.sources import (
     output_names,
     slug_collisions,
 )
-from voicecoach.library.worker import Job, JobResult, hangup_as_interrupt, run_jobs
+from voicecoach.library.worker import Job, JobResult, run_jobs
 
 PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
 INTERRUPTED = "interrupted"
@@ -119,7 +119,7 @@ def build_library(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VoiceCoachError(f"cannot create the output folder {out}: {exc.strerror}") from exc
-    with _locked(out), sigterm_as_exception(), hangup_as_interrupt():
+    with _locked(out), signals_as_interrupt(*TERMINATION_SIGNALS):
         manifest = read_manifest(out)
         keep = _kept_names(programmes)
         ours = keep.union(*(entry.files for entry in manifest.values()))

@@ -24,7 +24,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from voicecoach import pipeline
-from voicecoach.audio.atomic import signals_as_interrupt
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
 from voicecoach.library.fingerprint import BuildSettings, fingerprint
 from voicecoach.library.manifest import ChapterInfo, TrackEntry
@@ -145,13 +144,6 @@ def _stop_signals_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-
-
-def hangup_as_interrupt() -> contextlib.AbstractContextManager[None]:
-    """Within the block, SIGHUP (the terminal went away) raises BuildInterrupted."""
-    if not hasattr(signal, "SIGHUP"):
-        return contextlib.nullcontext()
-    return signals_as_interrupt(signal.SIGHUP)
 
 
 def _worker_main(job: Job, conn: Connection) -> None:

@@ -8,14 +8,13 @@ as fast as the audio is rendered; the device sink's clock is the device's.
 from __future__ import annotations
 
 import contextlib
-import os
 import wave
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from voicecoach.audio.atomic import temp_path_for
+from voicecoach.atomic import commit_outputs, temp_path_for
 from voicecoach.errors import AudioError, VoiceCoachError
 from voicecoach.wavio import to_int16
 
@@ -143,9 +142,7 @@ class WavSink(NullSink):
         try:
             wav.close()
             if complete and self._temp is not None:
-                with open(self._temp, "rb") as handle:
-                    os.fsync(handle.fileno())
-                os.replace(self._temp, self.path)
+                commit_outputs({self.path: self._temp})
                 self._temp = None
         except OSError as exc:
             raise VoiceCoachError(f"cannot write {self.path}: {exc.strerror}") from exc

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from voicecoach.errors import SpeechError
+from voicecoach.atomic import atomic_outputs
+from voicecoach.errors import AudioError, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
 from voicecoach.timeline.model import SAMPLE_RATE
@@ -154,27 +154,17 @@ class PhraseCache:
         return clip
 
     def _write(self, path: Path, raw: bytes) -> None:
-        """Atomically put `raw` at `path`; a cache that can't be written only warns.
-
-        The temp file is removed on any failure, Ctrl-C and SIGTERM included.
-        """
-        tmp = None
+        """Atomically put `raw` at `path` (no fsync: a damaged entry is re-made anyway);
+        a cache that can't be written only warns."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, path)
-            tmp = None
-        except OSError as exc:
+            with atomic_outputs([path], durable=False) as temps:
+                temps[path].write_bytes(raw)
+        except AudioError as exc:
             if not self._warned:
                 self._warned = True
                 warnings.warn(
                     f"cannot write the phrase cache in {self.directory}: {exc}", stacklevel=3
                 )
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
 
     def _remember(self, key: str, clip: Clip) -> None:
         """Keep the clip in memory (within the budget) and its length for good."""
