@@ -135,20 +135,13 @@ def build(
     script: str | None, out: str | None, fmt: str | None, quiet: bool, **options: Any
 ) -> None:
     """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json."""
-    if out is not None:
-        suffix = Path(out).suffix.lower().lstrip(".")
-        if not Path(out).name:
-            raise click.BadParameter("needs a file name", param_hint="'-o'")
-        if suffix.isalpha() and suffix not in pipeline.FORMATS:
-            known = ", ".join(f".{f}" for f in pipeline.FORMATS)
-            raise click.BadParameter(f"{out}: .{suffix} is not one of {known}", param_hint="'-o'")
-        if fmt and suffix in pipeline.FORMATS and suffix != fmt:
-            raise click.BadParameter(
-                f"{out} ends in .{suffix} but --format is {fmt}", param_hint="'-o'"
-            )
+    try:
+        path, fmt = pipeline.check_output(out, fmt)
+    except pipeline.OutputNameError as err:
+        raise click.BadParameter(str(err), param_hint="'-o'") from None
     find_ffmpeg()  # before any speech is synthesised
     programme, timeline, cache = _prepare(script, quiet=quiet, **options)
-    path, fmt = pipeline.resolve_output(programme, out, fmt)
+    path = path or pipeline.default_output(programme, fmt)
     with _Progress("encoding", quiet) as progress:
         files = pipeline.build(programme, timeline, cache, path, fmt, progress.seconds)
     if not quiet:

@@ -17,6 +17,7 @@ from voicecoach.audio import TrackFiles, load_tones, write_track
 from voicecoach.errors import ScriptError, SpeechError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
+from voicecoach.speech.base import Clip
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.speech.fake import estimate_duration
 from voicecoach.speech.registry import engine_names, get_engine
@@ -109,20 +110,37 @@ def default_output(programme: Programme, fmt: str = "mp3", folder: Path = Path("
     return folder / f"{slugify(programme.title)}.{fmt}"
 
 
-def resolve_output(
-    programme: Programme, out: str | Path | None, fmt: str | None
-) -> tuple[Path, str]:
-    """The track path and format from -o/--format (format from OUT's suffix if not given)."""
+class OutputNameError(ValueError):
+    """-o and --format disagree, or -o is no file name (a usage error)."""
+
+
+def check_output(out: str | Path | None, fmt: str | None) -> tuple[Path | None, str]:
+    """The track path (None: the default) and format from -o/--format.
+
+    The format comes from OUT's suffix when not given; a name without a format suffix
+    gets one. OutputNameError for an empty name, an unknown audio suffix or a suffix
+    that contradicts FMT.
+    """
     if out is None:
-        fmt = fmt or "mp3"
-        return default_output(programme, fmt), fmt
+        return None, fmt or "mp3"
     path = Path(out)
+    if not path.name:
+        raise OutputNameError("needs a file name")
     suffix = path.suffix.lower().lstrip(".")
-    if fmt is None:
-        fmt = suffix if suffix in FORMATS else "mp3"
-    if suffix != fmt:
-        path = path.with_name(path.name + f".{fmt}") if suffix not in FORMATS else path
-    return path, fmt
+    if suffix in FORMATS:
+        if fmt and fmt != suffix:
+            raise OutputNameError(f"{out} ends in .{suffix} but --format is {fmt}")
+        return path, suffix
+    if suffix.isalpha():
+        known = ", ".join(f".{f}" for f in FORMATS)
+        raise OutputNameError(f"{out}: .{suffix} is not one of {known}")
+    fmt = fmt or "mp3"
+    return path.with_name(f"{path.name}.{fmt}"), fmt
+
+
+def clips(programme: Programme, timeline: Timeline, cache: PhraseCache) -> dict[str, Clip]:
+    """The clip of every phrase TIMELINE speaks, from the cache."""
+    return {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
 
 
 def build(
@@ -134,10 +152,9 @@ def build(
     progress: Callable[[float, float], None] | None = None,
 ) -> TrackFiles:
     """Render TIMELINE and write the track with its .vtt and .timeline.json, atomically."""
-    speech = {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
     return write_track(
         timeline,
-        speech,
+        clips(programme, timeline, cache),
         load_tones(),
         out,
         format=fmt,

@@ -11,6 +11,7 @@ from voicecoach.live.player import Player, PlayerState
 from voicecoach.live.sinks import Sink
 from voicecoach.live.terminal import KeyReader, StatusLine, describe, key_actions, signals_stop
 from voicecoach.live.timing import clock, exercise_count
+from voicecoach.pipeline import clips
 from voicecoach.script import Programme
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.timeline.model import Timeline
@@ -19,8 +20,7 @@ from voicecoach.timeline.model import Timeline
 def mixer_for(programme: Programme, timeline: Timeline, cache: PhraseCache) -> Mixer:
     """A mixer with every phrase of ``timeline`` (from the cache) and the bundled tones,
     calibrated like a built track (one silent render pass) so both sound the same."""
-    speech = {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
-    mixer = Mixer(timeline, speech, load_tones())
+    mixer = Mixer(timeline, clips(programme, timeline, cache), load_tones())
     mixer.calibrate()
     return mixer
 
