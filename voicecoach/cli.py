@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +17,7 @@ import click
 from voicecoach import __version__, pipeline
 from voicecoach.atomic import TERMINATION_SIGNALS, signals_as_interrupt
 from voicecoach.audio.encode import find_ffmpeg
+from voicecoach.cli_options import speech_options
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
 
@@ -44,29 +44,6 @@ def _fail(ctx: click.Context, err: BaseException, message: str) -> NoReturn:
         traceback.print_exception(err)
     click.echo(f"error: {message}", err=True)
     ctx.exit(1)
-
-
-def _voice_options(command: Callable) -> Callable:
-    """--engine/--voice/--rate/--library/--cache-dir shared by commands that speak."""
-    options = [
-        click.option(
-            "--library",
-            type=click.Path(file_okay=False),
-            help="Exercise library folder for `use:`.",
-        ),
-        click.option("--engine", help="Speech engine (see `voicecoach voices`)."),
-        click.option("--voice", "voice_name", help="Voice name, e.g. en-gb."),
-        click.option("--rate", type=click.IntRange(60, 400), help="Words per minute."),
-        click.option(
-            "--cache-dir",
-            type=click.Path(file_okay=False),
-            envvar="VOICECOACH_CACHE_DIR",
-            help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +107,7 @@ def _prepare(
     "--format", "fmt", type=click.Choice(pipeline.FORMATS), help="Track format (default: mp3)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
-@_voice_options
+@speech_options()
 def build(
     script: str | None, out: str | None, fmt: str | None, quiet: bool, **options: Any
 ) -> None:
@@ -158,7 +135,7 @@ def build(
 @main.command()
 @click.argument("script", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline JSON.")
-@_voice_options
+@speech_options()
 def plan(script: str, as_json: bool, **options: Any) -> None:
     """Show the timeline: when each thing is said or played."""
     _, timeline, _ = _prepare(script, quiet=as_json, **options)
@@ -170,7 +147,7 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
 
 @main.command()
 @click.argument("script", type=click.Path())
-@_voice_options
+@speech_options()
 def phrases(script: str, **options: Any) -> None:
     """Every phrase the track will speak, once each (e.g. for recording)."""
     _, timeline, _ = _prepare(script, quiet=True, **options)
@@ -205,7 +182,7 @@ def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -
     callback=_play_start,
     help="Start at exercise N (1-based) or at a time into the session.",
 )
-@_voice_options
+@speech_options()
 def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None:
     """Play the session live (no SCRIPT: the bundled demo).
 

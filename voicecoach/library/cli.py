@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from voicecoach.cli_options import speech_options
 from voicecoach.library.builder import build_library
 from voicecoach.library.fingerprint import BuildSettings
 
@@ -35,15 +36,7 @@ def library() -> None:
     help="Programmes built at once (default: the number of CPUs).",
 )
 @click.option("--force", is_flag=True, help="Rebuild every programme, even if up to date.")
-@click.option("--engine", help="Speech engine for every programme (e.g. fake, espeak-ng).")
-@click.option("--voice", "voice_name", help="Voice name for every programme, e.g. en-gb.")
-@click.option("--rate", type=click.IntRange(60, 400), help="Words per minute for every programme.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    envvar="VOICECOACH_CACHE_DIR",
-    help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
-)
+@speech_options(library=False)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors, warnings and the summary.")
 def build(
     src: str,

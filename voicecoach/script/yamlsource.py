@@ -106,8 +106,6 @@ def read_yaml(path: Path, shown_as: str | None = None) -> YNode:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScriptError("no such file", where) from None
-    except IsADirectoryError:
-        raise ScriptError("is a folder, expected a YAML file", where) from None
     except OSError as err:
         raise ScriptError(f"cannot read file: {err.strerror or err}", where) from None
     if len(data) > MAX_FILE_BYTES:

@@ -1,0 +1,38 @@
+"""Click options shared by every command that speaks (`build`, `plan`, `play`, `library`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+
+def speech_options(*, library: bool = True) -> Callable[[Callable], Callable]:
+    """--engine/--voice/--rate/--cache-dir, and --library unless LIBRARY is False."""
+    options = [
+        click.option("--engine", help="Speech engine (see `voicecoach voices`)."),
+        click.option("--voice", "voice_name", help="Voice name, e.g. en-gb."),
+        click.option("--rate", type=click.IntRange(60, 400), help="Words per minute."),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False),
+            envvar="VOICECOACH_CACHE_DIR",
+            help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
+        ),
+    ]
+    if library:
+        options.insert(
+            0,
+            click.option(
+                "--library",
+                type=click.Path(file_okay=False),
+                help="Exercise library folder for `use:`.",
+            ),
+        )
+
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
