@@ -159,7 +159,7 @@ def test_unknown_engine(runner, tmp_path):
 def test_unknown_engine_in_the_programme_is_located_but_can_be_overridden(runner, tmp_path):
     script = write(tmp_path, SHORT.replace("engine: fake", "engine: festival"))
     result = runner.invoke(main, ["validate", str(script)])
-    assert_one_line_error(result, f"{script}:2:17: voice.engine: no speech engine 'festival'")
+    assert_one_line_error(result, f"{script}:2:8: voice.engine: no speech engine 'festival'")
     assert runner.invoke(main, ["plan", str(script), "--engine", "fake"]).exit_code == 0
 
 
@@ -227,3 +227,22 @@ def test_design_example_line_with_a_colon_reads_as_text(runner, tmp_path):
     assert reminders == ("No swinging: slow and controlled.", "Time: 1:30")  # not YAML's 90
     inline = write(tmp_path, SHORT.replace("title: Short check", "title: {Week: 1}"), "i.yaml")
     assert_one_line_error(runner.invoke(main, ["validate", str(inline)]), "quote a line")
+
+
+@pytest.mark.e2e
+def test_unknown_voice_name_is_located_in_the_programme(runner, tmp_path):
+    script = write(tmp_path, SHORT.replace("{engine: fake}", "{engine: espeak-ng, name: elvish}"))
+    result = runner.invoke(main, ["plan", str(script)])
+    assert_one_line_error(result, f'{script}:2:8: voice: unknown espeak-ng voice "elvish"')
+    flag = runner.invoke(
+        main,
+        [
+            "plan",
+            str(write(tmp_path, SHORT, "q.yaml")),
+            "--engine",
+            "espeak-ng",
+            "--voice",
+            "elvish",
+        ],
+    )
+    assert_one_line_error(flag, 'error: unknown espeak-ng voice "elvish"')

@@ -51,6 +51,10 @@ class SpeechError(VoiceCoachError):
     """A speech engine is missing, failed, hung or produced no audio."""
 
 
+class UnknownVoiceError(SpeechError):
+    """The engine has no voice by the name asked for."""
+
+
 class AudioError(VoiceCoachError):
     """Mixing, encoding or tagging failed (ffmpeg missing, disk full, ...)."""
 

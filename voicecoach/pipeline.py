@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from voicecoach.audio import TrackFiles, load_tones, write_track
-from voicecoach.errors import ScriptError, SpeechError
+from voicecoach.errors import ScriptError, SpeechError, UnknownVoiceError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip
@@ -47,7 +47,7 @@ class VoiceOverride:
             engine=self.engine or voice.engine,
             name=self.name if self.name is not None else voice.name,
             rate=self.rate if self.rate is not None else voice.rate,
-            source=None if self.engine else voice.source,
+            source=None if self.engine or self.name is not None else voice.source,
         )
 
 
@@ -100,9 +100,14 @@ def plan(
     A first pass with estimated lengths lists (nearly) every phrase, so they can be
     synthesised up front with progress; the real pass synthesises any stragglers.
     """
-    estimate = compile_programme(programme, estimate_duration)
-    cache.ensure(estimate.phrases(), programme.voice, progress)
-    return compile_programme(programme, lambda text: cache.duration(text, programme.voice))
+    try:
+        estimate = compile_programme(programme, estimate_duration)
+        cache.ensure(estimate.phrases(), programme.voice, progress)
+        return compile_programme(programme, lambda text: cache.duration(text, programme.voice))
+    except UnknownVoiceError as err:
+        if programme.voice.source is None:  # the voice came from the command line
+            raise
+        raise ScriptError(f"voice: {err.message}", programme.voice.source) from None
 
 
 def default_output(programme: Programme, fmt: str = "mp3", folder: Path = Path("output")) -> Path:

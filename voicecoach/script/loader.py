@@ -152,8 +152,7 @@ def _parse_voice(node: YNode) -> Voice:
     rate = None
     if "rate" in fields:
         rate = parse_count(fields["rate"], "voice.rate", minimum=60, maximum=400)
-    where = fields["engine"].loc if "engine" in fields else node.loc
-    return Voice(engine=engine, name=name, rate=rate, source=where)
+    return Voice(engine=engine, name=name, rate=rate, source=node.loc)
 
 
 def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> Exercise:

@@ -19,7 +19,7 @@ class Voice:
     rate: int | None = None
     """Words per minute; None: the engine's default."""
     source: SourceLocation | None = field(default=None, compare=False)
-    """Where the programme names the engine (for messages)."""
+    """Where the programme sets the voice (None when the command line chose it)."""
 
 
 @dataclass(frozen=True)

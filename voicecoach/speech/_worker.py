@@ -57,7 +57,7 @@ def _send(out: BinaryIO, header: dict[str, Any], payload: bytes = b"") -> None:
 def _error(engine_name: str, request: dict[str, Any], exc: Exception) -> dict[str, Any]:
     """An error answer; failures while speaking name the phrase."""
     if isinstance(exc, SpeechError):
-        return {"ok": False, "error": exc.message}
+        return {"ok": False, "error": exc.message, "kind": type(exc).__name__}
     detail = f"{type(exc).__name__}: {exc}"
     if request.get("op") == "synthesize":
         phrase = quote_phrase(str(request.get("text", "")))

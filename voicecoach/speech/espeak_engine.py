@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 
-from voicecoach.errors import SpeechError
+from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
@@ -86,7 +86,7 @@ class EspeakNgEngine:
         if voice is not None and "voice does not exist" in err:
             pool = self.voices(voice.name.split("-")[0]) or self.voices("en") or self.voices()
             known = ", ".join(sorted((v.id for v in pool), key=len)[:6])
-            raise SpeechError(
+            raise UnknownVoiceError(
                 f'unknown espeak-ng voice "{voice.name}"; available: {known} ... '
                 "(`voicecoach voices` lists all)"
             )

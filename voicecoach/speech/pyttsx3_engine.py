@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from voicecoach.errors import SpeechError
+from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
@@ -146,7 +146,7 @@ class Pyttsx3Backend:
             for v in self._voices:
                 if rule(v):
                     return v.id
-        raise SpeechError(f'unknown pyttsx3 voice "{name}"; available: {self._suggest(key)}')
+        raise UnknownVoiceError(f'unknown pyttsx3 voice "{name}"; available: {self._suggest(key)}')
 
     def _suggest(self, key: str) -> str:
         """A few voice ids, preferring those of the same language family."""

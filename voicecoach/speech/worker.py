@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from voicecoach.errors import SpeechError
+from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, quote_phrase
 
@@ -116,7 +116,10 @@ class IsolatedEngine:
                 self._discard()
                 raise
             if not header.get("ok"):
-                raise SpeechError(str(header.get("error") or f"{self.name} failed {doing}"))
+                kind = (
+                    UnknownVoiceError if header.get("kind") == "UnknownVoiceError" else SpeechError
+                )
+                raise kind(str(header.get("error") or f"{self.name} failed {doing}"))
             return header, payload
 
     def _ensure_worker(self) -> _Worker:
