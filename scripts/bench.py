@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from voicecoach import pipeline  # noqa: E402
 from voicecoach.script import load_programme  # noqa: E402
-from voicecoach.speech.fake import estimate_duration  # noqa: E402
+from voicecoach.speech.base import estimate_duration  # noqa: E402
 from voicecoach.timeline import compile_programme  # noqa: E402
 
 

@@ -17,9 +17,8 @@ from voicecoach.audio import TrackFiles, load_tones, write_track
 from voicecoach.errors import ScriptError, SpeechError, UnknownVoiceError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip
+from voicecoach.speech.base import Clip, estimate_duration
 from voicecoach.speech.cache import PhraseCache
-from voicecoach.speech.fake import estimate_duration
 from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
 

@@ -71,6 +71,22 @@ class SpeechEngine(Protocol):
         """Speak `text` with `voice`; raise SpeechError naming the phrase on failure."""
 
 
+SECONDS_PER_CHAR = 0.06
+"""Rough speaking time per character (about 160 words a minute)."""
+SECONDS_BASE = 0.15
+"""Rough time of any phrase besides its characters."""
+
+
+def estimate_samples(text: str) -> int:
+    """A phrase's length guessed from its text, in samples (the fake engine's exact length)."""
+    return round((SECONDS_PER_CHAR * len(text) + SECONDS_BASE) * SAMPLE_RATE)
+
+
+def estimate_duration(text: str) -> float:
+    """Seconds a phrase is guessed to last: lists the phrases of a plan before synthesis."""
+    return estimate_samples(text) / SAMPLE_RATE
+
+
 def quote_phrase(text: str, limit: int = 60) -> str:
     """The phrase in double quotes for an error message, shortened if long."""
     flat = " ".join(text.split())

@@ -11,11 +11,15 @@ from typing import Literal
 import numpy as np
 
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, VoiceInfo, language_matches
+from voicecoach.speech.base import (
+    Clip,
+    VoiceInfo,
+    estimate_duration,  # noqa: F401 (the fake speaks exactly the estimate)
+    estimate_samples,
+    language_matches,
+)
 from voicecoach.timeline.model import SAMPLE_RATE
 
-SECONDS_PER_CHAR = 0.06
-SECONDS_BASE = 0.15
 AMPLITUDE = 0.2
 FADE_S = 0.01
 
@@ -23,16 +27,6 @@ FAKE_VOICES = (
     VoiceInfo("fake-en", "Fake English", ("en", "en-gb"), "fake"),
     VoiceInfo("fake-nl", "Fake Dutch", ("nl",), "fake"),
 )
-
-
-def estimate_samples(text: str) -> int:
-    """How many samples the fake engine makes for `text`."""
-    return round((SECONDS_PER_CHAR * len(text) + SECONDS_BASE) * SAMPLE_RATE)
-
-
-def estimate_duration(text: str) -> float:
-    """Seconds the fake engine's clip for `text` lasts (exactly samples / 44100)."""
-    return estimate_samples(text) / SAMPLE_RATE
 
 
 class FakeEngine:
