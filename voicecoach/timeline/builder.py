@@ -42,8 +42,6 @@ class TimelineBuilder:
         self.events: list[Event] = []
         self.speech_free_at = 0.0
         """Earliest time the next phrase may start."""
-        self.last_reminder_at = float("-inf")
-        """When the last reminder was said."""
 
     def length(self, text: str) -> float:
         """Seconds TEXT takes to say (measured once)."""

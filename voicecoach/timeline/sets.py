@@ -27,6 +27,8 @@ class ReminderRotation:
     """How often each reminder has been said."""
     next_index: int = 0
     """Where the turn order continues."""
+    last_said_at: float = float("-inf")
+    """When the last reminder was said (for the spacing between them)."""
 
     def candidates(self) -> list[str]:
         """Reminders in the order to try them: least said, then turn order."""
@@ -73,7 +75,7 @@ def remind_in_gap(
     start = max(at, b.speech_free_at)
     said = b.try_say(reminders.candidates(), start, deadline, ctx)
     if said:
-        b.last_reminder_at = start
+        reminders.last_said_at = start
         reminders.mark(said)
 
 
@@ -92,7 +94,7 @@ def _filler(
     for text in extra:
         b.try_say([text], max(at, b.speech_free_at), deadline, ctx)
     at = max(at, b.speech_free_at)
-    if remind and at - b.last_reminder_at >= REMINDER_SPACING:
+    if remind and at - reminders.last_said_at >= REMINDER_SPACING:
         remind_in_gap(b, at, deadline, ctx, reminders)
 
 
