@@ -14,9 +14,6 @@ from typing import Any, TextIO
 from voicecoach.live.player import Player, PlayerState
 from voicecoach.live.timing import clock
 
-KEYS_HELP = "space pause/resume, n next, p previous, q quit"
-"""The keys, as shown to the user."""
-
 
 def key_actions(player: Player) -> dict[str, Callable[[], None]]:
     """What each key does (arrow keys arrive as escape sequences)."""

@@ -16,5 +16,3 @@ TONE_LENGTHS = MappingProxyType(
     }
 )
 """Seconds each tone lasts; the asset generator and the mixer honour these exactly."""
-
-TONE_NAMES = tuple(TONE_LENGTHS)
