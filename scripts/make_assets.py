@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from voicecoach.audio.assets import ASSETS_DIR, tone_wav_bytes  # noqa: E402
-from voicecoach.timeline.tones import TONE_LENGTHS  # noqa: E402
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.speech.base import Clip
-from voicecoach.timeline.model import SAMPLE_RATE, Chapter, Event, Timeline
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.model import Chapter, Event, Timeline
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
+from voicecoach.wavio import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 

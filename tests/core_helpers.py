@@ -16,11 +16,11 @@ import pytest
 
 import voicecoach
 from voicecoach.errors import ScriptError, VoiceCoachError
+from voicecoach.phrases import PhraseBook
 from voicecoach.script import load_programme
 from voicecoach.script.model import Exercise, HoldDose, Programme, RepsDose
 from voicecoach.timeline import compile_programme
 from voicecoach.timeline.model import Event, Timeline
-from voicecoach.timeline.phrases import PhraseBook
 
 EXAMPLES = Path(voicecoach.__file__).parent / "examples"
 """The bundled example programmes (and their exercises/ library)."""
@@ -126,7 +126,7 @@ def first_speech(timeline: Timeline, text: str, **ctx) -> Event:
     raise AssertionError(f"{text!r} is never said (context {ctx})")
 
 
-# --- the timing rules of DESIGN.md, checked independently of the compiler ----------
+# --- the timing rules of docs/DESIGN.md, checked independently of the compiler ----------
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def intro_minutes(timeline: Timeline) -> int:
 
 
 def check_timing_rules(programme: Programme, timeline: Timeline) -> None:
-    """Assert rules 1-4 of DESIGN.md and the timeline half of rule 5."""
+    """Assert rules 1-4 of docs/DESIGN.md and the timeline half of rule 5."""
     book = PhraseBook.for_language(programme.language)
     duration = timeline.duration
 

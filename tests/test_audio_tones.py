@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.assets import ASSETS_DIR, load_tones, read_wav, tone_wav_bytes, wav_bytes
-from voicecoach.audio.tones import TONE_PEAK, generate_tone, generate_tones
+from voicecoach.audio.tone_synth import TONE_PEAK, generate_tone, generate_tones
 from voicecoach.errors import AudioError
-from voicecoach.timeline.model import SAMPLE_RATE
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
+from voicecoach.wavio import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -25,6 +25,7 @@ from mutagen.mp3 import MP3
 
 from voicecoach.audio import TrackFiles, load_tones, write_track
 from voicecoach.audio.encode import mp3_length
+from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.speech.base import Clip
 from voicecoach.timeline.model import Chapter, Timeline
 
@@ -153,7 +154,7 @@ def test_vtt_has_one_cue_per_speech_event(built):
 
 def test_timeline_json_sidecar(built):
     timeline, files, _, _ = built
-    assert files.timeline.read_text(encoding="utf-8") == timeline.to_json_text()
+    assert files.timeline.read_text(encoding="utf-8") == timeline_json_text(timeline)
 
 
 @pytest.mark.parametrize("fmt", ["m4a", "ogg", "wav"])

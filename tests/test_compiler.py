@@ -14,12 +14,16 @@ from core_helpers import (
     load_text,
     texts,
     tones,
+    write_yaml,
 )
 
+from voicecoach import pipeline
+from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.errors import LimitError
+from voicecoach.phrases import PhraseBook
+from voicecoach.script import load_programme
 from voicecoach.timeline import compile_programme
-from voicecoach.timeline.phrases import PhraseBook
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 TWO = """
     title: Knee programme
@@ -468,9 +472,9 @@ def test_compiling_is_deterministic(tmp_path):
     b = compile_programme(programme, fake_measure)
     assert a == b
     assert a.warnings == b.warnings
-    assert a.to_json_text() == b.to_json_text()
+    assert timeline_json_text(a) == timeline_json_text(b)
     again = compile_programme(load_text(tmp_path, CLAM), fake_measure)
-    assert again.to_json() == a.to_json()
+    assert timeline_json_text(again) == timeline_json_text(a)
 
 
 def test_measure_is_asked_once_per_distinct_phrase(tmp_path):
@@ -492,7 +496,7 @@ def test_measure_is_asked_once_per_distinct_phrase(tmp_path):
 
 def test_json_has_exactly_the_designed_keys(tmp_path):
     _, tl = compile_yaml(tmp_path, CLAM)
-    data = json.loads(tl.to_json_text())
+    data = json.loads(timeline_json_text(tl))
     assert set(data) == {"format", "title", "duration", "sample_rate", "chapters", "events"}
     assert data["format"] == "voicecoach.timeline/1"
     assert data["title"] == "Hips"
@@ -524,12 +528,21 @@ def test_json_has_exactly_the_designed_keys(tmp_path):
 
 
 def test_session_length_limit_at_load(tmp_path):
+    """The doses alone pass the limit: refused when loading for validate, before measuring."""
     items = "\n".join(f"  - {{name: Long {i}, work: 30m}}" for i in range(9))
+    path = write_yaml(tmp_path, f"title: T\nexercises:\n{items}\n")
     with pytest.raises(LimitError) as info:
-        load_text(tmp_path, f"title: T\nexercises:\n{items}\n")
+        pipeline.load(path)
     message = str(info.value)
-    assert message.startswith(f"{tmp_path / 'programme.yaml'}:10:5: the session would last")
+    assert message.startswith(f"{path}:10:5: the session would last")
     assert "'Long 7'" in message and message.endswith("the limit is 4h")
+
+    def never(text: str) -> float:
+        raise AssertionError(f"measured {text!r} before the length bound was checked")
+
+    with pytest.raises(LimitError) as again:
+        compile_programme(load_programme(path), never)
+    assert str(again.value) == message
 
 
 def test_session_length_limit_after_measuring(tmp_path):

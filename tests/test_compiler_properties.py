@@ -1,4 +1,4 @@
-"""The five timing rules of DESIGN.md hold for any programme and any voice speed."""
+"""The five timing rules of docs/DESIGN.md hold for any programme and any voice speed."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from core_helpers import check_timing_rules, fake_measure, intro_minutes, load_t
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voicecoach.audio.sidecars import timeline_json_text
+from voicecoach.phrases import PhraseBook
 from voicecoach.script import load_programme
-from voicecoach.script.estimate import minimum_seconds
 from voicecoach.script.loader import DEFAULT_RELAX, DEFAULT_TEMPO
 from voicecoach.script.model import (
     Exercise,
@@ -26,8 +27,8 @@ from voicecoach.script.model import (
     Voice,
 )
 from voicecoach.timeline import compile_programme
-from voicecoach.timeline.phrases import PhraseBook
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.estimate import minimum_seconds
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 SETTINGS = settings(
     max_examples=120,
@@ -182,7 +183,7 @@ def test_compiling_twice_gives_the_same_timeline(programme, measure):
     a = compile_programme(programme, measure)
     b = compile_programme(programme, measure)
     assert a == b and a.warnings == b.warnings
-    assert a.to_json_text() == b.to_json_text()
+    assert timeline_json_text(a) == timeline_json_text(b)
 
 
 @settings(SETTINGS, max_examples=60)

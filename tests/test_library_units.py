@@ -14,7 +14,7 @@ import pytest
 from test_library_helpers import write
 
 from voicecoach.errors import SourceLocation, VoiceCoachError
-from voicecoach.library import worker
+from voicecoach.library import jobs as pool
 from voicecoach.library.fingerprint import (
     BuildSettings,
     file_sha256,
@@ -218,13 +218,13 @@ def test_playlist_keeps_each_title_on_one_line():
 def test_located_errors_always_start_with_a_file():
     source = Path("programmes/a.yaml")
     plain = VoiceCoachError("speech engine missing")
-    assert worker.located(source, plain) == "programmes/a.yaml: speech engine missing"
+    assert pool.located(source, plain) == "programmes/a.yaml: speech engine missing"
     where = VoiceCoachError("bad", SourceLocation("exercises/b.yaml", 3, 4))
-    assert worker.located(source, where) == "exercises/b.yaml:3:4: bad"
+    assert pool.located(source, where) == "exercises/b.yaml:3:4: bad"
 
 
-def _job(tmp_path: Path, slug: str) -> worker.Job:
-    return worker.Job(
+def _job(tmp_path: Path, slug: str) -> pool.Job:
+    return pool.Job(
         source=tmp_path / f"{slug}.yaml",
         slug=slug,
         relative=f"programmes/{slug}.yaml",
@@ -237,20 +237,20 @@ def _job(tmp_path: Path, slug: str) -> worker.Job:
     )
 
 
-def _fake_build_one(job: worker.Job) -> worker.JobResult:
+def _fake_build_one(job: pool.Job) -> pool.JobResult:
     if job.slug == "dies":
         os._exit(3)
-    return worker.JobResult(replace(ENTRY, slug=job.slug), None, ("careful",))
+    return pool.JobResult(replace(ENTRY, slug=job.slug), None, ("careful",))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_worker_that_dies_fails_only_its_own_programme(tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(worker, "build_one", _fake_build_one)
-    if worker._context().get_start_method() != "fork":
+    monkeypatch.setattr(pool, "build_one", _fake_build_one)
+    if pool._context().get_start_method() != "fork":
         pytest.skip("the patched build_one only reaches forked workers")
     jobs = [_job(tmp_path, slug) for slug in ("a", "dies", "b")]
-    results: dict[str, worker.JobResult] = {}
-    worker.run_jobs(jobs, workers, lambda job, result: results.setdefault(job.slug, result))
+    results: dict[str, pool.JobResult] = {}
+    pool.run_jobs(jobs, workers, lambda job, result: results.setdefault(job.slug, result))
     assert sorted(results) == ["a", "b", "dies"]
     assert results["a"].entry is not None and results["a"].warnings == ("careful",)
     assert results["dies"].entry is None

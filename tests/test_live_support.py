@@ -18,6 +18,7 @@ from voicecoach.audio.mixer import Mixer, render
 from voicecoach.script import Programme
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.timeline.model import Timeline
+from voicecoach.wavio import SAMPLE_RATE
 
 TINY = """\
 title: Tiny live session
@@ -74,7 +75,7 @@ class Session:
 
     def chapter_frame(self, index: int) -> int:
         """First frame of chapter ``index``."""
-        return round(self.timeline.chapters[index].start * self.timeline.sample_rate)
+        return round(self.timeline.chapters[index].start * SAMPLE_RATE)
 
 
 def make_session(text: str, folder: Path) -> Session:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from core_helpers import load_error, load_text, parse_located, where, write_yaml
 
+from voicecoach import pipeline
 from voicecoach.errors import LimitError, ScriptError
 from voicecoach.script import limits, load_programme
 from voicecoach.script.loader import DEFAULT_RELAX, DEFAULT_TEMPO
@@ -670,7 +671,7 @@ def test_the_corpus_is_there():
 def test_malformed_corpus(path):
     fragment = expected_fragment(path)
     with pytest.raises(ScriptError) as info:
-        load_programme(path)
+        pipeline.load(path)  # what `validate` runs: the loader and the length bound
     err = info.value
     text = str(err)
     assert fragment in text

@@ -14,8 +14,8 @@ import pytest
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import get_engine
+from voicecoach.speech.engine_process import IsolatedEngine
 from voicecoach.speech.fake import FakeEngine, estimate_samples
-from voicecoach.speech.worker import IsolatedEngine
 
 VOICE = Voice(engine="fake")
 ROOT = str(Path(__file__).resolve().parents[1])
@@ -127,7 +127,7 @@ def test_forked_child_starts_its_own_worker_and_leaves_the_parents_alone() -> No
 HANGING_CLIENT = """
 import sys
 from voicecoach.script.model import Voice
-from voicecoach.speech.worker import IsolatedEngine
+from voicecoach.speech.engine_process import IsolatedEngine
 engine = IsolatedEngine(
     "voicecoach.speech.fake:FakeEngine", {"hang_seconds": 600}, name="fake", timeout=600
 )

@@ -17,6 +17,7 @@ import click
 from voicecoach import __version__, pipeline
 from voicecoach.atomic import TERMINATION_SIGNALS, signals_as_interrupt
 from voicecoach.audio.encode import find_ffmpeg
+from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.cli_options import speech_options
 from voicecoach.errors import VoiceCoachError
 from voicecoach.timeline import Timeline
@@ -140,7 +141,7 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
     """Show the timeline: when each thing is said or played."""
     _, timeline, _ = _prepare(script, quiet=as_json, **options)
     if as_json:
-        click.echo(timeline.to_json_text(), nl=False)
+        click.echo(timeline_json_text(timeline), nl=False)
     else:
         click.echo(format_plan(timeline))
 
@@ -284,7 +285,7 @@ class _Progress:
         self.bar.update(int(done) - self.bar.pos)
 
 
-from voicecoach.library.cli import library as library_group  # noqa: E402
+from voicecoach.cli_library import library as library_group  # noqa: E402
 
 main.add_command(library_group)
 

@@ -21,6 +21,7 @@ from voicecoach.speech.base import Clip, estimate_duration
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
+from voicecoach.timeline.estimate import check_session_length
 
 FORMATS = ("mp3", "m4a", "ogg", "wav")
 """Track formats `build` can write."""
@@ -70,8 +71,13 @@ def slugify(title: str, fallback: str = "session") -> str:
 def load(
     script: str | Path | None, library: str | Path | None = None, voice: VoiceOverride | None = None
 ) -> Programme:
-    """Load SCRIPT (None: the bundled demo), with optional library and voice overrides."""
+    """Load SCRIPT (None: the bundled demo), with optional library and voice overrides.
+
+    Also refuses a session whose doses alone pass the length limit, so `validate`
+    catches it without synthesising anything.
+    """
     programme = load_programme(script if script is not None else demo_programme(), library)
+    check_session_length(programme.exercises)
     chosen = voice.apply(programme.voice) if voice is not None else programme.voice
     if chosen.name is None:  # speak the programme's language, not the engine's default
         chosen = replace(chosen, name=programme.language)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+SAMPLE_RATE = 44100
+"""Frames per second of every clip, tone and track voicecoach renders (mono)."""
+
 PCM = 1
 FLOAT = 3
 EXTENSIBLE = 0xFFFE

@@ -93,7 +93,7 @@ def write_track(
     )
     mixer = Mixer(timeline, speech, load_tones() if tones is None else tones, levels=levels)
     mixer.calibrate()
-    duration = mixer.total_samples / timeline.sample_rate
+    duration = mixer.total_samples / mixer.sample_rate
     paths = [files.track, files.captions, files.timeline]
     with signals_as_interrupt(*TERMINATION_SIGNALS), atomic_outputs(paths) as tmp:
         tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
@@ -104,12 +104,12 @@ def write_track(
                 tmp[files.track],
                 format=format,
                 total_samples=mixer.total_samples,
-                sample_rate=timeline.sample_rate,
+                sample_rate=mixer.sample_rate,
                 metadata=metadata,
                 progress=progress,
             )
         if format == "mp3":
-            tag_mp3(tmp[files.track], tags, timeline.chapters, written / timeline.sample_rate)
+            tag_mp3(tmp[files.track], tags, timeline.chapters, written / mixer.sample_rate)
     return files
 
 

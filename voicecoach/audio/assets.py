@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio.tones import generate_tone, tone_length
+from voicecoach.audio.tone_synth import generate_tone, tone_length
 from voicecoach.errors import AudioError
 from voicecoach.speech.base import Clip
-from voicecoach.timeline.model import SAMPLE_RATE
-from voicecoach.timeline.tones import TONE_LENGTHS
-from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
+from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "audio_assets"
 """``audio_assets/`` beside the package in a source checkout (absent when installed)."""

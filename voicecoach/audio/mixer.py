@@ -23,6 +23,7 @@ from voicecoach.audio.loudness import (
 )
 from voicecoach.errors import AudioError
 from voicecoach.timeline.model import Event, Timeline
+from voicecoach.wavio import SAMPLE_RATE
 
 DEFAULT_BLOCK_SAMPLES = 16384
 """Samples per rendered block (~0.37 s at 44.1 kHz)."""
@@ -75,7 +76,7 @@ class Mixer:
         self.levels = levels or MixLevels()
         self.gain_db = 0.0
         """Calibration added to every clip's loudness target (see ``calibrate``)."""
-        self.sample_rate = timeline.sample_rate
+        self.sample_rate = SAMPLE_RATE
         self.total_samples = round(timeline.duration * self.sample_rate)
         self._sources: dict[_Key, ClipLike] = {}
         self._prepared: dict[_Key, np.ndarray] = {}

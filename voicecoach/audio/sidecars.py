@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from voicecoach.timeline.model import Timeline
+from voicecoach.wavio import SAMPLE_RATE
+
+TIMELINE_FORMAT = "voicecoach.timeline/1"
+"""The `format` of the timeline JSON; changes when its meaning does."""
 
 
 def vtt_timestamp(seconds: float) -> str:
@@ -33,6 +40,18 @@ def vtt_text(timeline: Timeline) -> str:
     return "\n".join(parts)
 
 
+def timeline_document(timeline: Timeline) -> dict[str, Any]:
+    """The timeline JSON document (docs/DESIGN.md): the timeline and the rate it renders at."""
+    return {
+        "format": TIMELINE_FORMAT,
+        "title": timeline.title,
+        "duration": round(timeline.duration, 6),
+        "sample_rate": SAMPLE_RATE,
+        "chapters": [c.to_json() for c in timeline.chapters],
+        "events": [e.to_json() for e in timeline.events],
+    }
+
+
 def timeline_json_text(timeline: Timeline) -> str:
-    """The ``NAME.timeline.json`` sidecar: the timeline's JSON document."""
-    return timeline.to_json_text()
+    """The ``NAME.timeline.json`` sidecar and `plan --json`: stable text, trailing newline."""
+    return json.dumps(timeline_document(timeline), ensure_ascii=False, indent=1) + "\n"

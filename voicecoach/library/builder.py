@@ -27,6 +27,7 @@ from voicecoach.library.fingerprint import (
     settings_digest,
     snapshot_exercises,
 )
+from voicecoach.library.jobs import Job, JobResult, run_jobs
 from voicecoach.library.manifest import (
     MANIFEST_NAME,
     ChapterInfo,
@@ -45,7 +46,6 @@ from voicecoach.library.sources import (
     output_names,
     slug_collisions,
 )
-from voicecoach.library.worker import Job, JobResult, run_jobs
 
 PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
 INTERRUPTED = "interrupted"

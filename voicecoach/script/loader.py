@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voicecoach.errors import LimitError, ScriptError, SourceLocation
+from voicecoach.phrases import LANGUAGES
 from voicecoach.script import limits
-from voicecoach.script.estimate import check_session_length
 from voicecoach.script.model import (
     Dose,
     Exercise,
@@ -30,7 +30,6 @@ from voicecoach.script.values import (
     parse_text,
 )
 from voicecoach.script.yamlsource import YNode, describe_value, read_yaml
-from voicecoach.timeline.phrases import LANGUAGES
 
 DEFAULT_TEMPO = Tempo(up=2.0, hold=0.0, down=2.0)
 """Tempo of reps when the script gives none."""
@@ -129,7 +128,6 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
             ex_node.loc,
         )
     exercises = tuple(_load_exercise(item, defaults, resolver) for item in ex_node.value)
-    check_session_length(exercises)
     return Programme(
         title=title,
         exercises=exercises,

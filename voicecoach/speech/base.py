@@ -9,7 +9,7 @@ import numpy as np
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.timeline.model import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,8 +22,7 @@ from voicecoach.atomic import atomic_outputs
 from voicecoach.errors import AudioError, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
-from voicecoach.timeline.model import SAMPLE_RATE
-from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
 CACHE_FORMAT = "voicecoach.phrase/1"
 """Bump to invalidate every entry (part of every key)."""

@@ -8,7 +8,7 @@ from math import gcd
 import numpy as np
 
 from voicecoach.speech.base import Clip
-from voicecoach.timeline.model import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE
 
 ZERO_CROSSINGS = 16
 """Filter half-length in zero crossings of the lower rate's sinc (quality vs speed)."""

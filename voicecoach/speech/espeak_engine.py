@@ -14,7 +14,7 @@ from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.worker import DEFAULT_TIMEOUT
+from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 from voicecoach.wavio import WavFormatError, parse_wav
 
 ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"

@@ -18,7 +18,7 @@ from voicecoach.speech.base import (
     estimate_samples,
     language_matches,
 )
-from voicecoach.timeline.model import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE
 
 AMPLITUDE = 0.2
 FADE_S = 0.01

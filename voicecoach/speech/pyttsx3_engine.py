@@ -23,7 +23,7 @@ from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.worker import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
+from voicecoach.speech.engine_process import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
 from voicecoach.wavio import WavData, WavFormatError, parse_wav
 
 PYTTSX3_MISSING = "pyttsx3 is not installed: run `pip install pyttsx3`"

@@ -57,7 +57,7 @@ def _fake(**options: Any) -> SpeechEngine:
     timeout = options.pop("timeout", None)
     if timeout is None:
         return FakeEngine(**options)
-    from voicecoach.speech.worker import IsolatedEngine
+    from voicecoach.speech.engine_process import IsolatedEngine
 
     FakeEngine(**options)  # reject bad options here, not in the worker
     factory = "voicecoach.speech.fake:FakeEngine"

@@ -8,7 +8,7 @@ EPSILON = 1e-6
 
 
 class TimelineRuleBroken(AssertionError):
-    """A compiled timeline breaks one of DESIGN.md's timing rules (a bug in the compiler)."""
+    """A compiled timeline breaks one of docs/DESIGN.md's timing rules (a bug in the compiler)."""
 
 
 def speech_overlaps(timeline: Timeline) -> list[tuple[str, str]]:

@@ -6,15 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from voicecoach.errors import LimitError, SourceLocation
+from voicecoach.phrases import PhraseBook
 from voicecoach.script import limits
 from voicecoach.script.model import Exercise, HoldDose, Programme, RepsDose, TimedDose
 from voicecoach.script.values import format_seconds
 from voicecoach.timeline.builder import SPEECH_GAP, Context, Measure, TimelineBuilder
 from voicecoach.timeline.checks import check_timeline
-from voicecoach.timeline.model import SAMPLE_RATE, Chapter, Timeline
-from voicecoach.timeline.phrases import PhraseBook
+from voicecoach.timeline.estimate import check_session_length
+from voicecoach.timeline.model import Chapter, Timeline
 from voicecoach.timeline.sets import ReminderRotation, lay_out_set, remind_in_gap
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 TONE_LEAD = 0.5
 """Seconds between a set's end tone and the first word after it."""
@@ -45,7 +46,12 @@ def compile_programme(
     measure: Measure,
     tone_lengths: Mapping[str, float] = TONE_LENGTHS,
 ) -> Timeline:
-    """Lay out every event of PROGRAMME; MEASURE gives each phrase's spoken length."""
+    """Lay out every event of PROGRAMME; MEASURE gives each phrase's spoken length.
+
+    LimitError when the session would pass the length limit: first from the quick
+    lower bound (before anything is measured), then from the real length.
+    """
+    check_session_length(programme.exercises)
     book = PhraseBook.for_language(programme.language)
     timeline = _compile_with_length(programme, measure, tone_lengths, book)
     if timeline.duration > limits.MAX_SESSION_SECONDS:
@@ -126,7 +132,6 @@ def _compile_once(
         duration=duration,
         chapters=chapters,
         events=b.sorted_events(),
-        sample_rate=SAMPLE_RATE,
         warnings=tuple(warnings),
     )
     return timeline, duration

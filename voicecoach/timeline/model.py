@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-TIMELINE_FORMAT = "voicecoach.timeline/1"
-SAMPLE_RATE = 44100
 
 EventKind = Literal["speech", "tone"]
 
@@ -41,7 +37,7 @@ class Event:
         return self.end - self.start
 
     def to_json(self) -> dict[str, Any]:
-        """The event as DESIGN.md's timeline JSON object."""
+        """The event as an object of the timeline JSON (docs/DESIGN.md)."""
         data: dict[str, Any] = {"kind": self.kind}
         if self.kind == "tone":
             data["tone"] = self.tone
@@ -81,8 +77,6 @@ class Timeline:
     """Intro, one per exercise, outro; contiguous from 0 to duration."""
     events: tuple[Event, ...]
     """All events, sorted by start time."""
-    sample_rate: int = SAMPLE_RATE
-    """Sample rate the track is rendered at."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """Plan adjustments the user should know of (e.g. a rest that had to grow)."""
 
@@ -97,21 +91,6 @@ class Timeline:
     def phrases(self) -> tuple[str, ...]:
         """Every distinct spoken text, in order of first use."""
         return tuple(dict.fromkeys(e.text for e in self.speech() if e.text))
-
-    def to_json(self) -> dict[str, Any]:
-        """The timeline as DESIGN.md's JSON document."""
-        return {
-            "format": TIMELINE_FORMAT,
-            "title": self.title,
-            "duration": _round(self.duration),
-            "sample_rate": self.sample_rate,
-            "chapters": [c.to_json() for c in self.chapters],
-            "events": [e.to_json() for e in self.events],
-        }
-
-    def to_json_text(self) -> str:
-        """The JSON document as text (stable formatting, trailing newline)."""
-        return json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n"
 
 
 def _round(seconds: float) -> float:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voicecoach.script.estimate import set_seconds
+from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, HoldDose, RepsDose, TimedDose
 from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
-from voicecoach.timeline.phrases import PhraseBook
+from voicecoach.timeline.estimate import set_seconds
 
 REMINDER_SPACING = 15.0
 """Least seconds between two reminders."""

@@ -1,7 +1,8 @@
-"""A quick lower bound of a session's length, so absurd doses fail at load time.
+"""A quick lower bound of a session's length, so absurd doses fail before any synthesis.
 
 The compiler knows the exact length only once every phrase is measured; this bound
 counts just the work, the rests and the count-ins, so it never exceeds the real length.
+`pipeline.load` (and so `validate`) and `compile_programme` both check it.
 """
 
 from __future__ import annotations

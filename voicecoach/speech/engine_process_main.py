@@ -1,4 +1,4 @@
-"""The worker process behind IsolatedEngine: `python -m voicecoach.speech._worker`.
+"""The worker process behind IsolatedEngine: `python -m voicecoach.speech.engine_process_main`.
 
 It reads one JSON request per line on stdin and answers on stdout with one JSON line,
 followed, for a clip, by `frames` little-endian float32 samples. Everything else the

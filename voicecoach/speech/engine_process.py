@@ -1,7 +1,7 @@
 """Run any engine in a worker process, so a hanging or crashing engine can be stopped.
 
 `IsolatedEngine` forwards `check`, `voices` and `synthesize` to a long-lived
-`python -m voicecoach.speech._worker` process. Each request has a deadline; a worker
+`python -m voicecoach.speech.engine_process_main` process. Each request has a deadline; a worker
 that misses it is killed (and a fresh one started on the next request), and the
 caller gets a SpeechError naming the phrase. The mechanism knows nothing about the
 engine inside, so the fake engine's `hang_seconds` exercises the same code path as a
@@ -160,7 +160,7 @@ class _Worker:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _kill)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "voicecoach.speech._worker"],
+                [sys.executable, "-m", "voicecoach.speech.engine_process_main"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from voicecoach.timeline.model import SAMPLE_RATE
-from voicecoach.timeline.tones import TONE_LENGTHS
+from voicecoach.timeline.tone_lengths import TONE_LENGTHS
+from voicecoach.wavio import SAMPLE_RATE
 
 TONE_PEAK = 0.5
 """Peak amplitude of a generated tone (-6 dBFS); the mixer sets the final level."""
