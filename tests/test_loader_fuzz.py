@@ -309,8 +309,13 @@ def test_text_edits_of_the_demo(data):
 # --- specific hostile inputs, each quick ----------------------------------------------
 
 
+# Wall-clock bounds here only catch hangs and runaway (e.g. quadratic) work: they are
+# far above the real cost so a busy machine cannot fail them; speed lives in bench.py.
+HANG_GUARD = 30.0
+
+
 def test_hostile_values_in_every_exercise_field_fail_fast(tmp_path):
-    """Every field given every hostile value: a clean outcome, and quickly."""
+    """Every field given every hostile value: a clean outcome, and no hang."""
     started = time.perf_counter()
     outcomes = set()
     for field in EXERCISE_KEYS:
@@ -320,7 +325,7 @@ def test_hostile_values_in_every_exercise_field_fail_fast(tmp_path):
             path = tmp_path / "p.yaml"
             path.write_text(dump(doc), encoding="utf-8")
             outcomes.add(load_outcome(path, tmp_path))
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < HANG_GUARD
     assert {"ok", "ScriptError", "LimitError"} <= outcomes
 
 
@@ -336,4 +341,4 @@ def test_a_huge_single_line_fails_fast(tmp_path):
         path.write_text(line + "\n", encoding="utf-8")
         started = time.perf_counter()
         assert load_outcome(path, tmp_path) in ("ScriptError", "LimitError")
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < HANG_GUARD
