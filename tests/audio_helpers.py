@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.audio import MixLevels, RenderAssembly, load_tones
 from voicecoach.speech.base import Clip
 from voicecoach.timeline.model import Chapter, Event, Timeline
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
@@ -84,6 +85,11 @@ def demo_speech() -> dict[str, Clip]:
     }
 
 
+def demo_assembly(title: str = "Hip stability, week 1") -> RenderAssembly:
+    """The demo timeline with its speech clips and the bundled tones."""
+    return RenderAssembly(demo_timeline(title), demo_speech(), load_tones())
+
+
 def ffprobe(path: Path) -> dict:
     """ffprobe's format, streams and chapters as JSON."""
     out = subprocess.run(
@@ -134,3 +140,8 @@ def rms_db(samples: np.ndarray) -> float:
     """RMS level in dBFS (-inf for digital silence)."""
     power = float(np.mean(np.asarray(samples, dtype=np.float64) ** 2))
     return 10 * np.log10(power) if power > 0 else -np.inf
+
+
+def render(timeline: Timeline, speech, tones, levels: MixLevels | None = None) -> np.ndarray:
+    """The whole track as build and play mix it (calibrated)."""
+    return RenderAssembly(timeline, speech, tones, levels or MixLevels()).mixer().track()

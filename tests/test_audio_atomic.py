@@ -9,12 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from audio_helpers import demo_speech, demo_timeline
+from audio_helpers import demo_assembly, demo_timeline
 from mutagen.id3 import ID3
 
 import voicecoach.audio.encode as encode
 from voicecoach.atomic import TEMP_MARKER, atomic_outputs, signals_as_interrupt
-from voicecoach.audio import write_track
+from voicecoach.audio import RenderAssembly, load_tones, write_track
 from voicecoach.errors import AudioError, BuildInterrupted
 
 pytestmark = pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, re
 def previous(tmp_path):
     """A good earlier build in tmp_path: path of its track and every file's bytes."""
     out = tmp_path / "session.mp3"
-    write_track(demo_timeline("First build"), demo_speech(), None, out)
+    write_track(demo_assembly("First build"), out)
     return out, _snapshot(tmp_path)
 
 
@@ -39,7 +39,7 @@ def _children() -> list[str]:
 
 
 def _rebuild(out: Path, progress) -> None:
-    write_track(demo_timeline("Second build"), demo_speech(), None, out, progress=progress)
+    write_track(demo_assembly("Second build"), out, progress=progress)
 
 
 @pytest.mark.parametrize("exception", [RuntimeError("boom"), KeyboardInterrupt()])
@@ -92,7 +92,7 @@ def test_ffmpeg_failure_reports_its_last_stderr_line(previous, monkeypatch):
 
 def test_missing_clip_fails_before_any_file_is_created(tmp_path):
     with pytest.raises(AudioError, match="Welcome to the session"):
-        write_track(demo_timeline(), {}, None, tmp_path / "x.mp3")
+        write_track(RenderAssembly(demo_timeline(), {}, load_tones()), tmp_path / "x.mp3")
     assert list(tmp_path.iterdir()) == []
 
 

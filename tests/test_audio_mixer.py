@@ -8,12 +8,13 @@ from audio_helpers import (
     SR,
     demo_speech,
     demo_timeline,
+    render,
     speech_event,
     speech_like,
     tone_event,
 )
 
-from voicecoach.audio import Mixer, MixLevels, load_tones, render, render_blocks
+from voicecoach.audio import DEFAULT_BLOCK_SAMPLES, Mixer, MixLevels, RenderAssembly, load_tones
 from voicecoach.audio.loudness import (
     LoudnessMeter,
     db_to_gain,
@@ -60,7 +61,8 @@ def test_blocks_are_identical_whatever_the_block_size_and_start(demo, block_samp
 
 def test_render_blocks_and_render_agree(demo, tones):
     timeline, speech, _, whole = demo
-    streamed = np.concatenate(list(render_blocks(timeline, speech, tones, start=2.0)))
+    mixer = RenderAssembly(timeline, speech, tones).mixer()
+    streamed = np.concatenate(list(mixer.blocks(2.0, DEFAULT_BLOCK_SAMPLES)))
     assert np.array_equal(streamed, whole[2 * SR :])
     assert np.array_equal(render(timeline, speech, tones), whole)
 
@@ -140,7 +142,7 @@ def test_loudness_of_reference_sine():
 def test_missing_speech_clip_names_the_text(tones):
     timeline = _single([speech_event(0.5, "Keep your pelvis still.", 1.0)])
     with pytest.raises(AudioError, match="Keep your pelvis still"):
-        render_blocks(timeline, {}, tones)
+        Mixer(timeline, {}, tones)
 
 
 def test_missing_tone_is_an_error():

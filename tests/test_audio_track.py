@@ -23,7 +23,7 @@ from audio_helpers import (
 from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3
 
-from voicecoach.audio import TrackFiles, load_tones, write_track
+from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, write_track
 from voicecoach.audio.encode import mp3_length
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.speech.base import Clip
@@ -39,9 +39,7 @@ def built(tmp_path_factory):
     reports: list[tuple[float, float]] = []
     timeline = demo_timeline()
     files = write_track(
-        timeline,
-        demo_speech(),
-        load_tones(),
+        RenderAssembly(timeline, demo_speech(), load_tones()),
         out,
         progress=lambda done, total: reports.append((done, total)),
     )
@@ -161,9 +159,7 @@ def test_timeline_json_sidecar(built):
 def test_other_formats(tmp_path, fmt):
     timeline = demo_timeline()
     files = write_track(
-        timeline,
-        demo_speech(),
-        None,
+        RenderAssembly(timeline, demo_speech(), load_tones()),
         tmp_path / f"track.{fmt}",
         format=fmt,
         title="Custom title",
@@ -195,7 +191,9 @@ def test_two_loud_sounds_overlapping_do_not_clip(tmp_path):
     events.append(tone_event(2.0, "side"))
     events.sort(key=lambda e: e.start)
     timeline = Timeline("Overlap", 4.0, (Chapter("all", 0.0, 4.0),), tuple(events))
-    files = write_track(timeline, {text: loud}, None, tmp_path / "overlap.mp3")
+    files = write_track(
+        RenderAssembly(timeline, {text: loud}, load_tones()), tmp_path / "overlap.mp3"
+    )
     samples = decode(files.track)
     assert 20 * np.log10(np.max(np.abs(samples))) <= -1.0
     assert ebur128(files.track)[1] <= -1.0
@@ -206,7 +204,7 @@ def test_mp3_length_keeps_frame_count_estimates_close(tmp_path, samples):
     """ffprobe and mutagen estimate an MP3's length from its frame count."""
     duration = samples / SR
     timeline = Timeline("t", duration, (Chapter("all", 0.0, duration),), ())
-    files = write_track(timeline, {}, None, tmp_path / "silence.mp3")
+    files = write_track(RenderAssembly(timeline, {}, load_tones()), tmp_path / "silence.mp3")
     estimate = float(ffprobe(files.track)["format"]["duration"])
     assert estimate == pytest.approx(duration, abs=0.041)
     assert len(decode(files.track)) == mp3_length(samples)

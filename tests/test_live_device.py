@@ -37,7 +37,7 @@ programme = pipeline.load(script)
 cache = pipeline.open_cache(programme, cache_dir)
 timeline = pipeline.plan(programme, cache)
 sink = DeviceSink()
-player = live.Player(live.mixer_for(programme, timeline, cache), sink, start=start)
+player = live.Player(pipeline.assemble(programme, timeline, cache).mixer(), sink, start=start)
 ticks, result = [], {"latency": None}
 
 def watch(condition, since):

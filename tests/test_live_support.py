@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from audio_helpers import render
 
-from voicecoach import live, pipeline
+from voicecoach import pipeline
 from voicecoach.audio.assets import load_tones
-from voicecoach.audio.mixer import Mixer, render
+from voicecoach.audio.mixer import Mixer
 from voicecoach.script import Programme
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.timeline.model import Timeline
@@ -71,7 +72,7 @@ class Session:
 
     def mixer(self) -> Mixer:
         """A fresh mixer for the timeline."""
-        return live.mixer_for(self.programme, self.timeline, self.cache)
+        return pipeline.assemble(self.programme, self.timeline, self.cache).mixer()
 
     def chapter_frame(self, index: int) -> int:
         """First frame of chapter ``index``."""

@@ -203,7 +203,7 @@ def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None
         seconds = live.start_seconds(timeline, start) if start is not None else 0.0
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--from") from err
-    mixer = live.mixer_for(programme, timeline, cache)
+    mixer = pipeline.assemble(programme, timeline, cache).mixer()
     final = live.play_session(mixer, sink, seconds)
     click.echo(live.summary(final, timeline.duration), err=True)
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from voicecoach.audio import TrackFiles, load_tones, write_track
+from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, write_track
 from voicecoach.errors import ScriptError, SpeechError, UnknownVoiceError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, estimate_duration
+from voicecoach.speech.base import estimate_duration
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
@@ -148,9 +148,11 @@ def check_output(out: str | Path | None, fmt: str | None) -> tuple[Path | None, 
     return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
-def clips(programme: Programme, timeline: Timeline, cache: PhraseCache) -> dict[str, Clip]:
-    """The clip of every phrase TIMELINE speaks, from the cache."""
-    return {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
+def assemble(programme: Programme, timeline: Timeline, cache: PhraseCache) -> RenderAssembly:
+    """TIMELINE with every phrase's clip (from the cache) and the bundled tones: what
+    `build`, `play` and `library build` render, so they all sound the same."""
+    speech = {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
+    return RenderAssembly(timeline, speech, load_tones())
 
 
 def build(
@@ -163,9 +165,7 @@ def build(
 ) -> TrackFiles:
     """Render TIMELINE and write the track with its .vtt and .timeline.json, atomically."""
     return write_track(
-        timeline,
-        clips(programme, timeline, cache),
-        load_tones(),
+        assemble(programme, timeline, cache),
         out,
         format=fmt,
         title=programme.title,

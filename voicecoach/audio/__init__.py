@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from voicecoach.atomic import TERMINATION_SIGNALS, atomic_outputs, signals_as_interrupt
+from voicecoach.audio.assembly import RenderAssembly
 from voicecoach.audio.assets import load_tones
 from voicecoach.audio.encode import FORMATS, ProgressCallback, encode_pcm
 from voicecoach.audio.mixer import (
@@ -17,8 +17,6 @@ from voicecoach.audio.mixer import (
     ClipLike,
     Mixer,
     MixLevels,
-    render,
-    render_blocks,
 )
 from voicecoach.audio.sidecars import timeline_json_text, vtt_text
 from voicecoach.audio.tags import TrackTags, ffmetadata_text, tag_mp3
@@ -31,10 +29,9 @@ __all__ = [
     "ClipLike",
     "Mixer",
     "MixLevels",
+    "RenderAssembly",
     "TrackFiles",
     "load_tones",
-    "render",
-    "render_blocks",
     "sidecar_paths",
     "write_track",
 ]
@@ -63,27 +60,25 @@ def sidecar_paths(out: Path) -> TrackFiles:
 
 
 def write_track(
-    timeline: Timeline,
-    speech: Mapping[str, ClipLike],
-    tones: Mapping[str, ClipLike] | None,
+    assembly: RenderAssembly,
     out: Path,
     *,
     format: str = "mp3",
     title: str | None = None,
     album: str | None = None,
     artist: str = DEFAULT_ARTIST,
-    levels: MixLevels | None = None,
     progress: ProgressCallback | None = None,
 ) -> TrackFiles:
-    """Render ``timeline`` and write the track, ``.vtt`` and ``.timeline.json``.
+    """Render ``assembly`` and write the track, ``.vtt`` and ``.timeline.json``.
 
-    ``tones`` None means the bundled tones. Title and album default to the
-    timeline's title. All three files appear together or not at all: on any error,
+    Title and album default to the timeline's title. All three files appear
+    together or not at all: on any error,
     Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps are removed and files
     from an earlier build stay as they were.
     """
     if format not in FORMATS:
         raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    timeline = assembly.timeline
     out = Path(out)
     files = sidecar_paths(out)
     tags = TrackTags(
@@ -91,8 +86,7 @@ def write_track(
         album=album if album is not None else timeline.title,
         artist=artist,
     )
-    mixer = Mixer(timeline, speech, load_tones() if tones is None else tones, levels=levels)
-    mixer.calibrate()
+    mixer = assembly.mixer()
     duration = mixer.total_samples / mixer.sample_rate
     paths = [files.track, files.captions, files.timeline]
     with signals_as_interrupt(*TERMINATION_SIGNALS), atomic_outputs(paths) as tmp:

@@ -172,6 +172,15 @@ class Mixer:
             yield mix[margin : margin + stop - pos]
             pos = stop
 
+    def track(self) -> np.ndarray:
+        """The whole track: float32, exactly ``total_samples`` samples."""
+        out = np.empty(self.total_samples, dtype=np.float32)
+        pos = 0
+        for block in self.blocks(0.0, 1 << 16):
+            out[pos : pos + len(block)] = block
+            pos += len(block)
+        return out
+
     def measure(self) -> float:
         """Integrated loudness (LUFS) of the track as currently rendered (one full pass)."""
         meter = LoudnessMeter(self.sample_rate)
@@ -237,45 +246,3 @@ def normalise(
         gain = next_gain
         result, error = attempt(gain)
     return result
-
-
-def render_blocks(
-    timeline: Timeline,
-    speech: Mapping[str, ClipLike],
-    tones: Mapping[str, ClipLike],
-    *,
-    start: float = 0.0,
-    block_samples: int = DEFAULT_BLOCK_SAMPLES,
-    levels: MixLevels | None = None,
-    calibrate: bool = True,
-) -> Iterator[np.ndarray]:
-    """The track from ``start`` seconds as contiguous float32 blocks.
-
-    Clips are checked (AudioError naming a missing text or tone) and, with
-    ``calibrate``, the loudness measured now; audio is rendered as blocks are consumed.
-    For repeated seeks build one ``Mixer`` and call its ``blocks``.
-    """
-    mixer = Mixer(timeline, speech, tones, levels=levels)
-    if calibrate:
-        mixer.calibrate()
-    return mixer.blocks(start, block_samples)
-
-
-def render(
-    timeline: Timeline,
-    speech: Mapping[str, ClipLike],
-    tones: Mapping[str, ClipLike],
-    *,
-    levels: MixLevels | None = None,
-    calibrate: bool = True,
-) -> np.ndarray:
-    """The whole track: float32, exactly ``round(duration * sample_rate)`` samples."""
-    mixer = Mixer(timeline, speech, tones, levels=levels)
-    if calibrate:
-        mixer.calibrate()
-    out = np.empty(mixer.total_samples, dtype=np.float32)
-    pos = 0
-    for block in mixer.blocks(0.0, 1 << 16):
-        out[pos : pos + len(block)] = block
-        pos += len(block)
-    return out

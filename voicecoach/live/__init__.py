@@ -1,7 +1,7 @@
 """Live playback: the timeline streamed to a sink, kept in time by the sink's clock."""
 
 from voicecoach.live.player import BLOCK_SAMPLES, Player, PlayerState
-from voicecoach.live.session import mixer_for, play_session, summary
+from voicecoach.live.session import play_session, summary
 from voicecoach.live.sinks import SINK_HELP, NullSink, Sink, WavSink, parse_sink
 from voicecoach.live.timing import StartSpec, chapter_exercises, clock, parse_start, start_seconds
 
@@ -16,7 +16,6 @@ __all__ = [
     "WavSink",
     "chapter_exercises",
     "clock",
-    "mixer_for",
     "parse_sink",
     "parse_start",
     "play_session",

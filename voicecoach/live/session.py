@@ -5,24 +5,11 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from voicecoach.audio.assets import load_tones
 from voicecoach.audio.mixer import Mixer
 from voicecoach.live.player import Player, PlayerState
 from voicecoach.live.sinks import Sink
 from voicecoach.live.terminal import KeyReader, StatusLine, describe, key_actions, signals_stop
 from voicecoach.live.timing import clock, exercise_count
-from voicecoach.pipeline import clips
-from voicecoach.script import Programme
-from voicecoach.speech.cache import PhraseCache
-from voicecoach.timeline.model import Timeline
-
-
-def mixer_for(programme: Programme, timeline: Timeline, cache: PhraseCache) -> Mixer:
-    """A mixer with every phrase of ``timeline`` (from the cache) and the bundled tones,
-    calibrated like a built track (one silent render pass) so both sound the same."""
-    mixer = Mixer(timeline, clips(programme, timeline, cache), load_tones())
-    mixer.calibrate()
-    return mixer
 
 
 def play_session(

@@ -1,0 +1,37 @@
+"""One session ready to render: the timeline with a clip for everything it plays.
+
+Built in one place (`pipeline.assemble`) and consumed by `build`, `play` and
+`library build`, so a built track and a live session are mixed from the same parts
+at the same levels. New parts of the mix (a music bed) join here as fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from voicecoach.audio.mixer import ClipLike, Mixer, MixLevels
+from voicecoach.timeline.model import Timeline
+
+
+@dataclass(frozen=True, eq=False)
+class RenderAssembly:
+    """The timeline, its clips and the levels they are mixed at."""
+
+    timeline: Timeline
+    """What plays when."""
+    speech: Mapping[str, ClipLike]
+    """The clip of every phrase the timeline speaks, by text."""
+    tones: Mapping[str, ClipLike]
+    """The clip of every tone, by tone name."""
+    levels: MixLevels = field(default_factory=MixLevels)
+    """Loudness target of the track and the relative levels of its parts."""
+
+    def mixer(self) -> Mixer:
+        """A mixer of these parts, calibrated to the loudness target (one silent pass).
+
+        AudioError if an event has no usable clip.
+        """
+        mixer = Mixer(self.timeline, self.speech, self.tones, levels=self.levels)
+        mixer.calibrate()
+        return mixer
