@@ -131,7 +131,10 @@ def test_id3_tags_and_chapters(built):
     ]
     for chap, want in zip(chapters, expected, strict=True):
         assert abs(chap.start_time - want["start"] * 1000) <= 2
-        assert abs(chap.end_time - want["end"] * 1000) <= 2
+        if want is expected[-1]:  # ends with the audio: mp3_length may trim up to 12 ms
+            assert -2 <= want["end"] * 1000 - chap.end_time <= 12 + 2
+        else:
+            assert abs(chap.end_time - want["end"] * 1000) <= 2
     toc = tags.getall("CTOC")
     assert len(toc) == 1 and list(toc[0].child_element_ids) == [c.element_id for c in chapters]
 
