@@ -183,7 +183,7 @@ def test_rest_lengths_are_said_in_words(tmp_path):
     _, tl = compile_yaml(
         tmp_path, "title: T\nexercises: [{name: A, reps: 2, sets: 3, rest: 1m30s}]\n"
     )
-    assert texts(tl).count("Rest for one minute and 30 seconds.") == 2
+    assert texts(tl).count("Rest for a minute and a half.") == 2
     _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 2, sets: 2, rest: 2m}]\n")
     assert "Rest for 2 minutes." in texts(tl)
 
@@ -298,7 +298,8 @@ def test_hold_sets(tmp_path):
         ]
         assert count == pytest.approx([-3, -2, -1])
         if rep < 3:
-            relax = first_speech(tl, f"And relax. That's {rep}.", rep=rep)
+            said = "one" if rep == 1 else rep
+            relax = first_speech(tl, f"And relax. That's {said}.", rep=rep)
             assert relax.start == pytest.approx(hold_end)
     assert tones(tl, "end")[0].start == pytest.approx(start + 2 * 15 + 10)
     assert "One set of 3 holds, 10 seconds each." in texts(tl)
@@ -436,9 +437,9 @@ def test_dutch(tmp_path):
         f"Deze sessie duurt ongeveer {minutes} minuten."
         if minutes > 1
         else "Deze sessie duurt ongeveer een minuut.",
-        "Er zijn 3 oefeningen.",
+        "We doen 3 oefeningen.",
         "Je hebt nodig: mat.",
-        "We beginnen.",
+        "We gaan beginnen.",
         "Oefening 1 van 3: Schelp.",
         "Uitgangshouding.",
         "Let op: Stop bij pijn.",
@@ -446,19 +447,19 @@ def test_dutch(tmp_path):
         "2 series van 6 herhalingen.",
         "Aan elke kant.",
         "2 seconden omhoog, één seconde vasthouden, dan 3 seconden omlaag.",
-        "Begin met je linkerkant.",
+        "Begin met de linkerkant.",
         "Serie 1 van 2.",
         "Maak je klaar.",
         "Halverwege.",
-        "De laatste.",
-        "Rust 30 seconden.",
-        "Hierna: de laatste serie.",
-        "Wissel van kant. Nu je rechterkant.",
+        "En de laatste.",
+        "30 seconden rust.",
+        "Zo meteen: de laatste serie.",
+        "Wissel van kant. Nu de rechterkant.",
         "Eén serie van 40 seconden.",
         "Nog 10 seconden.",
         "En stop.",
         "Vasthouden.",
-        "En ontspan. Dat was 1.",
+        "Laat maar los. Dat was er één.",
         "Goed gedaan.",
         "Dat was de sessie. Goed gedaan, en tot de volgende keer.",
     ]:
@@ -635,7 +636,7 @@ def test_fractional_tempo_is_said_to_the_half_second(tmp_path):
     _, tl = compile_yaml(
         tmp_path, "title: T\nexercises:\n  - {name: A, reps: 2, tempo: 0.5-0-2.5}\n"
     )
-    assert "Take 0.5 seconds up, 2.5 seconds down." in texts(tl)
+    assert "Take half a second up, 2 and a half seconds down." in texts(tl)
 
 
 def test_the_side_chime_waits_for_and_stop(tmp_path):

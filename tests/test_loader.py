@@ -550,7 +550,7 @@ def test_duplicate_key(tmp_path):
 def test_unknown_language(tmp_path):
     err = load_error(tmp_path, "title: T\nlanguage: xx\nexercises: [{name: A, reps: 1}]\n")
     assert where(err) == (2, 11)
-    assert "language: no phrase pack for 'xx'; available: en, nl" in str(err)
+    assert "language: no phrase pack for 'xx'; available: de, en, es, fr, nl" in str(err)
     p = load_text(tmp_path, "title: T\nlanguage: NL\nexercises: [{name: A, reps: 1}]\n")
     assert p.language == "nl"
 

@@ -1,4 +1,8 @@
-"""English phrases."""
+"""English phrases.
+
+Register: plain "you" and short imperatives. Numbers are digits (every engine reads
+them) except "one", so a count is never "1 minutes".
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,16 @@ PHRASES = MappingProxyType(
         "setup_heading": "Starting position.",
         "caution": "Take care: {text}",
         "cues_heading": "The movement.",
-        "dose_reps": "{sets} sets of {reps} reps.",
-        "dose_reps_one": "One set of {reps} reps.",
-        "dose_holds": "{sets} sets of {reps} holds, {hold} each.",
-        "dose_holds_one": "One set of {reps} holds, {hold} each.",
+        "dose_reps": "{sets} sets of {reps}.",
+        "dose_reps_one": "One set of {reps}.",
+        "dose_holds": "{sets} sets of {reps}, {hold} each.",
+        "dose_holds_one": "One set of {reps}, {hold} each.",
         "dose_work": "{sets} sets of {work}.",
         "dose_work_one": "One set of {work}.",
+        "reps": "{n} reps",
+        "reps_one": "one rep",
+        "holds": "{n} holds",
+        "holds_one": "one hold",
         "dose_each_side": "On each side.",
         "dose_alternating": "Alternating sides.",
         "tempo": "Take {up} up, {down} down.",
@@ -42,6 +50,7 @@ PHRASES = MappingProxyType(
         "hold_start": "Hold.",
         "hold_left": "{seconds} more seconds.",
         "relax_count": "And relax. That's {n}.",
+        "relax_count_one": "And relax. That's one.",
         "relax": "Relax.",
         "work_left": "{seconds} seconds to go.",
         "countdown": "{n}",
@@ -58,12 +67,62 @@ PHRASES = MappingProxyType(
         "side_right": "right",
         "seconds": "{n} seconds",
         "seconds_one": "one second",
-        "seconds_fraction": "{n} seconds",
-        "decimal_point": ".",
+        "seconds_half": "{n} and a half seconds",
+        "seconds_half_one": "one and a half seconds",
+        "half_second": "half a second",
         "minutes": "{n} minutes",
         "minutes_one": "one minute",
-        "minutes_seconds": "{m} and {s}",
-        "list_and": " and ",
+        "minutes_half": "{n} and a half minutes",
+        "minutes_half_one": "a minute and a half",
+        "minutes_seconds": "{m} and {n} seconds",
+        "minutes_seconds_one": "{m} and one second",
+        "list_last": "{items} and {last}",
     }
 )
 """Template per phrase key."""
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def words(n: int) -> str:
+    """N (0-999) in words: 21 -> 'twenty-one'; digits from 1000 on."""
+    if n >= 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    head = f"{_ONES[hundreds]} hundred" if hundreds else ""
+    if rest == 0:
+        return head or _ONES[0]
+    tens, unit = divmod(rest, 10)
+    said = _ONES[rest] if rest < 20 else _TENS[tens] + (f"-{_ONES[unit]}" if unit else "")
+    return f"{head} and {said}" if head else said
+
+
+def number(n: int, form: str) -> str:
+    """N as said: 'w' words; 'f' / 'm' (before a noun) digits, except 'one'."""
+    if form == "w":
+        return words(n)
+    if form in ("f", "m") and n == 1:
+        return "one"
+    return str(n)

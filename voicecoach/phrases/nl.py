@@ -1,4 +1,9 @@
-"""Dutch (Nederlands) phrases."""
+"""Dutch (Nederlands) phrases.
+
+Register: "je", as Dutch physiotherapists speak to patients and write their
+home-exercise instructions. Sides are "de linkerkant" / "de rechterkant". Numbers are
+digits (every engine reads them in Dutch) except "één" for one.
+"""
 
 from __future__ import annotations
 
@@ -11,59 +16,130 @@ PHRASES = MappingProxyType(
         "intro_title": "{title}.",
         "intro_length": "Deze sessie duurt ongeveer {minutes} minuten.",
         "intro_length_one": "Deze sessie duurt ongeveer een minuut.",
-        "intro_exercises": "Er zijn {n} oefeningen.",
-        "intro_exercises_one": "Er is één oefening.",
+        "intro_exercises": "We doen {n} oefeningen.",
+        "intro_exercises_one": "We doen één oefening.",
         "intro_equipment": "Je hebt nodig: {items}.",
-        "intro_begin": "We beginnen.",
+        "intro_begin": "We gaan beginnen.",
         "exercise_of": "Oefening {number} van {total}: {name}.",
         "exercise_only": "{name}.",
         "setup_heading": "Uitgangshouding.",
         "caution": "Let op: {text}",
         "cues_heading": "De beweging.",
-        "dose_reps": "{sets} series van {reps} herhalingen.",
-        "dose_reps_one": "Eén serie van {reps} herhalingen.",
-        "dose_holds": "{sets} series van {reps} keer {hold} vasthouden.",
-        "dose_holds_one": "Eén serie van {reps} keer {hold} vasthouden.",
+        "dose_reps": "{sets} series van {reps}.",
+        "dose_reps_one": "Eén serie van {reps}.",
+        "dose_holds": "{sets} series van {reps} {hold} vasthouden.",
+        "dose_holds_one": "Eén serie van {reps} {hold} vasthouden.",
         "dose_work": "{sets} series van {work}.",
         "dose_work_one": "Eén serie van {work}.",
+        "reps": "{n} herhalingen",
+        "reps_one": "één herhaling",
+        "holds": "{n} keer",
+        "holds_one": "één keer",
         "dose_each_side": "Aan elke kant.",
-        "dose_alternating": "Om en om links en rechts.",
+        "dose_alternating": "Na elke serie wissel je van kant.",
         "tempo": "{up} omhoog, {down} omlaag.",
         "tempo_hold": "{up} omhoog, {hold} vasthouden, dan {down} omlaag.",
         "tones_hint": "Volg de tonen: elke toon begint het volgende deel van de beweging.",
-        "side_first": "Begin met je {side}kant.",
-        "side_change": "Wissel van kant. Nu je {side}kant.",
+        "side_first": "Begin met {side}.",
+        "side_change": "Wissel van kant. Nu {side}.",
         "set_of": "Serie {n} van {total}.",
         "set_last": "Laatste serie.",
         "get_ready": "Maak je klaar.",
         "rep": "{n}",
-        "rep_last": "De laatste.",
+        "rep_last": "En de laatste.",
         "halfway": "Halverwege.",
         "hold_start": "Vasthouden.",
         "hold_left": "Nog {seconds} seconden.",
-        "relax_count": "En ontspan. Dat was {n}.",
-        "relax": "Ontspan.",
+        "relax_count": "Laat maar los. Dat waren er {n}.",
+        "relax_count_one": "Laat maar los. Dat was er één.",
+        "relax": "Laat maar los.",
         "work_left": "Nog {seconds} seconden.",
         "countdown": "{n}",
         "stop": "En stop.",
-        "rest": "Rust {duration}.",
-        "next_set": "Hierna: serie {n} van {total}.",
-        "next_last_set": "Hierna: de laatste serie.",
-        "next_side_set": "Hierna: {side}kant, serie {n} van {total}.",
-        "next_side_last_set": "Hierna: {side}kant, de laatste serie.",
+        "rest": "{duration} rust.",
+        "next_set": "Zo meteen: serie {n} van {total}.",
+        "next_last_set": "Zo meteen: de laatste serie.",
+        "next_side_set": "Zo meteen: {side}, serie {n} van {total}.",
+        "next_side_last_set": "Zo meteen: {side}, de laatste serie.",
         "rest_left": "Nog {seconds} seconden.",
         "exercise_done": "Goed gedaan.",
         "outro": "Dat was de sessie. Goed gedaan, en tot de volgende keer.",
-        "side_left": "linker",
-        "side_right": "rechter",
+        "side_left": "de linkerkant",
+        "side_right": "de rechterkant",
         "seconds": "{n} seconden",
         "seconds_one": "één seconde",
-        "seconds_fraction": "{n} seconden",
-        "decimal_point": ",",
+        "seconds_half": "{n} en een halve seconde",
+        "seconds_half_one": "anderhalve seconde",
+        "half_second": "een halve seconde",
         "minutes": "{n} minuten",
         "minutes_one": "één minuut",
-        "minutes_seconds": "{m} en {s}",
-        "list_and": " en ",
+        "minutes_half": "{n} en een halve minuut",
+        "minutes_half_one": "anderhalve minuut",
+        "minutes_seconds": "{m} en {n} seconden",
+        "minutes_seconds_one": "{m} en één seconde",
+        "list_last": "{items} en {last}",
     }
 )
 """Template per phrase key."""
+
+_ONES = [
+    "nul",
+    "één",
+    "twee",
+    "drie",
+    "vier",
+    "vijf",
+    "zes",
+    "zeven",
+    "acht",
+    "negen",
+    "tien",
+    "elf",
+    "twaalf",
+    "dertien",
+    "veertien",
+    "vijftien",
+    "zestien",
+    "zeventien",
+    "achttien",
+    "negentien",
+]
+_TENS = [
+    "_",
+    "_",
+    "twintig",
+    "dertig",
+    "veertig",
+    "vijftig",
+    "zestig",
+    "zeventig",
+    "tachtig",
+    "negentig",
+]
+
+
+def words(n: int) -> str:
+    """N (0-999) in words: 21 -> 'eenentwintig'; digits from 1000 on."""
+    if n >= 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    head = f"{'' if hundreds == 1 else _ONES[hundreds]}honderd" if hundreds else ""
+    if rest == 0:
+        return head or _ONES[0]
+    if rest < 20:
+        unit = "een" if hundreds and rest == 1 else _ONES[rest]
+        return head + unit
+    tens, unit = divmod(rest, 10)
+    if not unit:
+        return head + _TENS[tens]
+    said = "een" if unit == 1 else _ONES[unit]
+    return f"{head}{said}{'ën' if said.endswith('e') else 'en'}{_TENS[tens]}"
+
+
+def number(n: int, form: str) -> str:
+    """N as said: 'w' words; 'f' / 'm' (before a noun) digits, except 'één' for one."""
+    if form == "w":
+        return words(n)
+    if form in ("f", "m") and n == 1:
+        return "één"
+    return str(n)

@@ -219,10 +219,11 @@ def _set_name(book: PhraseBook, exercise: Exercise, block: Block) -> str:
 def _dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool) -> list[str]:
     dose, sets = exercise.dose, exercise.sets
     if isinstance(dose, RepsDose):
-        lines = [book.say("dose_reps", count=sets, sets=sets, reps=dose.reps)]
+        lines = [book.say("dose_reps", count=sets, sets=sets, reps=book.count("reps", dose.reps))]
     elif isinstance(dose, HoldDose):
         hold = book.duration(dose.hold)
-        lines = [book.say("dose_holds", count=sets, sets=sets, reps=dose.reps, hold=hold)]
+        reps = book.count("holds", dose.reps)
+        lines = [book.say("dose_holds", count=sets, sets=sets, reps=reps, hold=hold)]
     else:
         assert isinstance(dose, TimedDose)
         lines = [book.say("dose_work", count=sets, sets=sets, work=book.duration(dose.work))]

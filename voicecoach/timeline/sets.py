@@ -166,7 +166,7 @@ def _holds(
         b.tone("down", hold_end, rctx)
         next_start = hold_start + dose.period
         b.try_say(  # reminders belong in the hold, not while relaxing
-            [book.say("relax_count", n=rep), book.say("relax")],
+            [book.say("relax_count", count=rep, n=rep), book.say("relax")],
             hold_end,
             next_start - SPEECH_GAP,
             rctx,

@@ -1,0 +1,146 @@
+"""German (Deutsch) phrases.
+
+Register: "du". German home-exercise apps and video programmes address the patient
+with "du", and a voice in the ear while training at home is closer to a coach than to
+a clinic letter; the imperatives stay short ("Halten.", "Locker lassen.").
+Sides are said as the adverbs "links" / "rechts" ("Wir beginnen links."), which need
+no declension. Numbers are digits (every engine reads them in German) except where a
+word is needed: "eine" for one, and "zwei" in compounds such as "zweieinhalb".
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+PHRASES = MappingProxyType(
+    {
+        "chapter_intro": "Einleitung",
+        "chapter_outro": "Abschluss",
+        "intro_title": "{title}.",
+        "intro_length": "Das Programm dauert etwa {minutes} Minuten.",
+        "intro_length_one": "Das Programm dauert etwa eine Minute.",
+        "intro_exercises": "Wir machen {n} Übungen.",
+        "intro_exercises_one": "Wir machen eine Übung.",
+        "intro_equipment": "Du brauchst: {items}.",
+        "intro_begin": "Los geht's.",
+        "exercise_of": "Übung {number} von {total}: {name}.",
+        "exercise_only": "{name}.",
+        "setup_heading": "Ausgangsstellung.",
+        "caution": "Vorsicht: {text}",
+        "cues_heading": "Ausführung.",
+        "dose_reps": "{sets} Sätze, je {reps}.",
+        "dose_reps_one": "Ein Satz, {reps}.",
+        "dose_holds": "{sets} Sätze, je {reps} {hold} halten.",
+        "dose_holds_one": "Ein Satz, {reps} {hold} halten.",
+        "dose_work": "{sets} Sätze, je {work}.",
+        "dose_work_one": "Ein Satz, {work}.",
+        "reps": "{n} Wiederholungen",
+        "reps_one": "eine Wiederholung",
+        "holds": "{n} Mal",
+        "holds_one": "einmal",
+        "dose_each_side": "Auf jeder Seite.",
+        "dose_alternating": "Nach jedem Satz wechselst du die Seite.",
+        "tempo": "Jeweils {up} hoch und {down} zurück.",
+        "tempo_hold": "Jeweils {up} hoch, {hold} halten und {down} zurück.",
+        "tones_hint": "Achte auf die Töne: Jeder Ton startet den nächsten Teil der Bewegung.",
+        "side_first": "Wir beginnen {side}.",
+        "side_change": "Seitenwechsel. Jetzt {side}.",
+        "set_of": "Satz {n} von {total}.",
+        "set_last": "Letzter Satz.",
+        "get_ready": "Mach dich bereit.",
+        "rep": "{n}",
+        "rep_last": "Und die letzte.",
+        "halfway": "Halbzeit.",
+        "hold_start": "Und halten.",
+        "hold_left": "Noch {seconds} Sekunden.",
+        "relax_count": "Und locker lassen. Das waren {n}.",
+        "relax_count_one": "Und locker lassen. Das war die erste.",
+        "relax": "Locker lassen.",
+        "work_left": "Noch {seconds} Sekunden.",
+        "countdown": "{n}",
+        "stop": "Und Stopp.",
+        "rest": "{duration} Pause.",
+        "next_set": "Als Nächstes: Satz {n} von {total}.",
+        "next_last_set": "Als Nächstes: der letzte Satz.",
+        "next_side_set": "Als Nächstes: {side}, Satz {n} von {total}.",
+        "next_side_last_set": "Als Nächstes: {side}, der letzte Satz.",
+        "rest_left": "Noch {seconds} Sekunden.",
+        "exercise_done": "Gut gemacht.",
+        "outro": "Das war's für heute. Gut gemacht, und bis zum nächsten Mal.",
+        "side_left": "links",
+        "side_right": "rechts",
+        "seconds": "{n} Sekunden",
+        "seconds_one": "eine Sekunde",
+        "seconds_half": "{n:w}einhalb Sekunden",
+        "seconds_half_one": "eineinhalb Sekunden",
+        "half_second": "eine halbe Sekunde",
+        "minutes": "{n} Minuten",
+        "minutes_one": "eine Minute",
+        "minutes_half": "{n:w}einhalb Minuten",
+        "minutes_half_one": "eineinhalb Minuten",
+        "minutes_seconds": "{m} und {n} Sekunden",
+        "minutes_seconds_one": "{m} und eine Sekunde",
+        "list_last": "{items} und {last}",
+    }
+)
+"""Template per phrase key."""
+
+_ONES = [
+    "null",
+    "eins",
+    "zwei",
+    "drei",
+    "vier",
+    "fünf",
+    "sechs",
+    "sieben",
+    "acht",
+    "neun",
+    "zehn",
+    "elf",
+    "zwölf",
+    "dreizehn",
+    "vierzehn",
+    "fünfzehn",
+    "sechzehn",
+    "siebzehn",
+    "achtzehn",
+    "neunzehn",
+]
+_TENS = [
+    "_",
+    "_",
+    "zwanzig",
+    "dreißig",
+    "vierzig",
+    "fünfzig",
+    "sechzig",
+    "siebzig",
+    "achtzig",
+    "neunzig",
+]
+
+
+def words(n: int) -> str:
+    """N (0-999) in words: 21 -> 'einundzwanzig'; digits from 1000 on."""
+    if n >= 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    head = f"{'ein' if hundreds == 1 else _ONES[hundreds]}hundert" if hundreds else ""
+    if rest == 0:
+        return head or _ONES[0]
+    if rest < 20:
+        return head + _ONES[rest]
+    tens, unit = divmod(rest, 10)
+    if not unit:
+        return head + _TENS[tens]
+    return f"{head}{'ein' if unit == 1 else _ONES[unit]}und{_TENS[tens]}"
+
+
+def number(n: int, form: str) -> str:
+    """N as said: 'w' words; 'f' / 'm' before a feminine / masculine noun ('eine', 'ein')."""
+    if form == "w":
+        return words(n)
+    if form in ("f", "m") and n == 1:
+        return "eine" if form == "f" else "ein"
+    return str(n)

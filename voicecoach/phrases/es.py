@@ -1,0 +1,177 @@
+"""Spanish (español, Spain) phrases.
+
+Register: "tú". Physiotherapists in Spain address patients as "tú" in treatment and
+in home-exercise guidance ("Túmbate boca arriba", "Aguanta"); "usted" would sound
+distant. Sides: "el lado izquierdo" / "el lado derecho". Numbers are digits (every
+engine reads them in Spanish) except where the form is heard: one and the numbers
+ending in one are words before a noun ("un minuto", "veintiún segundos", "una
+serie", "veintiuna repeticiones"), and so are the hundreds before a feminine noun
+("doscientas repeticiones").
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+PHRASES = MappingProxyType(
+    {
+        "chapter_intro": "Introducción",
+        "chapter_outro": "Final",
+        "intro_title": "{title}.",
+        "intro_length": "Esta sesión dura unos {minutes:m} minutos.",
+        "intro_length_one": "Esta sesión dura alrededor de un minuto.",
+        "intro_exercises": "Vamos a hacer {n:m} ejercicios.",
+        "intro_exercises_one": "Vamos a hacer un solo ejercicio.",
+        "intro_equipment": "Vas a necesitar: {items}.",
+        "intro_begin": "Empezamos.",
+        "exercise_of": "Ejercicio {number} de {total}: {name}.",
+        "exercise_only": "{name}.",
+        "setup_heading": "Posición inicial.",
+        "caution": "Cuidado: {text}",
+        "cues_heading": "El movimiento.",
+        "dose_reps": "{sets:f} series de {reps}.",
+        "dose_reps_one": "Una serie de {reps}.",
+        "dose_holds": "{sets:f} series de {reps}, aguantando {hold} cada vez.",
+        "dose_holds_one": "Una serie de {reps}, aguantando {hold} cada vez.",
+        "dose_work": "{sets:f} series de {work}.",
+        "dose_work_one": "Una serie de {work}.",
+        "reps": "{n:f} repeticiones",
+        "reps_one": "una repetición",
+        "holds": "{n:f} repeticiones",
+        "holds_one": "una repetición",
+        "dose_each_side": "Por cada lado.",
+        "dose_alternating": "Cambias de lado en cada serie.",
+        "tempo": "{up} para subir y {down} para bajar.",
+        "tempo_hold": "{up} para subir, aguanta {hold} y luego {down} para bajar.",
+        "tones_hint": "Sigue los pitidos: cada uno marca la siguiente fase del movimiento.",
+        "side_first": "Empieza por el lado {side}.",
+        "side_change": "Cambia de lado. Ahora el lado {side}.",
+        "set_of": "Serie {n} de {total}.",
+        "set_last": "Última serie.",
+        "get_ready": "Prepárate.",
+        "rep": "{n}",
+        "rep_last": "Y la última.",
+        "halfway": "Ya vas por la mitad.",
+        "hold_start": "Aguanta.",
+        "hold_left": "Quedan {seconds} segundos.",
+        "relax_count": "Y suelta. Llevas {n:f}.",
+        "relax_count_one": "Y suelta. Llevas una.",
+        "relax": "Suelta.",
+        "work_left": "Quedan {seconds} segundos.",
+        "countdown": "{n}",
+        "stop": "Y para.",
+        "rest": "{duration} de descanso.",
+        "next_set": "Después: serie {n} de {total}.",
+        "next_last_set": "Después: la última serie.",
+        "next_side_set": "Después: lado {side}, serie {n} de {total}.",
+        "next_side_last_set": "Después: lado {side}, la última serie.",
+        "rest_left": "Quedan {seconds} segundos.",
+        "exercise_done": "Muy bien.",
+        "outro": "Hemos terminado la sesión. Muy bien hecho, y hasta la próxima.",
+        "side_left": "izquierdo",
+        "side_right": "derecho",
+        "seconds": "{n:m} segundos",
+        "seconds_one": "un segundo",
+        "seconds_half": "{n:m} segundos y medio",
+        "seconds_half_one": "un segundo y medio",
+        "half_second": "medio segundo",
+        "minutes": "{n:m} minutos",
+        "minutes_one": "un minuto",
+        "minutes_half": "{n:m} minutos y medio",
+        "minutes_half_one": "un minuto y medio",
+        "minutes_seconds": "{m} y {n:m} segundos",
+        "minutes_seconds_one": "{m} y un segundo",
+        "list_last": "{items} y {last}",
+    }
+)
+"""Template per phrase key."""
+
+_ONES = [
+    "cero",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+    "once",
+    "doce",
+    "trece",
+    "catorce",
+    "quince",
+    "dieciséis",
+    "diecisiete",
+    "dieciocho",
+    "diecinueve",
+    "veinte",
+    "veintiuno",
+    "veintidós",
+    "veintitrés",
+    "veinticuatro",
+    "veinticinco",
+    "veintiséis",
+    "veintisiete",
+    "veintiocho",
+    "veintinueve",
+]
+_TENS = [
+    "_",
+    "_",
+    "_",
+    "treinta",
+    "cuarenta",
+    "cincuenta",
+    "sesenta",
+    "setenta",
+    "ochenta",
+    "noventa",
+]
+_HUNDREDS = [
+    "_",
+    "ciento",
+    "doscientos",
+    "trescientos",
+    "cuatrocientos",
+    "quinientos",
+    "seiscientos",
+    "setecientos",
+    "ochocientos",
+    "novecientos",
+]
+
+
+def words(n: int, form: str = "w") -> str:
+    """N (0-999) in words; FORM 'f' feminine ('veintiuna', 'doscientas'), 'm' before a
+    masculine noun ('veintiún', 'ciento un'), 'w' the plain count ('veintiuno')."""
+    if n >= 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    if rest < 30:
+        said = _ONES[rest] if rest or not hundreds else ""
+    else:
+        tens, unit = divmod(rest, 10)
+        said = _TENS[tens] + (f" y {_ONES[unit]}" if unit else "")
+    if said.endswith("uno") and form in ("f", "m"):
+        said = said[:-1] + "a" if form == "f" else said[:-1]
+        said = "veintiún" if said == "veintiun" else said
+    if hundreds:
+        head = "cien" if n == 100 else _HUNDREDS[hundreds]
+        if form == "f" and hundreds > 1:
+            head = head[:-2] + "as"
+        said = f"{head} {said}".strip()
+    return said
+
+
+def number(n: int, form: str) -> str:
+    """N as said: 'w' words; 'f' / 'm' words only where the form is heard, else digits."""
+    if form == "w":
+        return words(n)
+    if form in ("f", "m"):
+        said = words(n, form)
+        if said != words(n):
+            return said
+    return str(n)

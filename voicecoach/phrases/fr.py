@@ -1,0 +1,160 @@
+"""French (français) phrases.
+
+Register: "vous". A kinésithérapeute in France says "vous" to an adult patient, and
+the home-exercise sheets clinics hand out are written that way; "tu" would sound
+over-familiar from a clinic's voice. Sides: "le côté gauche" / "le côté droit".
+Numbers are digits (every engine reads them in French) except where agreement is
+heard: one and the numbers ending in one before a feminine noun are words ("une
+série", "vingt et une secondes"). "de" before "un"/"une" is elided ("d'une minute").
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+PHRASES = MappingProxyType(
+    {
+        "chapter_intro": "Introduction",
+        "chapter_outro": "Fin de séance",
+        "intro_title": "{title}.",
+        "intro_length": "Cette séance dure environ {minutes:f} minutes.",
+        "intro_length_one": "Cette séance dure environ une minute.",
+        "intro_exercises": "Elle comporte {n:m} exercices.",
+        "intro_exercises_one": "Elle comporte un seul exercice.",
+        "intro_equipment": "Prévoyez : {items}.",
+        "intro_begin": "Commençons.",
+        "exercise_of": "Exercice {number} sur {total} : {name}.",
+        "exercise_only": "{name}.",
+        "setup_heading": "Position de départ.",
+        "caution": "Attention : {text}",
+        "cues_heading": "Le mouvement.",
+        "dose_reps": "{sets:f} séries de {reps}.",
+        "dose_reps_one": "Une série de {reps}.",
+        "dose_holds": "{sets:f} séries de {reps} de {hold}.",
+        "dose_holds_one": "Une série de {reps} de {hold}.",
+        "dose_work": "{sets:f} séries de {work}.",
+        "dose_work_one": "Une série de {work}.",
+        "reps": "{n:f} répétitions",
+        "reps_one": "une répétition",
+        "holds": "{n:m} maintiens",
+        "holds_one": "un maintien",
+        "dose_each_side": "De chaque côté.",
+        "dose_alternating": "Vous changez de côté à chaque série.",
+        "tempo": "{up} pour monter, {down} pour redescendre.",
+        "tempo_hold": "{up} pour monter, {hold} de maintien, puis {down} pour redescendre.",
+        "tones_hint": "Suivez les bips : chaque bip lance l'étape suivante du mouvement.",
+        "side_first": "Commencez par le côté {side}.",
+        "side_change": "Changez de côté. Maintenant, le côté {side}.",
+        "set_of": "Série {n} sur {total}.",
+        "set_last": "Dernière série.",
+        "get_ready": "Préparez-vous.",
+        "rep": "{n}",
+        "rep_last": "Et la dernière.",
+        "halfway": "Vous êtes à la moitié.",
+        "hold_start": "Tenez.",
+        "hold_left": "Encore {seconds} secondes.",
+        "relax_count": "Relâchez. Et de {n:f}.",
+        "relax_count_one": "Relâchez. Et d'une.",
+        "relax": "Relâchez.",
+        "work_left": "Encore {seconds} secondes.",
+        "countdown": "{n}",
+        "stop": "Et stop.",
+        "rest": "{duration} de repos.",
+        "next_set": "Ensuite : série {n} sur {total}.",
+        "next_last_set": "Ensuite : la dernière série.",
+        "next_side_set": "Ensuite : côté {side}, série {n} sur {total}.",
+        "next_side_last_set": "Ensuite : côté {side}, la dernière série.",
+        "rest_left": "Encore {seconds} secondes.",
+        "exercise_done": "Très bien.",
+        "outro": "La séance est terminée. Bravo, et à la prochaine fois.",
+        "side_left": "gauche",
+        "side_right": "droit",
+        "seconds": "{n:f} secondes",
+        "seconds_one": "une seconde",
+        "seconds_half": "{n:f} secondes et demie",
+        "seconds_half_one": "une seconde et demie",
+        "half_second": "une demi-seconde",
+        "minutes": "{n:f} minutes",
+        "minutes_one": "une minute",
+        "minutes_half": "{n:f} minutes trente",
+        "minutes_half_one": "une minute trente",
+        "minutes_seconds": "{m} {n:f}",
+        "minutes_seconds_one": "{m} et une seconde",
+        "list_last": "{items} et {last}",
+    }
+)
+"""Template per phrase key."""
+
+_ONES = [
+    "zéro",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "dix-sept",
+    "dix-huit",
+    "dix-neuf",
+]
+_TENS = ["_", "_", "vingt", "trente", "quarante", "cinquante", "soixante"]
+_ELISION = re.compile(r"\b([Dd])e (une?)\b")
+
+
+def _below_hundred(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 70:
+        tens, unit = divmod(n, 10)
+        if not unit:
+            return _TENS[tens]
+        return f"{_TENS[tens]}{' et ' if unit == 1 else '-'}{_ONES[unit]}"
+    if n < 80:
+        return f"soixante{' et ' if n == 71 else '-'}{_ONES[n - 60]}"
+    if n == 80:
+        return "quatre-vingts"
+    return f"quatre-vingt-{_ONES[n - 80]}"
+
+
+def words(n: int, feminine: bool = False) -> str:
+    """N (0-999) in words: 21 -> 'vingt et un' ('vingt et une' if FEMININE)."""
+    if n >= 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    said = _below_hundred(rest) if rest or not hundreds else ""
+    if hundreds:
+        head = "cent" if hundreds == 1 else f"{_ONES[hundreds]} cent{'' if rest else 's'}"
+        said = f"{head} {said}".strip()
+    if feminine and (said == "un" or said.endswith((" un", "-un"))):
+        said += "e"
+    return said
+
+
+def number(n: int, form: str) -> str:
+    """N as said: 'w' words; 'f' words where the feminine is heard ('vingt et une').
+
+    'm' (masculine) is digits except 'un'.
+    """
+    if form == "w":
+        return words(n)
+    if form == "f" and words(n).endswith("un"):
+        return words(n, feminine=True)
+    if form == "m" and n == 1:
+        return "un"
+    return str(n)
+
+
+def polish(text: str) -> str:
+    """Elide 'de une' -> "d'une", 'de un' -> "d'un"."""
+    return _ELISION.sub(r"\1'\2", text)
