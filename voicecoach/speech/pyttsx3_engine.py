@@ -2,25 +2,24 @@
 
 `Pyttsx3Engine` is what the registry hands out: it checks cheaply that pyttsx3 and
 the speech library are there, then does all pyttsx3 work in an IsolatedEngine worker
-(so a hanging `runAndWait` is killed after a timeout). `Pyttsx3Backend` is the
-in-process part that runs inside that worker: one `save_to_file` + `runAndWait` per
-phrase, then the WAV is checked, read at its real sample rate, resampled and trimmed.
+(so a hanging engine is killed after a timeout). `Pyttsx3Backend` runs inside that
+worker: each phrase is spoken by a fresh engine (`pyttsx3_fresh`), then the WAV is
+checked, read at its real sample rate, resampled and trimmed.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 import importlib.util
-import shutil
 import sys
 import tempfile
-import time
-import weakref
 from pathlib import Path
 from typing import Any
 
 from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
+from voicecoach.speech import pyttsx3_fresh
 from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
@@ -29,10 +28,9 @@ from voicecoach.wavio import WavData, WavFormatError, parse_wav
 PYTTSX3_MISSING = "pyttsx3 is not installed: run `pip install pyttsx3`"
 ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"
 ATTEMPTS = 3
-"""Tries per phrase: pyttsx3's espeak driver now and then writes an empty file."""
-SETTLE_S = 0.02
-"""Pause after changing voice or rate: espeak-ng applies settings asynchronously, and
-speaking straight after a change gives an empty file in a few percent of phrases."""
+"""Tries per phrase (an utterance that fails its checks is spoken again)."""
+DEFAULT_RATE = 200
+"""Words per minute when the voice sets none (pyttsx3's own default, set explicitly)."""
 _ESPEAK_LIBRARIES = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
 
 
@@ -62,13 +60,12 @@ class Pyttsx3Engine(IsolatedEngine):
     ) -> None:
         super().__init__(
             f"{__name__}:Pyttsx3Backend",
-            {"workdir": None, "driver": driver},
+            {"driver": driver},
             name="pyttsx3",
             timeout=timeout,
             startup_timeout=startup_timeout,
         )
         self._preflight_done = False
-        self._cleanup: weakref.finalize | None = None
 
     def check(self) -> None:
         """Raise SpeechError with the install command if pyttsx3 or espeak-ng is missing."""
@@ -83,46 +80,52 @@ class Pyttsx3Engine(IsolatedEngine):
         self._preflight()
         return super().synthesize(text, voice)
 
-    def close(self) -> None:
-        """Stop the worker and remove its scratch directory."""
-        super().close()
-        if self._cleanup is not None:
-            self._cleanup()
-
     def _preflight(self) -> None:
-        """Check installation once; give the next worker a fresh scratch directory."""
+        """Check the installation once."""
         if not self._preflight_done:
             preflight()
             self._preflight_done = True
-        if self._cleanup is None or not self._cleanup.alive:
-            workdir = tempfile.mkdtemp(prefix="voicecoach-pyttsx3-")
-            self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True)
-            self.options["workdir"] = workdir
 
 
 class Pyttsx3Backend:
-    """pyttsx3 used directly, in this process (the worker's side of Pyttsx3Engine)."""
+    """pyttsx3 on the worker's side of Pyttsx3Engine.
+
+    With espeak-ng (pyttsx3's driver on Linux) every utterance runs in a forked child
+    with a fresh engine, its voice and rate confirmed (see `pyttsx3_fresh`), so a
+    phrase's audio depends only on the phrase, voice and rate. Other drivers speak in
+    this process, through a temporary file removed after each phrase.
+    """
 
     name = "pyttsx3"
 
-    def __init__(self, workdir: str | None = None, driver: str | None = None) -> None:
+    def __init__(self, driver: str | None = None) -> None:
         preflight()
         try:
             import pyttsx3
         except ImportError as exc:
             raise SpeechError(PYTTSX3_MISSING) from exc
+        self._driver = driver or _default_driver()
+        self._fresh = self._driver == "espeak" and pyttsx3_fresh.fork_supported()
+        self._tts: Any = None
         try:
-            self._tts: Any = pyttsx3.init(driver)
+            if self._fresh:
+                importlib.import_module("pyttsx3.drivers.espeak")  # once, not in every child
+                rows, self._default_voice = pyttsx3_fresh.list_voices(self._driver)
+                self._voices = [
+                    VoiceInfo(r["id"], r["name"], tuple(r["languages"]), "pyttsx3") for r in rows
+                ]
+            else:
+                self._tts = pyttsx3.init(self._driver)
+                self._default_voice = self._tts.getProperty("voice")
+                self._voices = [_voice_info(v) for v in self._tts.getProperty("voices")]
+        except SpeechError:
+            raise
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"
             if "espeak" in detail.lower():
                 raise SpeechError(f"{ESPEAK_MISSING} ({detail})") from exc
             raise SpeechError(f"pyttsx3 could not start: {detail}") from exc
-        self._default_voice = self._tts.getProperty("voice")
-        self._default_rate = self._tts.getProperty("rate")
-        self._voices = [_voice_info(v) for v in self._tts.getProperty("voices")]
         self._settings: tuple[str | None, int] | None = None
-        self._wav = Path(workdir or tempfile.mkdtemp(prefix="voicecoach-pyttsx3-")) / "phrase.wav"
 
     def check(self) -> None:
         """Initialisation succeeded, so pyttsx3 can run."""
@@ -159,16 +162,15 @@ class Pyttsx3Backend:
         return ", ".join(shown) + more
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
-        """One save_to_file + runAndWait (retried if the file is empty), resampled, trimmed."""
+        """One utterance (retried if no audio came), resampled and trimmed."""
         phrase = quote_phrase(text)
         if not text.strip():
             raise SpeechError(f"pyttsx3 cannot speak an empty phrase {phrase}")
-        self._apply(self.resolve_voice(voice.name), voice.rate or self._default_rate)
+        voice_id = self.resolve_voice(voice.name)
+        rate = voice.rate or DEFAULT_RATE
         problem = ""
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                time.sleep(SETTLE_S)
-            wav, problem = self._speak_once(text)
+        for _ in range(ATTEMPTS):
+            wav, problem = self._speak_once(text, voice_id, rate)
             if wav is not None:
                 break
         else:
@@ -178,31 +180,47 @@ class Pyttsx3Backend:
             raise SpeechError(f"pyttsx3 produced only silence for {phrase}")
         return clip
 
-    def _speak_once(self, text: str) -> tuple[WavData | None, str]:
-        """One save_to_file + runAndWait: the WAV read back, or None and what went wrong."""
-        self._wav.parent.mkdir(parents=True, exist_ok=True)
-        self._wav.unlink(missing_ok=True)
-        self._tts.save_to_file(text, str(self._wav))
-        self._tts.runAndWait()
+    def _speak_once(self, text: str, voice_id: str | None, rate: int) -> tuple[WavData | None, str]:
+        """One utterance: the WAV read back, or None and what went wrong."""
         try:
-            wav = parse_wav(self._wav.read_bytes(), strict=False)
-        except OSError:
-            return None, "wrote no audio file"
+            raw = (
+                pyttsx3_fresh.speak(text, voice_id, rate, self._driver)
+                if self._fresh
+                else self._speak_in_process(text, voice_id, rate)
+            )
+        except SpeechError as exc:
+            return None, exc.message.removeprefix("pyttsx3 ")
+        try:
+            wav = parse_wav(raw, strict=False)
         except WavFormatError as exc:
             return None, f"wrote an unreadable file ({exc})"
         if len(wav.samples) == 0:
             return None, "wrote an empty file"
         return wav, ""
 
-    def _apply(self, voice_id: str | None, rate: int) -> None:
-        """Set voice and rate, only when they change (see SETTLE_S)."""
-        if (voice_id, rate) == self._settings:
-            return
-        if voice_id is not None:
-            self._tts.setProperty("voice", voice_id)
-        self._tts.setProperty("rate", rate)
-        self._settings = (voice_id, rate)
-        time.sleep(SETTLE_S)
+    def _speak_in_process(self, text: str, voice_id: str | None, rate: int) -> bytes:
+        """Drivers other than espeak-ng: this process's engine, via a temporary file."""
+        if (voice_id, rate) != self._settings:
+            if voice_id is not None:
+                self._tts.setProperty("voice", voice_id)
+            self._tts.setProperty("rate", rate)
+            self._settings = (voice_id, rate)
+        with tempfile.TemporaryDirectory(prefix="voicecoach-pyttsx3-") as scratch:
+            wav = Path(scratch) / "phrase.wav"
+            self._tts.save_to_file(text, str(wav))
+            self._tts.runAndWait()
+            try:
+                return wav.read_bytes()
+            except OSError:
+                raise SpeechError("pyttsx3 wrote no audio file") from None
+
+
+def _default_driver() -> str:
+    """The driver pyttsx3.init() picks on this platform."""
+    from pyttsx3 import engine
+
+    chooser = getattr(engine, "default_engine_by_sys_platform", None)
+    return chooser() if chooser is not None else "espeak"
 
 
 def _voice_info(voice: Any) -> VoiceInfo:
