@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("voicecoach.phrases",),
     ("voicecoach.script",),
     ("voicecoach.timeline",),
-    ("voicecoach.wavio", "voicecoach.atomic"),
+    ("voicecoach.wavio", "voicecoach.atomic", "voicecoach.parent_watch"),
     ("voicecoach.speech", "voicecoach.audio"),
     ("voicecoach.pipeline",),
     ("voicecoach.live", "voicecoach.library"),
