@@ -565,7 +565,7 @@ def test_yaml_syntax_error_is_located(tmp_path):
     err = load_error(tmp_path, "title: T\nexercises:\n  - name: [A\n    reps: 3\n")
     line, _ = where(err)
     assert line in (3, 4)
-    assert "invalid YAML" in str(err)
+    assert "this '[' list is not closed with ']'" in str(err)
 
 
 def test_missing_file(tmp_path):

@@ -170,9 +170,10 @@ def test_counts():
     assert parse_count(node(3), "sets", minimum=1, maximum=20) == 3
     assert parse_count(node(3.0), "sets", minimum=1, maximum=20) == 3
     assert parse_count(node(0), "countdown", minimum=0, maximum=10) == 0
+    assert parse_count(node("3"), "sets", minimum=1, maximum=20) == 3  # quoted or not
 
 
-@pytest.mark.parametrize("written", [0, -1, 2.5, "3", True, None, [3], float("nan")])
+@pytest.mark.parametrize("written", [0, -1, 2.5, "3x", "٣", True, None, [3], float("nan")])
 def test_bad_counts(written):
     with pytest.raises(ScriptError) as info:
         parse_count(node(written), "sets", minimum=1, maximum=20)

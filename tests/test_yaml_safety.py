@@ -127,7 +127,7 @@ def test_file_over_the_size_limit(tmp_path):
     path.write_text("title: T\n" + "#" * MAX_FILE_BYTES + "\n" + VALID_TAIL)
     with pytest.raises(LimitError) as info:
         load_programme(path)
-    assert str(info.value).startswith(f"{path}: file is ")
+    assert str(info.value).startswith(f"{path}:2: file is ")  # the line the limit is reached on
     assert f"the limit is {MAX_FILE_BYTES} bytes" in str(info.value)
 
 
@@ -136,7 +136,7 @@ def test_non_utf8_bytes(tmp_path):
     path.write_bytes(b"title: T\nexercises:\n  - name: Caf\xe9\n    reps: 3\n")
     with pytest.raises(ScriptError) as info:
         load_programme(path)
-    assert str(info.value) == f"{path}:3: file is not UTF-8 text"
+    assert str(info.value) == f"{path}:3:14: file is not UTF-8 text (save it as UTF-8)"
 
 
 def test_utf8_with_bom_and_non_ascii_text_are_fine(tmp_path):
@@ -149,7 +149,8 @@ def test_control_characters_are_a_located_one_line_error(tmp_path):
     err = load_error(tmp_path, "title: T\x07\n" + VALID_TAIL)
     assert (
         str(err)
-        == f"{tmp_path / 'programme.yaml'}:1:9: invalid YAML: character U+0007 is not allowed"
+        == f"{tmp_path / 'programme.yaml'}:1:9: character U+0007 (BEL) is not allowed in a "
+        "programme file; remove it"
     )
 
 
@@ -246,7 +247,7 @@ def test_library_entry_that_is_a_folder_is_refused(tmp_path, library):
 def test_library_path_that_cannot_exist(tmp_path):
     err = load_error(tmp_path, 'title: T\nlibrary: "a\\0b"\nexercises: [{name: A, reps: 1}]\n')
     assert where(err) == (2, 10)
-    assert "library: expected the path of a folder" in str(err)
+    assert "text holds U+0000 (NUL) at character 2" in str(err)
     err = load_error(tmp_path, f"title: T\nlibrary: {'b' * 300}\nexercises: [{{use: a}}]\n")
     assert "does not exist" in parse_located(str(err)).message
 

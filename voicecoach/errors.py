@@ -38,6 +38,10 @@ class VoiceCoachError(Exception):
             return self.message
         return f"{self.location}: {self.message}"
 
+    def lines(self) -> list[str]:
+        """The error as the lines to print (one, unless several errors were collected)."""
+        return [str(self)]
+
 
 class ScriptError(VoiceCoachError):
     """A programme or exercise file is invalid (always located)."""
@@ -45,6 +49,35 @@ class ScriptError(VoiceCoachError):
 
 class LimitError(ScriptError):
     """A programme exceeds one of the safety limits (too many sets, too long...)."""
+
+
+class ScriptErrors(ScriptError):
+    """Several mistakes found in one programme, reported together (one line each)."""
+
+    def __init__(self, errors: tuple[ScriptError, ...]) -> None:
+        first = errors[0]
+        more = len(errors) - 1
+        super().__init__(
+            f"{first.message} (and {more} more error{'s' if more != 1 else ''})", first.location
+        )
+        self.errors = errors
+
+    def lines(self) -> list[str]:
+        """Each error as its own line."""
+        return [str(err) for err in self.errors]
+
+
+@dataclass(frozen=True)
+class ScriptWarning:
+    """Something in a programme that is probably not what was meant, but not an error."""
+
+    message: str
+    """What looks wrong and how to fix it."""
+    location: SourceLocation
+    """Where it is written."""
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
 
 
 class SpeechError(VoiceCoachError):

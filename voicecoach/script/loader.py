@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from voicecoach.errors import LimitError, ScriptError, SourceLocation
+from voicecoach.errors import LimitError, ScriptError, ScriptErrors, ScriptWarning, SourceLocation
 from voicecoach.phrases import LANGUAGES
 from voicecoach.script import limits
 from voicecoach.script.model import (
@@ -82,41 +83,133 @@ Layer = dict[str, tuple[YNode, SourceLocation]]
 """Field name -> (value, where the key is written)."""
 
 
+MAX_ERRORS = 20
+"""Most errors reported for one programme; loading stops there."""
+
+
 def load_programme(path: str | Path, library: str | Path | None = None) -> Programme:
-    """Read, validate and resolve a programme file; LIBRARY overrides its `library:`."""
+    """Read, validate and resolve a programme file; LIBRARY overrides its `library:`.
+
+    Every mistake found (up to MAX_ERRORS) is reported: a ScriptError for one, a
+    ScriptErrors for several. After a mistake in one exercise the others are checked too.
+    """
     path = Path(path)
-    root = read_yaml(path)
+    warnings: list[ScriptWarning] = []
+    root = read_yaml(path, warnings=warnings)
     name = str(path)
     _expect_map(root, "programme")
-    _check_keys(root, PROGRAMME_KEYS, "programme")
     fields = root.value
-
-    if "title" not in fields:
-        raise ScriptError("missing required key 'title'", SourceLocation(name, 1, 1))
-    title = parse_text(fields["title"], "title")
+    problems = _Problems()
+    with problems.collect():
+        _check_keys(root, PROGRAMME_KEYS, "programme")
+    title = ""
+    with problems.collect():
+        if "title" not in fields:
+            raise ScriptError("missing required key 'title'", SourceLocation(name, 1, 1))
+        title = parse_text(fields["title"], "title")
     language = "en"
-    if "language" in fields:
-        node = fields["language"]
-        language = parse_text(node, "language").lower()
-        if language not in LANGUAGES:
-            known = ", ".join(sorted(LANGUAGES))
-            raise ScriptError(
-                f"language: no phrase pack for {node.describe()}; available: {known}", node.loc
-            )
-    voice = _parse_voice(fields["voice"]) if "voice" in fields else Voice()
-    intro = parse_bool(fields["intro"], "intro") if "intro" in fields else True
+    with problems.collect():
+        if "language" in fields:
+            language = _parse_language(fields["language"])
+    voice = Voice()
+    with problems.collect():
+        if "voice" in fields:
+            voice = _parse_voice(fields["voice"])
+    intro = True
+    with problems.collect():
+        if "intro" in fields:
+            intro = parse_bool(fields["intro"], "intro")
 
     defaults: Layer = {}
     if "defaults" in fields:
         node = fields["defaults"]
-        _expect_map(node, "defaults")
-        _check_keys(node, DEFAULTS_KEYS, "defaults")
-        defaults = _layer(node)
-        _check_conflicts(defaults)
+        with problems.collect():
+            _expect_map(node, "defaults")
+            defaults = _layer(node)
+            _check_keys(node, DEFAULTS_KEYS, "defaults")
+            _check_conflicts(defaults)
 
-    library_dir = _library_dir(path, fields.get("library"), library)
-    resolver = _LibraryResolver(library_dir, fields.get("library"))
+    library_dir = None
+    with problems.collect(unless_failed=_LIBRARY_FAILED):
+        library_dir = _library_dir(path, fields.get("library"), library)
+    resolver = _LibraryResolver(
+        library_dir, fields.get("library"), warnings, refused=problems.failed(_LIBRARY_FAILED)
+    )
+    if library is None and "library" not in fields and library_dir is not None:
+        resolver.reach = _reach(path)
 
+    exercises: list[Exercise] = []
+    with problems.collect():
+        items = _exercise_nodes(fields, name)
+        for item in items:
+            with problems.collect():
+                exercises.append(_load_exercise(item, defaults, resolver))
+    problems.raise_any()
+    return Programme(
+        title=title,
+        exercises=tuple(exercises),
+        language=language,
+        voice=voice,
+        intro=intro,
+        source=path,
+        library=library_dir,
+        warnings=tuple(warnings),
+    )
+
+
+_LIBRARY_FAILED = "library"
+
+
+class _Skipped(Exception):
+    """A check left out because an earlier error already explains why it would fail."""
+
+
+class _Problems:
+    """The errors found so far in one programme, reported together at the end."""
+
+    def __init__(self) -> None:
+        self.errors: list[ScriptError] = []
+        self._failed: set[str] = set()
+
+    @contextlib.contextmanager
+    def collect(self, unless_failed: str | None = None) -> Iterator[None]:
+        """Record a ScriptError raised in the block (and the block as failed), go on."""
+        try:
+            yield
+        except _Skipped:
+            pass
+        except ScriptError as err:
+            if unless_failed is not None:
+                self._failed.add(unless_failed)
+            for one in err.errors if isinstance(err, ScriptErrors) else (err,):
+                if all(str(one) != str(seen) for seen in self.errors):
+                    self.errors.append(one)
+            if len(self.errors) >= MAX_ERRORS:
+                self.raise_any()
+
+    def failed(self, what: str) -> bool:
+        """True if the block collected as WHAT raised."""
+        return what in self._failed
+
+    def raise_any(self) -> None:
+        """Raise what was found: the one error, or all of them."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ScriptErrors(tuple(self.errors[:MAX_ERRORS]))
+
+
+def _parse_language(node: YNode) -> str:
+    language = parse_text(node, "language").lower()
+    if language not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        raise ScriptError(
+            f"language: no phrase pack for {node.describe()}; available: {known}", node.loc
+        )
+    return language
+
+
+def _exercise_nodes(fields: dict[str, YNode], name: str) -> list[YNode]:
     if "exercises" not in fields:
         raise ScriptError("missing required key 'exercises'", SourceLocation(name, 1, 1))
     ex_node = fields["exercises"]
@@ -127,16 +220,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
             f"exercises: {len(ex_node.value)} is over the limit of {limits.MAX_EXERCISES}",
             ex_node.loc,
         )
-    exercises = tuple(_load_exercise(item, defaults, resolver) for item in ex_node.value)
-    return Programme(
-        title=title,
-        exercises=exercises,
-        language=language,
-        voice=voice,
-        intro=intro,
-        source=path,
-        library=library_dir,
-    )
+    return ex_node.value
 
 
 def _parse_voice(node: YNode) -> Voice:
@@ -162,7 +246,10 @@ def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> 
     library_id = None
     if "use" in own:
         use_node = own.pop("use")[0]
-        library_id, library_layer = resolver.resolve(use_node)
+        try:
+            library_id, library_layer = resolver.resolve(use_node)
+        except ScriptError as err:
+            raise _noted(err, use_node.value, node.loc) from None
         layers.append(library_layer)
     layers.append(own)
     merged = _merge_layers(layers)
@@ -171,10 +258,18 @@ def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> 
     try:
         return _build_exercise(merged, node.loc, library_id)
     except ScriptError as err:
-        if library_id is None or err.location is None or err.location.file == node.loc.file:
+        if library_id is None:
             raise
-        note = f" (in '{library_id}', used at {node.loc})"
-        raise type(err)(err.message + note, err.location) from None
+        raise _noted(err, library_id, node.loc) from None
+
+
+def _noted(err: ScriptError, library_id: str, used_at: SourceLocation) -> ScriptError:
+    """ERR (a mistake in a library file) saying where the programme uses that file."""
+    if isinstance(err, ScriptErrors):
+        return ScriptErrors(tuple(_noted(one, library_id, used_at) for one in err.errors))
+    if err.location is None or err.location.file == used_at.file:
+        return err
+    return type(err)(f"{err.message} (in '{library_id}', used at {used_at})", err.location)
 
 
 def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None) -> Exercise:
@@ -314,12 +409,26 @@ def _library_dir(programme: Path, node: YNode | None, override: str | Path | Non
         return Path(override)
     if node is not None:
         text = parse_text(node, "library")
+        outside = (
+            f"library: {text!r} is outside the folder that holds the programme's folder; "
+            "a library elsewhere is given on the command line with --library"
+        )
+        if Path(text).is_absolute() or text.startswith("~"):
+            raise ScriptError(outside, node.loc)
         try:
-            return (programme.parent / text).resolve(strict=False)
+            folder = (programme.parent / text).resolve(strict=False)
         except (OSError, ValueError):
             raise fail(node, "library", "the path of a folder") from None
+        if not folder.is_relative_to(_reach(programme)):
+            raise ScriptError(outside, node.loc)
+        return folder
     default = programme.parent / "exercises"
-    return default if default.is_dir() else None
+    return default if _is_folder(default) else None
+
+
+def _reach(programme: Path) -> Path:
+    """The folder a programme's `library:` must stay in: its own folder's parent."""
+    return programme.absolute().parent.resolve().parent
 
 
 def _is_folder(path: Path) -> bool:
@@ -333,9 +442,20 @@ def _is_folder(path: Path) -> bool:
 class _LibraryResolver:
     """Finds `use:` ids inside the library folder only, loading each file once."""
 
-    def __init__(self, directory: Path | None, node: YNode | None) -> None:
+    def __init__(
+        self,
+        directory: Path | None,
+        node: YNode | None,
+        warnings: list[ScriptWarning],
+        refused: bool = False,
+    ) -> None:
         self.directory = directory
         self.node = node
+        self.warnings = warnings
+        self.refused = refused
+        """The programme's `library:` was refused (already reported): skip every use."""
+        self.reach: Path | None = None
+        """For the default exercises/ folder: where it must resolve to (not a symlink out)."""
         self.loaded: dict[str, Layer] = {}
 
     def resolve(self, use: YNode) -> tuple[str, Layer]:
@@ -349,6 +469,8 @@ class _LibraryResolver:
             )
         if ex_id in self.loaded:
             return ex_id, self.loaded[ex_id]
+        if self.refused:
+            raise _Skipped
         if self.directory is None:
             raise ScriptError(
                 f"use: no library folder for '{ex_id}'; set 'library:' in the programme "
@@ -358,6 +480,12 @@ class _LibraryResolver:
         if not _is_folder(self.directory):
             raise ScriptError(f"use: library folder {self.directory} does not exist", use.loc)
         root = self.directory.resolve()
+        if self.reach is not None and not root.is_relative_to(self.reach):
+            raise ScriptError(
+                f"use: the folder {self.directory} leads outside the folder that holds the "
+                "programme's folder; a library elsewhere is given with --library",
+                use.loc,
+            )
         path = next(
             (
                 root / f"{ex_id}{ext}"
@@ -381,7 +509,7 @@ class _LibraryResolver:
                 f"use: '{ex_id}' leads outside the library folder {self.directory}", use.loc
             )
         shown = self.directory / path.name
-        node = read_yaml(real, shown_as=str(shown))
+        node = read_yaml(real, shown_as=str(shown), warnings=self.warnings)
         _expect_map(node, "library exercise")
         _check_keys(node, LIBRARY_EXERCISE_KEYS, "library exercise")
         layer = _layer(node)

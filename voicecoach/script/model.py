@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voicecoach.errors import SourceLocation
+from voicecoach.errors import ScriptWarning, SourceLocation
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,8 @@ class Programme:
     """The programme file."""
     library: Path | None = None
     """Folder of exercise files `use:` looks in (resolved)."""
+    warnings: tuple[ScriptWarning, ...] = field(default=(), compare=False)
+    """Located slips in the files that are probably not what was meant (not errors)."""
 
     @property
     def equipment(self) -> tuple[str, ...]:

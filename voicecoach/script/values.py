@@ -11,14 +11,29 @@ from voicecoach.script import limits
 from voicecoach.script.model import Tempo
 from voicecoach.script.yamlsource import YNode
 
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _DURATION = re.compile(
-    r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?"
-    r"\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s(?:ec)?)?\s*$"
+    rf"(?:(?P<h>{_NUMBER})\s*(?:hours?|hrs?|h)\s*)?"
+    rf"(?:(?P<m>{_NUMBER})\s*(?:minutes?|mins?|m)\s*)?"
+    rf"(?:(?P<s>{_NUMBER})\s*(?:seconds?|secs?|s))?",
+    re.ASCII | re.IGNORECASE,
 )
-_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+_CLOCK = re.compile(
+    r"(?:(?P<h>[0-9]+):(?=[0-9]{2}:))?(?P<m>[0-9]+):(?P<s>[0-5]?[0-9](?:\.[0-9]+)?)", re.ASCII
+)
+_PLAIN_NUMBER = re.compile(_NUMBER, re.ASCII)
+_WHOLE_NUMBER = re.compile(r"[0-9]+(?:\.0+)?", re.ASCII)
 _TEMPO_SEPARATORS = re.compile(r"\s*[-/:]\s*")
 _MAX_VALUE_CHARS = 40
-"""Longest duration or tempo string parsed (the patterns backtrack badly on long input)."""
+"""Longest duration or tempo string parsed."""
+
+DURATION_FORMS = (
+    "a duration such as 30, '45s', '2m', '1m30s' or '1:30' "
+    "(also '30 sec', '30 seconds', '1.5m', '1 min')"
+)
+"""The duration grammar in words, for messages."""
+TEMPO_FORMS = "a tempo such as '2-1-3' (up-hold-down seconds, optional -pause)"
+"""The tempo grammar in words, for messages."""
 
 
 def fail(node: YNode, field: str, expected: str) -> ScriptError:
@@ -30,33 +45,44 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _to_float(value: int | float) -> float:
-    """VALUE as a float; an integer too large for a float becomes infinite."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
+def written(node: YNode) -> str | None:
+    """A plain value as the text written in the file (a number as its digits, before
+    YAML read `010` as 8 or `1:30` as 90); None for lists, mappings, yes/no and null."""
+    value = node.value
+    if isinstance(value, str):
+        return value
+    if _is_number(value):
+        return node.source if node.source is not None else str(value)
+    return None
+
+
+def seconds_written(text: str) -> float | None:
+    """Seconds from a duration written as TEXT (see DURATION_FORMS), else None."""
+    text = text.strip()
+    if not text or len(text) > _MAX_VALUE_CHARS:
+        return None
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    if match := _CLOCK.fullmatch(text):
+        hours, minutes, seconds = (float(match.group(g) or 0) for g in "hms")
+        if hours and minutes >= 60:
+            return None
+        return hours * 3600 + minutes * 60 + seconds
+    match = _DURATION.fullmatch(text)
+    if match is None or not any(match.group(g) for g in "hms"):
+        return None
+    hours, minutes, seconds = (float(match.group(g) or 0) for g in "hms")
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def parse_duration(node: YNode, field: str, *, maximum: float, allow_zero: bool = True) -> float:
-    """Seconds from a number or a string like '45s', '2m', '1m30s'."""
-    expected = "a duration such as 30, '45s', '2m' or '1m30s'"
-    value = node.value
-    seconds: float | None = None
-    if _is_number(value):
-        seconds = _to_float(value)
-    elif isinstance(value, str) and value.strip() and len(value) <= _MAX_VALUE_CHARS:
-        if _NUMBER.match(value):
-            seconds = float(value)
-        else:
-            match = _DURATION.match(value.lower())
-            if match and any(match.group(g) for g in "hms"):
-                h, m, s = (float(match.group(g) or 0) for g in "hms")
-                seconds = h * 3600 + m * 60 + s
+    """Seconds from a duration in any of the forms of DURATION_FORMS."""
+    text = written(node)
+    seconds = seconds_written(text) if text is not None else None
     if seconds is None or not math.isfinite(seconds):
-        raise fail(node, field, expected)
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise fail(node, field, "a duration above zero" if not allow_zero else expected)
+        raise fail(node, field, DURATION_FORMS)
+    if seconds == 0 and not allow_zero:
+        raise fail(node, field, "a duration above zero")
     if seconds > maximum:
         raise LimitError(
             f"{field}: {format_seconds(seconds)} is longer than the limit of "
@@ -67,12 +93,11 @@ def parse_duration(node: YNode, field: str, *, maximum: float, allow_zero: bool 
 
 
 def parse_count(node: YNode, field: str, *, minimum: int, maximum: int) -> int:
-    """A whole number between MINIMUM and MAXIMUM."""
-    value = node.value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
+    """A whole number between MINIMUM and MAXIMUM, written in ASCII digits."""
+    text = written(node)
+    if text is None or not _WHOLE_NUMBER.fullmatch(text.strip()):
         raise fail(node, field, f"a whole number of at least {minimum}")
+    value = int(text.strip().split(".")[0])
     if value < minimum:
         raise fail(node, field, f"a whole number of at least {minimum}")
     if value > maximum:
@@ -81,26 +106,23 @@ def parse_count(node: YNode, field: str, *, minimum: int, maximum: int) -> int:
 
 
 def parse_tempo(node: YNode, field: str = "tempo") -> Tempo:
-    """A tempo 'up-hold-down[-pause]' in seconds, e.g. '2-1-3' or [2, 1, 3]."""
-    expected = "a tempo such as '2-1-3' (up-hold-down seconds, optional -pause)"
-    value = node.value
-    if isinstance(value, list):
-        parts: list[Any] = [item.value for item in value]
-    elif isinstance(value, str) and len(value) <= _MAX_VALUE_CHARS:
-        parts = _TEMPO_SEPARATORS.split(value.strip())
+    """A tempo 'up-hold-down[-pause]' in seconds, e.g. '2-1-3', '2:1:3' or [2, 1, 3]."""
+    if node.is_list:
+        parts = [written(item) for item in node.value]
     else:
-        raise fail(node, field, expected)
+        text = written(node)
+        if text is None or len(text) > _MAX_VALUE_CHARS:
+            raise fail(node, field, TEMPO_FORMS)
+        parts = list(_TEMPO_SEPARATORS.split(text.strip()))
     if len(parts) not in (3, 4):
-        raise fail(node, field, expected)
+        raise fail(node, field, TEMPO_FORMS)
     phases: list[float] = []
     for part in parts:
-        if isinstance(part, str) and _NUMBER.match(part):
-            part = float(part)
-        if not _is_number(part):
-            raise fail(node, field, expected)
-        seconds = _to_float(part)
-        if not math.isfinite(seconds) or seconds < 0:
-            raise fail(node, field, expected)
+        if part is None or not _PLAIN_NUMBER.fullmatch(part.strip()):
+            raise fail(node, field, TEMPO_FORMS)
+        seconds = float(part)
+        if not math.isfinite(seconds):
+            raise fail(node, field, TEMPO_FORMS)
         if seconds > limits.MAX_TEMPO_PHASE_SECONDS:
             raise LimitError(
                 f"{field}: a phase of {seconds:g}s is over the limit of "
@@ -124,8 +146,10 @@ def parse_text(node: YNode, field: str) -> str:
         ((key, inner),) = value.items()
         if isinstance(inner, YNode) and inner.source is not None and not inner.is_map:
             value = f"{key}: {inner.source}"
-    if _is_number(value):
-        value = str(value)
+    elif isinstance(value, bool) and node.source:
+        value = node.source  # `caution: No` is the word as written
+    elif _is_number(value):
+        value = written(node)  # as written: `title: .nan` is ".nan", `name: 0x10` "0x10"
     if node.is_map and isinstance(value, dict):
         raise fail(node, field, "a line of text (quote a line that contains ': ')")
     if not isinstance(value, str) or not value.strip():

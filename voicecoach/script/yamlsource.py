@@ -8,6 +8,7 @@ depth and alias expansion.
 from __future__ import annotations
 
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from voicecoach.errors import LimitError, ScriptError, SourceLocation
+from voicecoach.errors import (
+    LimitError,
+    ScriptError,
+    ScriptErrors,
+    ScriptWarning,
+    SourceLocation,
+)
+from voicecoach.script.yamlerrors import split_lines, syntax_errors
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest programme or exercise file accepted."""
@@ -68,8 +76,12 @@ class YNode:
         return isinstance(self.value, list)
 
     def describe(self) -> str:
-        """A short description of the value for error messages."""
-        return describe_value(self.value)
+        """A short description of the value for error messages, as it was written."""
+        value = self.value
+        if self.source and not isinstance(value, str | dict | list) and value is not None:
+            written = _shortened(self.source)
+            return f"{written} (a yes/no value)" if isinstance(value, bool) else written
+        return describe_value(value)
 
 
 def describe_value(value: Any) -> str:
@@ -83,13 +95,21 @@ def describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return f"{'true' if value else 'false'} (a yes/no value)"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return repr(shown)
+        return repr(_shortened(value))
     return repr(value)
 
 
-def read_yaml(path: Path, shown_as: str | None = None) -> YNode:
-    """Read one YAML document from PATH into located nodes, refusing anything unsafe."""
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_yaml(
+    path: Path, shown_as: str | None = None, warnings: list[ScriptWarning] | None = None
+) -> YNode:
+    """Read one YAML document from PATH into located nodes, refusing anything unsafe.
+
+    Warnings about what is probably a slip (see parse_yaml) are added to WARNINGS.
+    """
     name = shown_as or str(path)
     where = SourceLocation(name)
     try:
@@ -98,10 +118,6 @@ def read_yaml(path: Path, shown_as: str | None = None) -> YNode:
             raise ScriptError("is a folder, expected a YAML file", where)
         if not stat.S_ISREG(info.st_mode):
             raise ScriptError("is not a regular file, expected a YAML file", where)
-        if info.st_size > MAX_FILE_BYTES:
-            raise LimitError(
-                f"file is {info.st_size} bytes; the limit is {MAX_FILE_BYTES} bytes", where
-            )
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -109,35 +125,52 @@ def read_yaml(path: Path, shown_as: str | None = None) -> YNode:
     except OSError as err:
         raise ScriptError(f"cannot read file: {err.strerror or err}", where) from None
     if len(data) > MAX_FILE_BYTES:
-        raise LimitError(f"file is over the limit of {MAX_FILE_BYTES} bytes", where)
+        line = data[:MAX_FILE_BYTES].count(b"\n") + 1
+        raise LimitError(
+            f"file is {max(info.st_size, len(data))} bytes; the limit is {MAX_FILE_BYTES} "
+            "bytes (reached on this line)",
+            SourceLocation(name, line),
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        column = len(data[line_start : err.start].decode("utf-8", "replace")) + 1
         line = data[: err.start].count(b"\n") + 1
-        raise ScriptError("file is not UTF-8 text", SourceLocation(name, line)) from None
-    return parse_yaml(text, name)
+        raise ScriptError(
+            "file is not UTF-8 text (save it as UTF-8)", SourceLocation(name, line, column)
+        ) from None
+    return parse_yaml(text, name, warnings)
 
 
-def parse_yaml(text: str, name: str) -> YNode:
-    """Parse YAML text (one document) into located nodes."""
+def parse_yaml(text: str, name: str, warnings: list[ScriptWarning] | None = None) -> YNode:
+    """Parse YAML text (one document) into located nodes.
+
+    Every syntax error is reported (in plain words, see yamlerrors), and every text is
+    checked for characters that could act on a terminal or hide what the text says. A
+    plain text continued by an over-indented '- ...' line (YAML joins it into the text
+    above) is added to WARNINGS.
+    """
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.reader.ReaderError as err:
         raise ScriptError(
-            f"invalid YAML: character {_shown_character(err.character)} is not allowed",
+            f"character {_shown_character(err.character)} is not allowed in a programme "
+            "file; remove it",
             _position_loc(name, text, err.position),
         ) from None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "invalid YAML"
-        raise ScriptError(f"invalid YAML: {problem}", _mark_loc(name, mark)) from None
+        if (err.problem_mark or err.context_mark) is None:
+            raise ScriptError(f"invalid YAML: {err.problem}", SourceLocation(name)) from None
+        errors = syntax_errors(text, name, err)
+        raise (errors[0] if len(errors) == 1 else ScriptErrors(tuple(errors))) from None
     except yaml.YAMLError as err:
         raise ScriptError(
             f"invalid YAML: {' '.join(str(err).split())}", SourceLocation(name)
         ) from None
     except RecursionError:
         raise LimitError(
-            f"YAML is nested too deeply (the limit is {MAX_DEPTH} levels)", SourceLocation(name)
+            f"nested more than {MAX_DEPTH} levels deep", _too_deep(name, text)
         ) from None
     if not nodes or nodes[0] is None:
         raise ScriptError("the file is empty, expected a YAML mapping", SourceLocation(name, 1, 1))
@@ -146,18 +179,68 @@ def parse_yaml(text: str, name: str) -> YNode:
             "more than one YAML document (---), expected one",
             _mark_loc(name, nodes[1].start_mark),
         )
-    return _Converter(name).convert(nodes[0], 0)
+    converter = _Converter(name, text)
+    root = converter.convert(nodes[0], 0)
+    if warnings is not None:
+        warnings.extend(converter.warnings)
+    return root
+
+
+def _too_deep(name: str, text: str) -> SourceLocation:
+    """Where TEXT first nests more than MAX_DEPTH levels (the parser is not recursive)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _mark_loc(name, event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return SourceLocation(name)
+
+
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x1B: "ESC", 0x7F: "DEL", 0x9B: "CSI"}
+
+
+def forbidden_character(text: str) -> tuple[int, str, str] | None:
+    """The first character no programme text may hold: (its index, its code, why not).
+
+    Control characters (tab and line breaks aside) can act on a terminal; invisible
+    formatting characters (bidi overrides, zero-width spaces, ...) hide or reorder what
+    a text says; an unpaired surrogate is no character at all.
+    """
+    if text.isprintable():
+        return None
+    for index, ch in enumerate(text):
+        if ch in "\t\n\r":
+            continue
+        category = unicodedata.category(ch)
+        code = f"U+{ord(ch):04X}"
+        if category == "Cc":
+            named = _CONTROL_NAMES.get(ord(ch))
+            shown = f"{code} ({named})" if named else code
+            return index, shown, "a control character, which could act on a terminal"
+        if category == "Cf":
+            named = unicodedata.name(ch, "")
+            shown = f"{code} ({named})" if named else code
+            return index, shown, "an invisible character, which hides or reorders text"
+        if category == "Cs":
+            return index, code, "half of a surrogate pair, not a character"
+    return None
 
 
 def _shown_character(character: Any) -> str:
-    if isinstance(character, int):
-        return f"U+{character:04X}"
-    return repr(character)
+    code = character if isinstance(character, int) else ord(character)
+    named = _CONTROL_NAMES.get(code)
+    return f"U+{code:04X} ({named})" if named else f"U+{code:04X}"
 
 
 def _position_loc(name: str, text: str, position: int) -> SourceLocation:
-    line_start = text.rfind("\n", 0, position) + 1
-    return SourceLocation(name, text.count("\n", 0, position) + 1, position - line_start + 1)
+    lines = split_lines(text[:position])
+    return SourceLocation(name, len(lines), len(lines[-1]) + 1)
 
 
 def _mark_loc(name: str, mark: Any) -> SourceLocation:
@@ -169,22 +252,27 @@ def _mark_loc(name: str, mark: Any) -> SourceLocation:
 class _Converter:
     """Turn composed YAML nodes into YNodes, counting every value visited."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str) -> None:
         self.name = name
+        self.text = text
         self.count = 0
         self.scalars = SafeConstructor()
+        self.warnings: list[ScriptWarning] = []
+        self._lines: list[str] | None = None
 
     def convert(self, node: yaml.Node, depth: int) -> YNode:
         loc = _mark_loc(self.name, node.start_mark)
         self.count += 1
         if self.count > MAX_NODES:
             raise LimitError(
-                f"document has more than {MAX_NODES} values once aliases are expanded",
-                SourceLocation(self.name),
+                f"document has more than {MAX_NODES} values once aliases are expanded", loc
             )
         if depth > MAX_DEPTH:
             raise LimitError(f"nested more than {MAX_DEPTH} levels deep", loc)
         if isinstance(node, yaml.ScalarNode):
+            self._check_text(node, loc)
+            if node.style is None and node.end_mark.line > node.start_mark.line:
+                self._check_joined_item(node)
             return YNode(self._scalar(node, loc), loc, source=node.value)
         self._check_tag(node, loc)
         if isinstance(node, yaml.SequenceNode):
@@ -233,6 +321,35 @@ class _Converter:
                     key_locs[key] = source.key_locs.get(key, key_loc)
                     added.add(key)
         return added
+
+    def _check_text(self, node: yaml.ScalarNode, loc: SourceLocation) -> None:
+        """Refuse a scalar (any value or key) holding a character no text may hold."""
+        found = forbidden_character(node.value)
+        if found is None:
+            return
+        index, shown, why = found
+        written = self.text.find(node.value[index], node.start_mark.index, node.end_mark.index)
+        if written >= 0:  # written as the character itself, not an escape: point at it
+            loc = _position_loc(self.name, self.text, written)
+        raise ScriptError(f"text holds {shown} at character {index + 1}: {why}; remove it", loc)
+
+    def _check_joined_item(self, node: yaml.ScalarNode) -> None:
+        """Warn of a '- ...' line that YAML joins into the text above it."""
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        lines = self._lines
+        for number in range(node.start_mark.line + 1, node.end_mark.line + 1):
+            line = lines[number]
+            stripped = line.lstrip(" ")
+            if stripped == "-" or stripped.startswith("- "):
+                self.warnings.append(
+                    ScriptWarning(
+                        "this '- ' line is indented more than the line above it, so YAML "
+                        "reads it as more of that text, not as an item of its own; indent "
+                        "its '-' like the item above",
+                        SourceLocation(self.name, number + 1, len(line) - len(stripped) + 1),
+                    )
+                )
 
     def _check_tag(self, node: yaml.Node, loc: SourceLocation) -> None:
         allowed = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
