@@ -16,7 +16,7 @@ import voicecoach
 PACKAGE = Path(voicecoach.__file__).parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("voicecoach", "voicecoach.errors"),
+    ("voicecoach", "voicecoach.errors", "voicecoach.printable"),
     ("voicecoach.phrases",),
     ("voicecoach.script",),
     ("voicecoach.timeline",),

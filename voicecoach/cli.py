@@ -20,6 +20,7 @@ from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.cli_options import speech_options
 from voicecoach.errors import VoiceCoachError
+from voicecoach.printable import printable
 from voicecoach.timeline import Timeline
 
 
@@ -31,7 +32,7 @@ class _Group(click.Group):
             with signals_as_interrupt(*TERMINATION_SIGNALS):
                 return super().invoke(ctx)
         except VoiceCoachError as err:
-            _fail(ctx, err, str(err))
+            _fail(ctx, err, *err.lines())
         except KeyboardInterrupt as err:
             _fail(ctx, err, "interrupted; no partial files were left")
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -40,11 +41,17 @@ class _Group(click.Group):
             _fail(ctx, err, f"internal error: {type(err).__name__}: {err} (--debug shows more)")
 
 
-def _fail(ctx: click.Context, err: BaseException, message: str) -> NoReturn:
+def _fail(ctx: click.Context, err: BaseException, *lines: str) -> NoReturn:
     if (ctx.obj or {}).get("debug"):
         traceback.print_exception(err)
-    click.echo(f"error: {message}", err=True)
+    for line in lines:
+        report("error", line)
     ctx.exit(1)
+
+
+def report(kind: str, message: object) -> None:
+    """One `kind: message` line on stderr, anything a terminal could act on escaped."""
+    click.echo(f"{kind}: {printable(str(message))}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +67,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 def _one_line_warning(message: Warning | str, *_: object, **__: object) -> None:
     """Python warnings (e.g. an unwritable cache) as one `warning:` line."""
-    click.echo(f"warning: {message}", err=True)
+    report("warning", message)
 
 
 @main.command()
@@ -74,10 +81,13 @@ def validate(scripts: tuple[str, ...], library: str | None) -> None:
             programme = pipeline.load(script, library)
         except VoiceCoachError as err:
             failed += 1
-            click.echo(f"error: {err}", err=True)
+            for line in err.lines():
+                report("error", line)
             continue
+        for warning in programme.warnings:
+            report("warning", warning)
         count = len(programme.exercises)
-        click.echo(f"ok: {script} ({count} exercise{'s' if count != 1 else ''})")
+        click.echo(f"ok: {printable(script)} ({count} exercise{'s' if count != 1 else ''})")
     if failed:
         sys.exit(1)
 
@@ -93,11 +103,13 @@ def _prepare(
 ) -> tuple[pipeline.Programme, Timeline, pipeline.PhraseCache]:
     override = pipeline.VoiceOverride(engine, voice_name, rate)
     programme = pipeline.load(script, library, override)
+    for warning in programme.warnings:
+        report("warning", warning)
     cache = pipeline.open_cache(programme, cache_dir)
     with _Progress("speaking", quiet) as progress:
         timeline = pipeline.plan(programme, cache, progress.phrases)
     for warning in timeline.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        report("warning", warning)
     return programme, timeline, cache
 
 
@@ -124,8 +136,10 @@ def build(
         files = pipeline.build(programme, timeline, cache, path, fmt, progress.seconds)
     if not quiet:
         click.echo(
-            f"wrote {files.track} ({_clock(timeline.duration)}, {len(timeline.chapters)} "
-            f"chapters) with {Path(files.captions).name} and {Path(files.timeline).name}"
+            printable(
+                f"wrote {files.track} ({_clock(timeline.duration)}, {len(timeline.chapters)} "
+                f"chapters) with {Path(files.captions).name} and {Path(files.timeline).name}"
+            )
         )
         click.echo(
             f"{len(timeline.phrases())} distinct phrases, {cache.synthesized} newly synthesised",
@@ -143,7 +157,7 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
     if as_json:
         click.echo(timeline_json_text(timeline), nl=False)
     else:
-        click.echo(format_plan(timeline))
+        click.echo("\n".join(map(printable, format_plan(timeline).split("\n"))))
 
 
 @main.command()
@@ -153,7 +167,7 @@ def phrases(script: str, **options: Any) -> None:
     """Every phrase the track will speak, once each (e.g. for recording)."""
     _, timeline, _ = _prepare(script, quiet=True, **options)
     for text in timeline.phrases():
-        click.echo(text)
+        click.echo(printable(text))
 
 
 def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -205,7 +219,7 @@ def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None
         raise click.BadParameter(str(err), param_hint="--from") from err
     mixer = pipeline.assemble(programme, timeline, cache).mixer()
     final = live.play_session(mixer, sink, seconds)
-    click.echo(live.summary(final, timeline.duration), err=True)
+    click.echo(printable(live.summary(final, timeline.duration)), err=True)
 
 
 @main.command()
@@ -219,7 +233,8 @@ def voices(language: str | None, engine: str | None) -> None:
     speech.check()
     found = speech.voices(language)
     for info in found:
-        click.echo(f"{info.id:28} {info.name:28} {', '.join(info.languages)}")
+        line = f"{info.id:28} {info.name:28} {', '.join(info.languages)}"
+        click.echo(printable(line))
     if not found:
         raise VoiceCoachError(f"no voices for language {language!r}" if language else "no voices")
 

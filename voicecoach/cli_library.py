@@ -13,6 +13,7 @@ import click
 from voicecoach.cli_options import speech_options
 from voicecoach.library.builder import build_library
 from voicecoach.library.fingerprint import BuildSettings
+from voicecoach.printable import printable
 
 
 @click.group("library")
@@ -60,9 +61,9 @@ def build(
 
     def report(kind: str, message: str) -> None:
         if kind in ("error", "warning"):
-            click.echo(f"{kind}: {message}", err=True)
+            click.echo(f"{kind}: {printable(message)}", err=True)
         elif not quiet:
-            click.echo(message)
+            click.echo(printable(message))
 
     settings = BuildSettings(engine=engine, voice=voice_name, rate=rate)
     result = build_library(

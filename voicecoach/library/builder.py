@@ -146,7 +146,7 @@ def build_library(
         def finished(job: Job, result: JobResult) -> None:
             reported.add(job.slug)
             for warning in result.warnings:
-                say("warning", f"{job.source}: {warning}")
+                say("warning", warning)
             if result.entry is None:
                 failed.append(result.error or f"{job.source}: failed")
                 say("error", failed[-1])

@@ -68,7 +68,8 @@ class JobResult:
     error: str | None = None
     """The failure as one line, `FILE:LINE:COL: message` (None on success)."""
     warnings: tuple[str, ...] = ()
-    """Plan adjustments worth telling the user (e.g. a rest that had to grow)."""
+    """Located slips in the files and plan adjustments (e.g. a rest that had to grow),
+    one line each, starting with a file."""
     seconds: float = 0.0
     """Wall-clock time the build took."""
 
@@ -120,7 +121,11 @@ def build_one(job: Job) -> JobResult:
         voice={"engine": voice.engine, "name": voice.name, "rate": voice.rate},
         built=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
     )
-    return JobResult(entry, None, timeline.warnings, time.monotonic() - started)
+    warnings = (
+        *(str(warning) for warning in programme.warnings),
+        *(f"{job.source}: {warning}" for warning in timeline.warnings),
+    )
+    return JobResult(entry, None, warnings, time.monotonic() - started)
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from voicecoach.live.player import Player, PlayerState
 from voicecoach.live.timing import clock
+from voicecoach.printable import printable
 
 
 def key_actions(player: Player) -> dict[str, Callable[[], None]]:
@@ -132,7 +133,7 @@ def format_status(state: PlayerState, duration: float, exercises: int) -> str:
     line = f"{mark} {clock(state.position)} / {clock(duration)}  {where}"
     if state.said is not None and state.said.text:
         line += f'  "{state.said.text}"'
-    return line
+    return printable(line)
 
 
 class StatusLine:
@@ -163,7 +164,8 @@ class StatusLine:
         elif state.chapter != self._chapter:
             self._chapter = state.chapter
             where = f"{state.exercise}/{self.exercises} " if state.exercise else ""
-            self.stream.write(f"{clock(state.position)}  {where}{state.chapter_title}\n")
+            title = printable(state.chapter_title)
+            self.stream.write(f"{clock(state.position)}  {where}{title}\n")
             self.stream.flush()
 
     def finish(self) -> None:

@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from voicecoach.errors import LimitError, ScriptError, ScriptErrors, ScriptWarning, SourceLocation
 from voicecoach.phrases import LANGUAGES
@@ -105,7 +106,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
     title = ""
     with problems.collect():
         if "title" not in fields:
-            raise ScriptError("missing required key 'title'", SourceLocation(name, 1, 1))
+            _missing(root, "title", PROGRAMME_KEYS, name)
         title = parse_text(fields["title"], "title")
     language = "en"
     with problems.collect():
@@ -140,7 +141,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
 
     exercises: list[Exercise] = []
     with problems.collect():
-        items = _exercise_nodes(fields, name)
+        items = _exercise_nodes(root, name)
         for item in items:
             with problems.collect():
                 exercises.append(_load_exercise(item, defaults, resolver))
@@ -209,9 +210,18 @@ def _parse_language(node: YNode) -> str:
     return language
 
 
-def _exercise_nodes(fields: dict[str, YNode], name: str) -> list[YNode]:
+def _missing(node: YNode, key: str, allowed: tuple[str, ...], name: str) -> NoReturn:
+    """Refuse NODE for lacking KEY, unless a misspelt key (already reported) meant it."""
+    for written in node.key_locs:
+        if written not in allowed and difflib.get_close_matches(written, allowed, 1, 0.6) == [key]:
+            raise _Skipped
+    raise ScriptError(f"missing required key '{key}'", SourceLocation(name, 1, 1))
+
+
+def _exercise_nodes(root: YNode, name: str) -> list[YNode]:
+    fields = root.value
     if "exercises" not in fields:
-        raise ScriptError("missing required key 'exercises'", SourceLocation(name, 1, 1))
+        _missing(root, "exercises", PROGRAMME_KEYS, name)
     ex_node = fields["exercises"]
     if not ex_node.is_list or not ex_node.value:
         raise fail(ex_node, "exercises", "a list of at least one exercise")
@@ -390,6 +400,8 @@ def _expect_map(node: YNode, what: str) -> None:
 
 
 def _check_keys(node: YNode, allowed: tuple[str, ...], what: str) -> None:
+    """Refuse every unknown key of NODE (with a suggestion where one is close)."""
+    unknown: list[ScriptError] = []
     for key, loc in node.key_locs.items():
         if key in allowed:
             continue
@@ -401,7 +413,11 @@ def _check_keys(node: YNode, allowed: tuple[str, ...], what: str) -> None:
         else:
             known = ", ".join(allowed)
             message = f"unknown key {describe_value(key)} in {what}; expected one of: {known}"
-        raise ScriptError(message, loc)
+        unknown.append(ScriptError(message, loc))
+    if len(unknown) == 1:
+        raise unknown[0]
+    if unknown:
+        raise ScriptErrors(tuple(unknown))
 
 
 def _library_dir(programme: Path, node: YNode | None, override: str | Path | None) -> Path | None:
