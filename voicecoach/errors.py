@@ -54,17 +54,24 @@ class LimitError(ScriptError):
 class ScriptErrors(ScriptError):
     """Several mistakes found in one programme, reported together (one line each)."""
 
-    def __init__(self, errors: tuple[ScriptError, ...]) -> None:
+    def __init__(self, errors: tuple[ScriptError, ...], stopped: bool = False) -> None:
         first = errors[0]
         more = len(errors) - 1
         super().__init__(
-            f"{first.message} (and {more} more error{'s' if more != 1 else ''})", first.location
+            f"{first.message} (and {more}{'+' if stopped else ''} more "
+            f"error{'s' if more != 1 or stopped else ''})",
+            first.location,
         )
         self.errors = errors
+        self.stopped = stopped
+        """True when checking stopped at a limit: there may be more errors."""
 
     def lines(self) -> list[str]:
-        """Each error as its own line."""
-        return [str(err) for err in self.errors]
+        """Each error as its own line (and a last one if checking stopped early)."""
+        lines = [str(err) for err in self.errors]
+        if self.stopped and self.location is not None:
+            lines.append(f"{self.location.file}: stopped after {len(self.errors)} errors")
+        return lines
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from voicecoach.script.values import (
     parse_lines,
     parse_tempo,
     parse_text,
+    written,
 )
 from voicecoach.script.yamlsource import YNode, describe_value, read_yaml
 
@@ -186,7 +187,7 @@ class _Problems:
                 if all(str(one) != str(seen) for seen in self.errors):
                     self.errors.append(one)
             if len(self.errors) >= MAX_ERRORS:
-                self.raise_any()
+                raise ScriptErrors(tuple(self.errors[:MAX_ERRORS]), stopped=True) from None
 
     def failed(self, what: str) -> bool:
         """True if the block collected as WHAT raised."""
@@ -197,7 +198,7 @@ class _Problems:
         if len(self.errors) == 1:
             raise self.errors[0]
         if self.errors:
-            raise ScriptErrors(tuple(self.errors[:MAX_ERRORS]))
+            raise ScriptErrors(tuple(self.errors))
 
 
 def _parse_language(node: YNode) -> str:
@@ -212,8 +213,8 @@ def _parse_language(node: YNode) -> str:
 
 def _missing(node: YNode, key: str, allowed: tuple[str, ...], name: str) -> NoReturn:
     """Refuse NODE for lacking KEY, unless a misspelt key (already reported) meant it."""
-    for written in node.key_locs:
-        if written not in allowed and difflib.get_close_matches(written, allowed, 1, 0.6) == [key]:
+    for other in node.key_locs:
+        if other not in allowed and difflib.get_close_matches(other, allowed, 1, 0.6) == [key]:
             raise _Skipped
     raise ScriptError(f"missing required key '{key}'", SourceLocation(name, 1, 1))
 
@@ -424,7 +425,10 @@ def _library_dir(programme: Path, node: YNode | None, override: str | Path | Non
     if override is not None:
         return Path(override)
     if node is not None:
-        text = parse_text(node, "library")
+        text = written(node)
+        if text is None or not text.strip():
+            raise fail(node, "library", "the path of a folder")
+        text = text.strip()
         outside = (
             f"library: {text!r} is outside the folder that holds the programme's folder; "
             "a library elsewhere is given on the command line with --library"

@@ -23,7 +23,7 @@ from voicecoach.errors import (
     ScriptWarning,
     SourceLocation,
 )
-from voicecoach.script.yamlerrors import split_lines, syntax_errors
+from voicecoach.script.yamlerrors import MAX_YAML_ERRORS, split_lines, syntax_errors
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest programme or exercise file accepted."""
@@ -163,7 +163,9 @@ def parse_yaml(text: str, name: str, warnings: list[ScriptWarning] | None = None
         if (err.problem_mark or err.context_mark) is None:
             raise ScriptError(f"invalid YAML: {err.problem}", SourceLocation(name)) from None
         errors = syntax_errors(text, name, err)
-        raise (errors[0] if len(errors) == 1 else ScriptErrors(tuple(errors))) from None
+        if len(errors) == 1:
+            raise errors[0] from None
+        raise ScriptErrors(tuple(errors), stopped=len(errors) >= MAX_YAML_ERRORS) from None
     except yaml.YAMLError as err:
         raise ScriptError(
             f"invalid YAML: {' '.join(str(err).split())}", SourceLocation(name)
@@ -188,7 +190,7 @@ def parse_yaml(text: str, name: str, warnings: list[ScriptWarning] | None = None
 
 def _too_deep(name: str, text: str) -> SourceLocation:
     """Where TEXT first nests more than MAX_DEPTH levels (the parser is not recursive)."""
-    depth = 0
+    depth = -1  # the document's own mapping is level 0, as in _Converter
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.CollectionStartEvent):
