@@ -126,6 +126,22 @@ def test_shared_digest_changes_with_voice_settings_and_tones():
     assert len(digests) == 6
 
 
+def test_shared_digest_changes_when_a_phrase_pack_is_reworded(tmp_path, monkeypatch):
+    from voicecoach import phrases
+    from voicecoach.library import fingerprint as fp
+
+    copy = tmp_path / "phrases"
+    copy.mkdir()
+    for path in Path(phrases.__file__).parent.glob("*.py"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(phrases, "__file__", str(copy / "__init__.py"))
+    before = fp.settings_digest(BuildSettings(), TONES)
+    assert fp.settings_digest(BuildSettings(), TONES) == before
+    de = copy / "de.py"
+    de.write_text(de.read_text(encoding="utf-8").replace("Gut gemacht.", "Super."), "utf-8")
+    assert fp.settings_digest(BuildSettings(), TONES) != before
+
+
 def test_snapshot_hashes_exercise_files_only(tmp_path):
     write(tmp_path / "a.yaml", "name: A\n")
     write(tmp_path / "b.yml", "name: B\n")

@@ -20,6 +20,7 @@ from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.cli_options import speech_options
 from voicecoach.errors import VoiceCoachError
+from voicecoach.phrases import LANGUAGES, PhraseBook
 from voicecoach.printable import printable
 from voicecoach.timeline import Timeline
 
@@ -161,13 +162,38 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
 
 
 @main.command()
-@click.argument("script", type=click.Path())
+@click.argument("script", required=False, type=click.Path())
+@click.option("--keys", is_flag=True, help="List every phrase key with its wording instead.")
+@click.option("--language", help="With --keys and no SCRIPT: the phrase pack (default: en).")
 @speech_options()
-def phrases(script: str, **options: Any) -> None:
-    """Every phrase the track will speak, once each (e.g. for recording)."""
-    _, timeline, _ = _prepare(script, quiet=True, **options)
-    for text in timeline.phrases():
-        click.echo(printable(text))
+def phrases(script: str | None, keys: bool, language: str | None, **options: Any) -> None:
+    """Every phrase the track will speak, once each (e.g. for recording).
+
+    With --keys: every phrase key and its wording (the programme's own where its
+    `phrases:` sets one), the keys a `phrases:` mapping may reword.
+    """
+    if not keys:
+        if script is None or language is not None:
+            raise click.UsageError("give SCRIPT (or --keys [--language xx] for the phrase keys)")
+        _, timeline, _ = _prepare(script, quiet=True, **options)
+        for text in timeline.phrases():
+            click.echo(printable(text))
+        return
+    if script is not None and language is not None:
+        raise click.UsageError("--language lists a pack; with SCRIPT the programme's is used")
+    if language is not None and language.lower() not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        message = f"no phrase pack for {printable(language)!r}; available: {known}"
+        raise click.BadParameter(message, param_hint="'--language'")
+    own: dict[str, str] = {}
+    if script is not None:
+        programme = pipeline.load(script, options["library"])
+        language, own = programme.language, dict(programme.phrases)
+    book = PhraseBook.for_language((language or "en").lower()).with_overrides(own)
+    width = max(map(len, book.pack.table))
+    for key in book.pack.table:
+        mark = "  (programme)" if key in own else ""
+        click.echo(f"{key:{width}}  {printable(book.template(key))}{mark}")
 
 
 def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

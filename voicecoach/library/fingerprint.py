@@ -2,10 +2,11 @@
 
 A track's fingerprint is the sha256 of: the library format, the voicecoach version,
 the build settings (voice overrides, track format), the tone assets (as loaded
-samples), the programme file's bytes, and the bytes of each library exercise file
-the programme `use:`s (by id, as the loader finds it: ID.yaml, else ID.yml; a
-missing file counts too). So editing an exercise rebuilds exactly the programmes
-that use it; editing anything else in the library rebuilds nothing.
+samples), the phrase packs' source (so a rewording rebuilds), the programme file's
+bytes, and the bytes of each library exercise file the programme `use:`s (by id, as
+the loader finds it: ID.yaml, else ID.yml; a missing file counts too). So editing an
+exercise rebuilds exactly the programmes that use it; editing anything else in the
+library rebuilds nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from voicecoach import __version__
+from voicecoach import __version__, phrases
 from voicecoach.library.sources import PROGRAMME_SUFFIXES, TRACK_FORMAT
 from voicecoach.pipeline import VoiceOverride
 from voicecoach.speech.base import Clip
@@ -75,9 +76,18 @@ def tones_sha256(tones: Mapping[str, Clip]) -> str:
     return digest.hexdigest()
 
 
+def phrases_sha256() -> str:
+    """sha256 hex of the phrase packs' source files (every language's wording and numbers)."""
+    folder = Path(phrases.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(f"{path.name}:{file_sha256(path)}:".encode())
+    return digest.hexdigest()
+
+
 def settings_digest(settings: BuildSettings, tones: Mapping[str, Clip]) -> str:
     """sha256 hex of what every track of this build shares: format, version, settings, tones."""
-    parts = [LIBRARY_FORMAT, __version__, asdict(settings), tones_sha256(tones)]
+    parts = [LIBRARY_FORMAT, __version__, asdict(settings), tones_sha256(tones), phrases_sha256()]
     return _sha256_json(parts)
 
 

@@ -112,10 +112,15 @@ def placeholders(template: str) -> dict[str, set[str]]:
 
 
 def override_problem(key: str, template: str, *, in_exercise: bool = False) -> str | None:
-    """Why TEMPLATE cannot replace phrase KEY (None if it can).
+    """Why TEMPLATE cannot replace phrase KEY (None if it can): key_problem, then
+    wording_problem."""
+    return key_problem(key, in_exercise=in_exercise) or wording_problem(key, template)
 
-    It must keep the key's placeholders, no more and no fewer, and give a form only to
-    a number. IN_EXERCISE: the override belongs to one exercise (session keys refused).
+
+def key_problem(key: str, *, in_exercise: bool = False) -> str | None:
+    """Why KEY cannot be overridden (None if it can).
+
+    IN_EXERCISE: the override belongs to one exercise, so the session keys are refused.
     """
     reference = LANGUAGES[REFERENCE].table
     if key not in reference:
@@ -124,11 +129,20 @@ def override_problem(key: str, template: str, *, in_exercise: bool = False) -> s
         return f"unknown phrase key '{key}'{suggestion}; `voicecoach phrases --keys` lists them"
     if in_exercise and key in SESSION_KEYS:
         return f"'{key}' is said outside the exercises; set it in the programme's phrases:"
+    return None
+
+
+def wording_problem(key: str, template: str) -> str | None:
+    """Why TEMPLATE cannot be the wording of KEY (a known key); None if it can.
+
+    It must keep the key's placeholders, no more and no fewer, and give a form only to
+    a number.
+    """
     try:
         fields = placeholders(template)
     except ValueError as err:
         return f"{err} (write {{{{ and }}}} for a literal brace)"
-    wanted = set(placeholders(reference[key]))
+    wanted = set(placeholders(LANGUAGES[REFERENCE].table[key]))
     unknown = sorted(set(fields) - wanted)
     missing = sorted(wanted - set(fields))
     takes = ", ".join(f"{{{name}}}" for name in sorted(wanted)) or "no placeholders"
@@ -137,12 +151,12 @@ def override_problem(key: str, template: str, *, in_exercise: bool = False) -> s
     if missing:
         return f"missing placeholder {{{missing[0]}}}; '{key}' takes {takes}"
     for name, forms in fields.items():
-        bad = sorted(forms - {""} if name not in NUMBER_FIELDS else forms - set(NUMBER_FORMS))
-        if bad:
-            return f"{{{name}:{bad[0]}}}: " + (
-                "only a number takes a form"
-                if name not in NUMBER_FIELDS
-                else "a number's form is w (words), f or m (before a feminine or masculine noun)"
+        if name not in NUMBER_FIELDS and forms - {""}:
+            return f"{{{name}:{sorted(forms - {''})[0]}}}: only a number takes a form"
+        if bad := sorted(forms - set(NUMBER_FORMS)):
+            return (
+                f"{{{name}:{bad[0]}}}: a number's form is w (words), f or m (before a "
+                "feminine or masculine noun)"
             )
     return None
 

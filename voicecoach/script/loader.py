@@ -6,6 +6,7 @@ import contextlib
 import difflib
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,6 +23,7 @@ from voicecoach.script.model import (
     TimedDose,
     Voice,
 )
+from voicecoach.script.overrides import Overrides, merge_phrases, parse_phrases
 from voicecoach.script.values import (
     fail,
     parse_bool,
@@ -39,7 +41,16 @@ DEFAULT_TEMPO = Tempo(up=2.0, hold=0.0, down=2.0)
 DEFAULT_RELAX = 5.0
 """Seconds between holds when the script gives no relax."""
 
-PROGRAMME_KEYS = ("title", "language", "voice", "intro", "defaults", "exercises", "library")
+PROGRAMME_KEYS = (
+    "title",
+    "language",
+    "voice",
+    "intro",
+    "defaults",
+    "exercises",
+    "library",
+    "phrases",
+)
 VOICE_KEYS = ("engine", "name", "rate")
 DOSE_KEYS = ("reps", "tempo", "hold", "relax", "work")
 EXERCISE_KEYS = (
@@ -57,8 +68,9 @@ EXERCISE_KEYS = (
     "rest",
     "side_rest",
     "countdown",
+    "phrases",
 )
-DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use"))
+DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use", "phrases"))
 LIBRARY_EXERCISE_KEYS = tuple(k for k in EXERCISE_KEYS if k != "use")
 
 # A dose key in a higher layer (exercise over library over defaults) removes these
@@ -121,6 +133,10 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
     with problems.collect():
         if "intro" in fields:
             intro = parse_bool(fields["intro"], "intro")
+    phrases: Overrides = ()
+    with problems.collect():
+        if "phrases" in fields:
+            phrases = parse_phrases(fields["phrases"], in_exercise=False)
 
     defaults: Layer = {}
     if "defaults" in fields:
@@ -156,6 +172,7 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
         source=path,
         library=library_dir,
         warnings=tuple(warnings),
+        phrases=phrases,
     )
 
 
@@ -263,11 +280,14 @@ def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> 
             raise _noted(err, use_node.value, node.loc) from None
         layers.append(library_layer)
     layers.append(own)
+    phrase_nodes = [layer["phrases"][0] for layer in layers if "phrases" in layer]
     merged = _merge_layers(layers)
     if "name" not in merged:
         raise ScriptError("exercise has no 'name' (or 'use:' of a library exercise)", node.loc)
     try:
-        return _build_exercise(merged, node.loc, library_id)
+        exercise = _build_exercise(merged, node.loc, library_id)
+        overrides = (parse_phrases(n, in_exercise=True) for n in phrase_nodes)
+        return replace(exercise, phrases=merge_phrases(*overrides))
     except ScriptError as err:
         if library_id is None:
             raise

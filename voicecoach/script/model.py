@@ -122,6 +122,8 @@ class Exercise:
     """Where the exercise is written (for messages)."""
     library_id: str | None = None
     """The `use:` id when the exercise comes from the library."""
+    phrases: tuple[tuple[str, str], ...] = ()
+    """Own wording for generated phrases, (key, wording) pairs (library under exercise)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class Programme:
     """Folder of exercise files `use:` looks in (resolved)."""
     warnings: tuple[ScriptWarning, ...] = field(default=(), compare=False)
     """Located slips in the files that are probably not what was meant (not errors)."""
+    phrases: tuple[tuple[str, str], ...] = ()
+    """Own wording for generated phrases, (key, wording) pairs, under every exercise's."""
 
     @property
     def equipment(self) -> tuple[str, ...]:

@@ -52,7 +52,7 @@ def compile_programme(
     lower bound (before anything is measured), then from the real length.
     """
     check_session_length(programme.exercises)
-    book = PhraseBook.for_language(programme.language)
+    book = PhraseBook.for_language(programme.language).with_overrides(dict(programme.phrases))
     timeline = _compile_with_length(programme, measure, tone_lengths, book)
     if timeline.duration > limits.MAX_SESSION_SECONDS:
         raise LimitError(
@@ -171,6 +171,7 @@ def _exercise(
     POSITION: its index, the number of exercises, and whether to explain the tones.
     """
     index, total, explain_tones = position
+    book = book.with_overrides(dict(exercise.phrases))
     ctx = Context(exercise=index)
     name = exercise.name.rstrip(".")
     heading = (
