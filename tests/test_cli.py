@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import time
 from pathlib import Path
@@ -260,3 +261,49 @@ def test_unknown_voice_name_is_located_in_the_programme(runner, tmp_path):
         ],
     )
     assert_one_line_error(flag, 'error: unknown espeak-ng voice "elvish"')
+
+
+def test_an_output_that_looks_like_an_ffmpeg_protocol_is_a_file(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    result = runner.invoke(main, ["build", str(script), "-o", "pipe:/x.mp3", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == b""  # nothing of the track went to stdout
+    folder = tmp_path / "pipe:"
+    assert sorted(p.name for p in folder.iterdir()) == ["x.mp3", "x.timeline.json", "x.vtt"]
+    assert (folder / "x.mp3").read_bytes()[:3] in (b"ID3", b"\xff\xfb")
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("/dev/full", "/dev/full: it is a device, not a file"),
+        ("/dev/null", "/dev/null: it is a device, not a file"),
+        ("folder", "'folder' is a directory"),  # click's own check
+        ("folder.mp3", "'folder.mp3' is a directory"),
+        ("track", "track.mp3: it is a folder, not a file"),  # the name the suffix makes
+    ],
+)
+def test_devices_and_folders_are_refused_as_output(runner, tmp_path, target, said):
+    script = write(tmp_path, SHORT)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder.mp3").mkdir()
+    (tmp_path / "track.mp3").mkdir()
+    result = runner.invoke(main, ["build", str(script), "-o", target])
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert not Path("/dev/full.mp3").exists() and not Path("/dev/null.mp3").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "folder",
+        "folder.mp3",
+        "p.yaml",
+        "track.mp3",
+    ]
+
+
+def test_a_sidecar_name_taken_by_a_device_is_refused(runner, tmp_path):
+    script = write(tmp_path, SHORT)
+    os.symlink("/dev/full", tmp_path / "x.vtt")
+    result = runner.invoke(main, ["build", str(script), "-o", "x.mp3"])
+    assert result.exit_code == 2, result.output
+    assert "x.vtt: it is a device, not a file" in result.stderr
+    assert not (tmp_path / "x.mp3").exists()

@@ -14,7 +14,7 @@ import pytest
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache, default_cache_dir, get_engine
-from voicecoach.speech.cache import _decode_entry
+from voicecoach.speech.cache import MAX_ENTRY_BYTES, _decode_entry
 from voicecoach.speech.fake import FakeEngine, estimate_samples
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)
@@ -284,3 +284,59 @@ def test_parallel_processes_writing_the_same_keys_leave_valid_entries(tmp_path: 
     for i in range(10):
         check.clip(f"Phrase number {i} " + "and more words " * 4, Voice(engine="fake"))
     assert check.corrupt == 0
+
+
+def _hostile_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _hostile_zero_link(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _hostile_folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _hostile_huge(path: Path) -> None:
+    with open(path, "wb") as handle:
+        handle.truncate(MAX_ENTRY_BYTES + 1)  # sparse: no disk used
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [_hostile_fifo, _hostile_zero_link, _hostile_folder, _hostile_huge],
+    ids=["fifo", "link-to-dev-zero", "folder", "oversized"],
+)
+def test_hostile_entry_neither_hangs_nor_floods_and_is_replaced(tmp_path: Path, hostile) -> None:
+    text = "Keep your pelvis still."
+    path = PhraseCache(FakeEngine(), tmp_path).path(text, VOICE)
+    path.parent.mkdir(parents=True)
+    hostile(path)
+    code = textwrap.dedent(
+        f"""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))  # /dev/zero can't eat it all
+        from voicecoach.script.model import Voice
+        from voicecoach.speech import PhraseCache
+        from voicecoach.speech.fake import FakeEngine
+        cache = PhraseCache(FakeEngine(), sys.argv[1])
+        clip = cache.clip({text!r}, Voice(engine="fake", name="en-gb", rate=150))
+        print(len(clip), cache.corrupt, cache.synthesized)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    frames, corrupt, synthesized = map(int, done.stdout.split())
+    assert (frames, corrupt, synthesized) == (estimate_samples(text), 1, 1)
+    if hostile is not _hostile_folder:  # a folder can't be replaced by a file
+        assert path.is_file() and not path.is_symlink()
+        again = PhraseCache(FakeEngine(), tmp_path)
+        again.clip(text, VOICE)
+        assert (again.hits, again.synthesized) == (1, 0)

@@ -9,12 +9,13 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, write_track
-from voicecoach.errors import ScriptError, SpeechError, UnknownVoiceError
+from voicecoach.atomic import check_target
+from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, sidecar_paths, write_track
+from voicecoach.errors import AudioError, ScriptError, SpeechError, UnknownVoiceError
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import estimate_duration
@@ -128,24 +129,36 @@ def check_output(out: str | Path | None, fmt: str | None) -> tuple[Path | None, 
     """The track path (None: the default) and format from -o/--format.
 
     The format comes from OUT's suffix when not given; a name without a format suffix
-    gets one. OutputNameError for an empty name, an unknown audio suffix or a suffix
-    that contradicts FMT.
+    gets one. OutputNameError for an empty name, an unknown audio suffix, a suffix that
+    contradicts FMT, or a name that is (or whose sidecars are) a folder or a device.
     """
     if out is None:
         return None, fmt or "mp3"
     path = Path(out)
     if not path.name:
         raise OutputNameError("needs a file name")
+    _check_is_file(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix in FORMATS:
         if fmt and fmt != suffix:
             raise OutputNameError(f"{out} ends in .{suffix} but --format is {fmt}")
-        return path, suffix
-    if suffix.isalpha():
+    elif suffix.isalpha():
         known = ", ".join(f".{f}" for f in FORMATS)
         raise OutputNameError(f"{out}: .{suffix} is not one of {known}")
-    fmt = fmt or "mp3"
-    return path.with_name(f"{path.name}.{fmt}"), fmt
+    else:
+        fmt = fmt or "mp3"
+        path, suffix = path.with_name(f"{path.name}.{fmt}"), fmt
+    for written in astuple(sidecar_paths(path)):
+        _check_is_file(written)
+    return path, suffix
+
+
+def _check_is_file(path: Path) -> None:
+    """OutputNameError if PATH exists as anything but a regular file."""
+    try:
+        check_target(path)
+    except AudioError as err:
+        raise OutputNameError(err.message.removeprefix("cannot write ")) from None
 
 
 def assemble(programme: Programme, timeline: Timeline, cache: PhraseCache) -> RenderAssembly:

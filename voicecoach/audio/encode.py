@@ -65,6 +65,12 @@ def find_ffmpeg() -> str:
     return found
 
 
+def ffmpeg_file(path: Path) -> str:
+    """PATH as ffmpeg must read it: a file, whatever it looks like (``pipe:x``,
+    ``-name``, ``http:...`` would otherwise be a protocol or an option)."""
+    return "file:" + str(Path(path).absolute())
+
+
 def mp3_length(samples: int) -> int:
     """Samples to encode so an MP3's frame-count duration is at most 40 ms too long.
 
@@ -121,13 +127,13 @@ def encode_pcm(
     command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     command += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
     if metadata is not None and spec.metadata:
-        command += ["-f", "ffmetadata", "-i", str(metadata), "-map_metadata", "1"]
+        command += ["-f", "ffmetadata", "-i", ffmpeg_file(metadata), "-map_metadata", "1"]
         command += ["-map_chapters", "1", "-map", "0:a"]
     else:
         command += ["-map_metadata", "-1", "-map_chapters", "-1"]
     rate = spec.sample_rate or sample_rate
     command += [*spec.codec_args, "-ar", str(rate), "-ac", "1", "-f", spec.muxer]
-    command.append(str(out))
+    command.append(ffmpeg_file(out))
     with tempfile.TemporaryFile() as stderr:
         process: subprocess.Popen | None = None
         try:
@@ -148,6 +154,7 @@ def encode_pcm(
     if process.returncode != 0:
         lines = [line.strip() for line in message.splitlines() if line.strip()]
         last = lines[-1] if lines else f"exit status {process.returncode}"
+        last = last.replace(ffmpeg_file(out), str(out))
         raise AudioError(f"ffmpeg failed to write {format}: {last}")
     if written != length:
         raise AudioError(f"rendered {written} samples, expected {length}")

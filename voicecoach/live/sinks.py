@@ -7,14 +7,13 @@ as fast as the audio is rendered; the device sink's clock is the device's.
 
 from __future__ import annotations
 
-import contextlib
 import wave
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from voicecoach.atomic import commit_outputs, temp_path_for
+from voicecoach.atomic import check_target, commit_outputs, discard_temp, temp_path_for
 from voicecoach.errors import AudioError, VoiceCoachError
 from voicecoach.wavio import to_int16
 
@@ -109,6 +108,10 @@ class WavSink(NullSink):
         self._temp: Path | None = None
         self._wav: wave.Wave_write | None = None
 
+    def check(self) -> None:
+        """The target must be a file (or not exist yet), not a folder or a device."""
+        check_target(self.path)
+
     def open(self, sample_rate: int) -> None:
         """Create the temp file and write the WAV header."""
         super().open(sample_rate)
@@ -151,8 +154,7 @@ class WavSink(NullSink):
 
     def _remove_temp(self) -> None:
         if self._temp is not None:
-            with contextlib.suppress(OSError):
-                self._temp.unlink(missing_ok=True)
+            discard_temp(self._temp)
             self._temp = None
 
 

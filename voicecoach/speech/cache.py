@@ -10,9 +10,11 @@ written to a temporary file in the same directory and renamed into place, so rea
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -30,6 +32,10 @@ CHUNK_ID = "vcph"
 """The WAV chunk holding an entry's integrity record."""
 MEMORY_LIMIT = 256 * 2**20
 """Bytes of clips kept in memory (least recently used ones are dropped first)."""
+MAX_CLIP_SECONDS = 600
+"""No phrase lasts longer; an entry file above the size this implies is refused unread."""
+MAX_ENTRY_BYTES = MAX_CLIP_SECONDS * SAMPLE_RATE * 2 + 2**20
+"""16-bit samples plus room for the header and the integrity record."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -142,10 +148,13 @@ class PhraseCache:
         return stored
 
     def _load(self, path: Path, key: str) -> Clip | None:
-        """A verified entry from disk, or None (missing or corrupt)."""
+        """A verified entry from disk, or None (missing, corrupt or not a plain file)."""
         try:
-            raw = path.read_bytes()
-        except OSError:
+            raw = read_entry(path)
+        except FileNotFoundError:
+            return None
+        except OSError:  # a FIFO, device, link, folder or oversized file: replaced
+            self.corrupt += 1
             return None
         clip = _decode_entry(raw, key)
         if clip is None:
@@ -156,7 +165,7 @@ class PhraseCache:
         """Atomically put `raw` at `path` (no fsync: a damaged entry is re-made anyway);
         a cache that can't be written only warns."""
         try:
-            with atomic_outputs([path], durable=False) as temps:
+            with atomic_outputs([path], durable=False, replace_special=True) as temps:
                 temps[path].write_bytes(raw)
         except AudioError as exc:
             if not self._warned:
@@ -173,6 +182,37 @@ class PhraseCache:
         while self._clip_bytes > self.memory_limit and len(self._clips) > 1:
             _, old = self._clips.popitem(last=False)
             self._clip_bytes -= old.samples.nbytes
+
+
+def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
+    """The bytes of the regular file at PATH, refusing anything that could hang or flood
+    a read: OSError for a FIFO, device, socket, folder, symbolic link or a file over
+    LIMIT bytes (FileNotFoundError if there is nothing)."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)  # the file opened, whatever replaced the name since lstat
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return raw
 
 
 def _decode_entry(raw: bytes, key: str) -> Clip | None:
