@@ -6,13 +6,15 @@
 
 Prints: compile speed (track seconds laid out per second of compiling), render+encode
 speed (x realtime), peak memory of a 10- and a 60-minute build (bounded memory means the
-ratio stays near 1 although the track is 6x longer), and the phrase cache (cold build
-vs warm rebuild with the real pyttsx3 voice).
+ratio stays near 1 although the track is 6x longer), the phrase cache (cold build
+vs warm rebuild with the real pyttsx3 voice), how fast `validate` refuses, and the
+load-time length estimate against the built length.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -25,9 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voicecoach import pipeline  # noqa: E402
+from voicecoach.errors import VoiceCoachError  # noqa: E402
 from voicecoach.script import load_programme  # noqa: E402
 from voicecoach.speech.base import estimate_duration  # noqa: E402
 from voicecoach.timeline import compile_programme  # noqa: E402
+from voicecoach.timeline.estimate import minimum_seconds  # noqa: E402
 
 
 def programme_yaml(exercises: int, engine: str = "fake") -> str:
@@ -143,6 +147,54 @@ def bench_cache(folder: Path) -> None:
     )
 
 
+def bench_refusals(folder: Path) -> None:
+    """How fast `validate` refuses: the slowest malformed-corpus file and an absurd dose
+    (100 exercises x 20 sets x 200 reps at tempo 0.001), against validating the demo."""
+
+    def seconds(path: Path) -> float:
+        started = time.perf_counter()
+        with contextlib.suppress(VoiceCoachError):
+            pipeline.load(path)
+        return time.perf_counter() - started
+
+    demo = min(seconds(pipeline.demo_programme()) for _ in range(3))
+    corpus = sorted((ROOT / "tests" / "malformed").glob("*.yaml"))
+    slowest = max((seconds(path), path.name) for path in corpus)
+    absurd = write(
+        folder,
+        "absurd.yaml",
+        "title: Absurd\nexercises:\n"
+        + "  - {name: E, sides: both, sets: 20, reps: 200, tempo: 0.001-0-0.001}\n" * 100,
+    )
+    print(
+        f"refusals: validating the demo takes {demo * 1000:.0f} ms; the slowest of "
+        f"{len(corpus)} malformed files ({slowest[1]}) {slowest[0] * 1000:.0f} ms = "
+        f"{slowest[0] / demo:.1f}x; the absurd dose {seconds(absurd) * 1000:.0f} ms = "
+        f"{seconds(absurd) / demo:.1f}x"
+    )
+
+
+def bench_estimate(folder: Path) -> None:
+    """The load-time estimate against the built length of a near-limit programme."""
+    items = "".join(
+        f"  - {{name: Exercise {i}, sides: both, sets: 3, reps: 12, tempo: 1-0-1}}\n"
+        for i in range(40)
+    )
+    path = write(folder, "max.yaml", f"title: Near the limit\nexercises:\n{items}")
+    programme = pipeline.load(path)
+    started = time.perf_counter()
+    estimated = compile_programme(programme, estimate_duration).duration
+    took = time.perf_counter() - started
+    bound = sum(minimum_seconds(ex) for ex in programme.exercises)
+    cache = pipeline.open_cache(programme, folder / "cache-real")
+    built = pipeline.plan(programme, cache).duration
+    print(
+        f"estimate (pyttsx3, 40 exercises): laid out at load {estimated / 60:.1f} min "
+        f"(in {took:.2f} s), built {built / 60:.1f} min = {estimated / built:.3f}x; "
+        f"the dose-only bound {bound / 60:.1f} min = {bound / built:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
@@ -150,9 +202,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         folder = Path(tmp)
         bench_compile(folder)
+        bench_refusals(folder)
         bench_render_and_memory(folder)
         if not args.quick:
             bench_cache(folder)
+            bench_estimate(folder)
 
 
 if __name__ == "__main__":

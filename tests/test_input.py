@@ -9,15 +9,16 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from core_helpers import load_error, load_text, write_yaml
+from core_helpers import EXAMPLES, load_error, load_text, write_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicecoach import pipeline
 from voicecoach.cli import main
-from voicecoach.errors import ScriptError, ScriptErrors
+from voicecoach.errors import LimitError, ScriptError, ScriptErrors
 from voicecoach.live.player import PlayerState
 from voicecoach.live.terminal import format_status
+from voicecoach.pipeline import VoiceOverride
 from voicecoach.printable import printable
 from voicecoach.script import load_programme
 from voicecoach.script.loader import MAX_ERRORS
@@ -367,3 +368,84 @@ def test_validate_is_quick_on_every_refusal(tmp_path):
     with pytest.raises(ScriptErrors):
         pipeline.load(path)
     assert time.perf_counter() - started < HANG_GUARD  # speed: scripts/bench.py
+
+
+# --- 3. validate refuses what build would, quickly ---------------------------------------------
+
+
+def test_a_session_over_the_limit_once_laid_out_is_refused_at_load(tmp_path):
+    """The quick bound passes; laying it out (with estimated phrase lengths) does not."""
+    exercises = "".join(
+        f"  - {{name: E{i}, sides: both, sets: 3, reps: 12, tempo: 1-0-1}}\n" for i in range(60)
+    )
+    path = write_yaml(tmp_path, "title: T\nvoice: {engine: fake}\nexercises:\n" + exercises)
+    with pytest.raises(LimitError) as info:
+        pipeline.load(path)
+    err = info.value
+    assert "the session would last 4h" in err.message and "by the end of 'E" in err.message
+    name = err.message.split("by the end of '")[1].split("'")[0]
+    assert err.location.line == 4 + int(name[1:])  # the exercise that tips it over
+    runner = CliRunner()
+    validate = runner.invoke(main, ["validate", str(path)])
+    build = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "t.mp3")])
+    assert validate.exit_code == build.exit_code == 1
+    assert validate.stderr == build.stderr == f"error: {err}\n"
+    assert not (tmp_path / "t.mp3").exists()
+
+
+@pytest.mark.e2e
+def test_the_load_time_estimate_is_tight(tmp_path):
+    """What `validate` lays out with estimated phrase lengths comes within 5% of the
+    length built with the real voice (the old dose-only bound was a third short)."""
+    from voicecoach.speech.base import estimate_duration
+    from voicecoach.timeline import compile_programme
+    from voicecoach.timeline.estimate import minimum_seconds
+
+    programme = pipeline.load(EXAMPLES / "hip-stability.yaml", voice=VoiceOverride("espeak-ng"))
+    estimated = compile_programme(programme, estimate_duration).duration
+    cache = pipeline.open_cache(programme, tmp_path / "cache")
+    built = pipeline.plan(programme, cache).duration
+    assert abs(estimated - built) < 0.05 * built
+    assert sum(minimum_seconds(ex) for ex in programme.exercises) < estimated
+
+
+def test_a_runaway_number_of_sounds_stops_at_the_exercise(tmp_path, monkeypatch):
+    from voicecoach.script import limits
+
+    monkeypatch.setattr(limits, "MAX_EVENTS", 200)
+    text = "title: T\nvoice: {engine: fake}\nexercises:\n" + "  - {name: A, reps: 30}\n" * 4
+    path = write_yaml(tmp_path, text)
+    with pytest.raises(LimitError) as info:
+        pipeline.load(path)
+    assert "more than 200 sounds by the end of 'A'" in info.value.message
+    assert info.value.location.line == 5
+
+
+def test_warnings_are_capped(tmp_path):
+    from voicecoach.script import limits
+    from voicecoach.speech.base import estimate_duration
+    from voicecoach.timeline import compile_programme
+
+    exercises = "  - {name: A, sets: 20, reps: 2, rest: 0}\n" * 4
+    programme = load_text(tmp_path, "title: T\nexercises:\n" + exercises)
+    warnings = compile_programme(programme, estimate_duration).warnings
+    assert len(warnings) == limits.MAX_WARNINGS + 1
+    assert warnings[-1].startswith("... and ") and "more warnings like these" in warnings[-1]
+
+
+@pytest.mark.parametrize("tempo", ["0.001-0-0.001", "2-0.1-2", "2-1-2-0.2"])
+def test_a_tempo_phase_too_short_to_mark_is_refused(tmp_path, tempo):
+    err = load_error(tmp_path, f"title: T\nexercises: [{{name: A, reps: 2, tempo: {tempo}}}]\n")
+    assert "is shorter than the shortest of 0.5s" in err.message
+
+
+@pytest.mark.e2e
+def test_validate_refuses_an_unknown_voice_like_build(tmp_path):
+    text = "title: T\nvoice: {engine: espeak-ng, name: elvish}\nexercises: [{name: A, reps: 2}]\n"
+    path = write_yaml(tmp_path, text)
+    runner = CliRunner()
+    validate = runner.invoke(main, ["validate", str(path)])
+    build = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "t.mp3")])
+    assert validate.exit_code == build.exit_code == 1
+    assert validate.stderr.startswith(f'error: {path}:2:8: voice: unknown espeak-ng voice "elvish"')
+    assert build.stderr.splitlines()[-1] == validate.stderr.strip()

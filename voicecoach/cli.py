@@ -80,6 +80,8 @@ def validate(scripts: tuple[str, ...], library: str | None) -> None:
     for script in scripts:
         try:
             programme = pipeline.load(script, library)
+            if programme.voice.source is not None:  # the programme names a voice
+                pipeline.check_voice(programme)
         except VoiceCoachError as err:
             failed += 1
             for line in err.lines():

@@ -78,7 +78,7 @@ def load(
     catches it without synthesising anything.
     """
     programme = load_programme(script if script is not None else demo_programme(), library)
-    check_session_length(programme.exercises)
+    check_session_length(programme.exercises)  # quick, before anything is laid out
     chosen = voice.apply(programme.voice) if voice is not None else programme.voice
     if chosen.name is None:  # speak the programme's language, not the engine's default
         chosen = replace(chosen, name=programme.language)
@@ -88,7 +88,25 @@ def load(
         if chosen.source is None:
             raise SpeechError(message.removeprefix("voice.engine: "))
         raise ScriptError(message, chosen.source)
-    return replace(programme, voice=chosen)
+    programme = replace(programme, voice=chosen)
+    compile_programme(programme, estimate_duration)  # what compiling refuses, refused now
+    return programme
+
+
+def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> None:
+    """Refuse a voice the engine does not have, as `build` would (saying one phrase,
+    which the cache keeps for the build)."""
+    cache = open_cache(programme, cache_dir)
+    try:
+        cache.duration(programme.title, programme.voice)
+    except UnknownVoiceError as err:
+        if programme.voice.source is None:
+            raise
+        raise ScriptError(f"voice: {err.message}", programme.voice.source) from None
+    finally:
+        close = getattr(cache.engine, "close", None)
+        if close is not None:
+            close()
 
 
 def open_cache(programme: Programme, cache_dir: str | Path | None = None) -> PhraseCache:

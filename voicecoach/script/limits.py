@@ -14,6 +14,8 @@ MAX_HOLD_SECONDS = 10 * 60.0
 """Longest single hold or relax."""
 MAX_TEMPO_PHASE_SECONDS = 60.0
 """Longest phase of a tempo."""
+MIN_TEMPO_PHASE_SECONDS = 0.5
+"""Shortest phase of a tempo that is not 0 (its tone needs room; nobody moves faster)."""
 MAX_REST_SECONDS = 30 * 60.0
 """Longest rest or side change."""
 MAX_COUNTDOWN = 10
@@ -24,3 +26,8 @@ MAX_LINES = 50
 """Most lines in one list (setup, cues, reminders, equipment)."""
 MAX_SESSION_SECONDS = 4 * 3600.0
 """Longest whole session."""
+MAX_EVENTS = 100_000
+"""Most sounds (spoken lines and tones) in one session; a session within the other
+limits has far fewer, so this only stops a runaway build early."""
+MAX_WARNINGS = 20
+"""Most plan warnings listed; the rest are counted in one more line."""

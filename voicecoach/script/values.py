@@ -129,6 +129,12 @@ def parse_tempo(node: YNode, field: str = "tempo") -> Tempo:
                 f"{limits.MAX_TEMPO_PHASE_SECONDS:g}s",
                 node.loc,
             )
+        if 0 < seconds < limits.MIN_TEMPO_PHASE_SECONDS:
+            raise LimitError(
+                f"{field}: a phase of {seconds:g}s is shorter than the shortest of "
+                f"{limits.MIN_TEMPO_PHASE_SECONDS:g}s (0 for no hold or pause)",
+                node.loc,
+            )
         phases.append(round(seconds, 3))
     if phases[0] <= 0 or phases[2] <= 0:
         raise fail(node, field, "a tempo whose up and down phases last more than 0 seconds")

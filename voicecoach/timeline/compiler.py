@@ -120,6 +120,7 @@ def _compile_once(
         starts.append((exercise.name, t))
         explain = index == first_reps
         t = _exercise(b, book, exercise, (index, total, explain), t, warnings) + EXERCISE_GAP
+        _check_size(b, exercise, t)
     starts.append((book.say("chapter_outro"), t))
     end = b.say(book.say("outro"), t)
     duration = end + tail
@@ -132,9 +133,33 @@ def _compile_once(
         duration=duration,
         chapters=chapters,
         events=b.sorted_events(),
-        warnings=tuple(warnings),
+        warnings=_capped(warnings),
     )
     return timeline, duration
+
+
+def _check_size(b: TimelineBuilder, exercise: Exercise, end: float) -> None:
+    """Stop at the exercise that takes the session past a limit (so a refusal is quick)."""
+    if end > limits.MAX_SESSION_SECONDS:
+        raise LimitError(
+            f"the session would last {format_seconds(end)} by the end of '{exercise.name}'; "
+            f"the limit is {format_seconds(limits.MAX_SESSION_SECONDS)}",
+            exercise.source,
+        )
+    if len(b.events) > limits.MAX_EVENTS:
+        raise LimitError(
+            f"the session would hold more than {limits.MAX_EVENTS} sounds by the end of "
+            f"'{exercise.name}'",
+            exercise.source,
+        )
+
+
+def _capped(warnings: list[str]) -> tuple[str, ...]:
+    """The first MAX_WARNINGS warnings, and how many more there were."""
+    if len(warnings) <= limits.MAX_WARNINGS:
+        return tuple(warnings)
+    more = len(warnings) - limits.MAX_WARNINGS
+    return (*warnings[: limits.MAX_WARNINGS], f"... and {more} more warnings like these")
 
 
 def _intro(b: TimelineBuilder, book: PhraseBook, programme: Programme, minutes: int) -> float:
