@@ -552,9 +552,11 @@ def test_session_length_limit_after_measuring(tmp_path):
     programme = load_text(tmp_path, f"title: T\nexercises:\n{items}\n")
     with pytest.raises(LimitError) as info:
         compile_programme(programme, lambda text: 120.0)
-    message = str(info.value)
-    assert message.startswith(f"{tmp_path / 'programme.yaml'}: the session would last ")
-    assert message.endswith("the limit is 4h")
+    err = info.value
+    assert err.message.startswith("the session would last ")
+    assert err.message.endswith("the limit is 4h")
+    name = err.message.split("by the end of '")[1].split("'")[0]  # the one that tips it over
+    assert err.location == programme.exercises[int(name.split()[1])].source
 
 
 def test_intro_length_settles_even_when_saying_it_swings_the_total(tmp_path):
