@@ -6,6 +6,7 @@ The CLI and the library builder are thin layers over these functions.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -109,11 +110,16 @@ def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> No
             close()
 
 
-def open_cache(programme: Programme, cache_dir: str | Path | None = None) -> PhraseCache:
-    """A phrase cache speaking with the programme's engine (checked to be usable)."""
-    engine = get_engine(programme.voice.engine)
+def open_cache(
+    programme: Programme, cache_dir: str | Path | None = None, speakers: int | None = None
+) -> PhraseCache:
+    """A phrase cache speaking with the programme's engine (checked to be usable), with
+    SPEAKERS engines synthesising at once (default: one per CPU core)."""
+    name = programme.voice.engine
+    engine = get_engine(name)
     engine.check()
-    return PhraseCache(engine, cache_dir)
+    speakers = speakers if speakers is not None else os.cpu_count() or 1
+    return PhraseCache(engine, cache_dir, engine_factory=lambda: get_engine(name), workers=speakers)
 
 
 def plan(

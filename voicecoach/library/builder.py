@@ -160,7 +160,10 @@ def build_library(
 
         name = src.resolve().name or "voicecoach library"
         try:
-            run_jobs(jobs, workers or default_workers(len(jobs)), finished)
+            count = workers or default_workers(len(jobs))
+            speakers = max(1, (os.cpu_count() or 1) // count)  # the cores the jobs leave
+            jobs = [replace(job, speakers=speakers) for job in jobs]
+            run_jobs(jobs, count, finished)
         except BaseException:
             _sweep_temporaries(out, ours)
             with contextlib.suppress(Exception):  # record what was finished, if we can

@@ -57,6 +57,8 @@ class Job:
     """The fingerprint part every track of this build shares."""
     cache_dir: str | None = None
     """Phrase cache folder (None: the default)."""
+    speakers: int = 1
+    """Speech engines synthesising this programme's phrases at once."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def build_one(job: Job) -> JobResult:
     try:
         programme = pipeline.load(job.source, job.library, job.settings.override())
         uses = tuple(sorted({ex.library_id for ex in programme.exercises if ex.library_id}))
-        cache = pipeline.open_cache(programme, job.cache_dir)
+        cache = pipeline.open_cache(programme, job.cache_dir, job.speakers)
         try:
             timeline = pipeline.plan(programme, cache)
             names = output_names(job.slug)

@@ -15,9 +15,11 @@ import hashlib
 import json
 import os
 import stat
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from voicecoach.atomic import atomic_outputs
@@ -38,6 +40,9 @@ MAX_ENTRY_BYTES = MAX_CLIP_SECONDS * SAMPLE_RATE * 2 + 2**20
 """16-bit samples plus room for the header and the integrity record."""
 
 Progress = Callable[[int, int, str], None]
+
+EngineFactory = Callable[[], SpeechEngine]
+"""Makes another engine like the cache's own, for synthesising in parallel."""
 
 
 def default_cache_dir() -> Path:
@@ -65,8 +70,14 @@ class PhraseCache:
         directory: Path | str | None = None,
         *,
         memory_limit: int = MEMORY_LIMIT,
+        engine_factory: EngineFactory | None = None,
+        workers: int = 1,
     ) -> None:
+        """WORKERS > 1 with an ENGINE_FACTORY lets `ensure` speak that many phrases at
+        once, each worker with its own engine (its own process for isolated engines)."""
         self.engine = engine
+        self.engine_factory = engine_factory
+        self.workers = max(1, workers)
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.memory_limit = memory_limit
         self.synthesized = 0
@@ -79,6 +90,7 @@ class PhraseCache:
         self._clip_bytes = 0
         self._frames: dict[str, int] = {}
         self._warned = False
+        self._lock = threading.RLock()
 
     def path(self, text: str, voice: Voice) -> Path:
         """Where the entry for this phrase lives (whether or not it exists)."""
@@ -98,8 +110,9 @@ class PhraseCache:
         if clip is not None:
             self.hits += 1
         else:
-            clip = self._synthesize(text, voice, key, path)
-        self._remember(key, clip)
+            clip = self._synthesize(text, voice)
+        with self._lock:
+            self._remember(key, clip)
         return clip
 
     def duration(self, text: str, voice: Voice) -> float:
@@ -116,20 +129,91 @@ class PhraseCache:
     ) -> dict[str, float]:
         """Make sure every phrase is cached; returns each distinct text's duration.
 
+        Phrases not on disk are spoken by up to `workers` engines at once.
         `progress(done, total, text)` is called after each distinct phrase.
         """
         unique = list(dict.fromkeys(texts))
-        durations = {}
-        for done, text in enumerate(unique, start=1):
-            durations[text] = self.duration(text, voice)
-            if progress is not None:
-                progress(done, len(unique), text)
-        return durations
+        durations: dict[str, float] = {}
+        done = 0
 
-    def _synthesize(self, text: str, voice: Voice, key: str, path: Path) -> Clip:
-        """Speak the phrase, store it, and return the clip exactly as stored."""
-        clip = synthesize_checked(self.engine, text, voice)
-        self.synthesized += 1
+        def finish(text: str, seconds: float) -> None:
+            nonlocal done
+            with self._lock:
+                durations[text] = seconds
+                done += 1
+                if progress is not None:
+                    progress(done, len(unique), text)
+
+        missing = []
+        for text in unique:
+            if self._known(text, voice):
+                finish(text, self.duration(text, voice))
+            else:
+                missing.append(text)
+        if self.workers > 1 and self.engine_factory is not None and len(missing) > 1:
+            self._speak_in_parallel(missing, voice, finish)
+        else:
+            for text in missing:
+                finish(text, self.duration(text, voice))
+        return {text: durations[text] for text in unique}
+
+    def _known(self, text: str, voice: Voice) -> bool:
+        """Whether the phrase is answered without the engine (memory or a good entry)."""
+        key = phrase_key(self.engine.name, voice, text)
+        if key in self._frames:
+            return True
+        clip = self._load(self.path(text, voice), key)
+        if clip is None:
+            return False
+        with self._lock:
+            self._remember(key, clip)
+        return True
+
+    def _speak_in_parallel(
+        self, texts: list[str], voice: Voice, finish: Callable[[str, float], None]
+    ) -> None:
+        """Synthesise TEXTS with the cache's engine and `workers - 1` more; the first
+        error stops the rest and is raised."""
+        assert self.engine_factory is not None
+        count = min(self.workers, len(texts))
+        engines = [self.engine]
+        pending = iter(texts)
+        failed: list[BaseException] = []
+        try:
+            engines += [self.engine_factory() for _ in range(count - 1)]
+
+            def work(engine: SpeechEngine) -> None:
+                while not failed:
+                    with self._lock:
+                        text = next(pending, None)
+                    if text is None:
+                        return
+                    try:
+                        clip = self._synthesize(text, voice, engine)
+                    except BaseException as exc:
+                        failed.append(exc)
+                        return
+                    with self._lock:
+                        self._remember(phrase_key(self.engine.name, voice, text), clip)
+                    finish(text, clip.duration)
+
+            with ThreadPoolExecutor(count, thread_name_prefix="voicecoach-speak") as pool:
+                list(pool.map(work, engines))
+        finally:
+            for extra in engines[1:]:
+                close = getattr(extra, "close", None)
+                if close is not None:
+                    close()
+        if failed:
+            raise failed[0]
+
+    def _synthesize(self, text: str, voice: Voice, engine: SpeechEngine | None = None) -> Clip:
+        """Speak the phrase (with ENGINE, default the cache's), store it, and return the
+        clip exactly as stored."""
+        key, path = phrase_key(self.engine.name, voice, text), self.path(text, voice)
+        clip = synthesize_checked(engine or self.engine, text, voice)
+        with self._lock:
+            self.synthesized += 1
         data = pcm16(clip.samples)
         record = {
             "format": CACHE_FORMAT,

@@ -1,0 +1,78 @@
+"""`PhraseCache.ensure` speaking with several engines at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.script.model import Voice
+from voicecoach.speech import PhraseCache
+from voicecoach.speech.fake import FakeEngine
+
+VOICE = Voice(engine="fake", name="en-gb", rate=150)
+PHRASES = [f"Phrase number {n}." for n in range(24)]
+
+
+class CountingFactory:
+    """Makes FakeEngines that sleep a little (so workers really overlap) and counts
+    how many were closed."""
+
+    def __init__(self) -> None:
+        self.engines: list[FakeEngine] = []
+        self.closed = 0
+
+    def __call__(self) -> FakeEngine:
+        factory = self
+
+        class Engine(FakeEngine):
+            def close(self) -> None:
+                factory.closed += 1
+
+        engine = Engine(hang_seconds=0.01)
+        self.engines.append(engine)
+        return engine
+
+
+def test_parallel_ensure_speaks_each_phrase_once_with_every_worker(tmp_path: Path) -> None:
+    factory = CountingFactory()
+    cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=3)
+    seen: list[tuple[int, int]] = []
+    durations = cache.ensure(PHRASES + PHRASES[:5], VOICE, lambda d, t, _: seen.append((d, t)))
+    assert list(durations) == PHRASES
+    assert cache.synthesized == len(PHRASES)
+    calls = [text for engine in factory.engines for text in engine.calls]
+    assert sorted(calls) == sorted(PHRASES)  # each phrase spoken exactly once
+    assert len(factory.engines) == 3 and all(engine.calls for engine in factory.engines)
+    assert factory.closed == 2  # the extra engines, not the cache's own
+    assert sorted(seen) == [(n, len(PHRASES)) for n in range(1, len(PHRASES) + 1)]
+
+
+def test_parallel_and_sequential_give_identical_entries(tmp_path: Path) -> None:
+    factory = CountingFactory()
+    parallel = PhraseCache(factory(), tmp_path / "p", engine_factory=factory, workers=2)
+    sequential = PhraseCache(FakeEngine(), tmp_path / "s")
+    assert parallel.ensure(PHRASES, VOICE) == sequential.ensure(PHRASES, VOICE)
+    for text in PHRASES:
+        a, b = parallel.path(text, VOICE), sequential.path(text, VOICE)
+        assert a.read_bytes() == b.read_bytes()
+    again = PhraseCache(FakeEngine(), tmp_path / "p")
+    assert again.ensure(PHRASES, VOICE) and again.synthesized == 0
+    assert np.array_equal(
+        again.clip(PHRASES[3], VOICE).samples, sequential.clip(PHRASES[3], VOICE).samples
+    )
+
+
+def test_a_failing_phrase_stops_the_workers_and_is_raised(tmp_path: Path) -> None:
+    engines = []
+
+    def factory() -> FakeEngine:
+        engines.append(FakeEngine(fail_on="number 7", hang_seconds=0.01))
+        return engines[-1]
+
+    cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=2)
+    with pytest.raises(Exception, match="7"):
+        cache.ensure(PHRASES, VOICE)
+    spoken = sum(len(engine.calls) for engine in engines)
+    assert spoken < len(PHRASES)  # the rest were not started
