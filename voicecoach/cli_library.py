@@ -75,6 +75,6 @@ def build(
         cache_dir=cache_dir,
         report=report,
     )
-    click.echo(f"{result.summary()} (output in {result.out})")
+    click.echo(printable(f"{result.summary()} (output in {result.out})"))
     if result.failed:
         sys.exit(1)

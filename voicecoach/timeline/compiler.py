@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from voicecoach.errors import LimitError, SourceLocation
+from voicecoach.errors import LimitError
 from voicecoach.phrases import PhraseBook
 from voicecoach.script import limits
 from voicecoach.script.model import Exercise, HoldDose, Programme, RepsDose, TimedDose
@@ -55,10 +55,12 @@ def compile_programme(
     book = PhraseBook.for_language(programme.language).with_overrides(dict(programme.phrases))
     timeline = _compile_with_length(programme, measure, tone_lengths, book)
     if timeline.duration > limits.MAX_SESSION_SECONDS:
+        last = programme.exercises[-1]  # only the closing words are left to tip it over
         raise LimitError(
-            f"the session would last {format_seconds(timeline.duration)}; the limit is "
+            f"the session would last {format_seconds(timeline.duration)} with the closing "
+            f"words after '{last.name}'; the limit is "
             f"{format_seconds(limits.MAX_SESSION_SECONDS)}",
-            SourceLocation(str(programme.source)) if programme.source else None,
+            last.source,
         )
     check_timeline(timeline)
     return timeline
