@@ -94,21 +94,72 @@ def test_interrupted_build_leaves_no_partial_or_temporary_files(tmp_path, how):
     assert "built 0, up to date 1, failed 0" in run.stdout
 
 
-def test_a_second_build_into_the_same_folder_is_refused(tmp_path):
+def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path):
     fcntl = pytest.importorskip("fcntl")
     src = _library(tmp_path)
     (src / "programmes" / "long.yaml").unlink()
     out = src / "output"
     out.mkdir()
     fd = os.open(out, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the "first build"
+    process = build_process(src, tmp_path / "cache")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        run = build(src, tmp_path / "cache")
+        first_line = process.stderr.readline()
+        assert first_line == (
+            f"another library build is writing to {out}; waiting for it to finish "
+            "(Ctrl-C to stop)\n"
+        )
+        time.sleep(0.5)
+        assert process.poll() is None and list(out.iterdir()) == []  # it really waits
     finally:
         os.close(fd)
-    assert run.code == 1
-    assert run.stderr == f"error: another library build is writing to {out}\n"
-    assert list(out.iterdir()) == []
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "built 1, up to date 0, failed 0" in stdout
+    assert sorted(manifest(out)) == ["a-short"]
+
+
+def _children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_sigkilled_build_leaves_no_worker_and_no_lock_behind(tmp_path):
+    src = _library(tmp_path)
+    out = src / "output"
+    cache = tmp_path / "cache"
+    very_long = LONG.replace("A long hold", "Another") + "      - name: Plank\n        work: 10m\n"
+    write(src / "programmes" / "also-long.yaml", very_long)
+    process = build_process(src, cache, "-j", "2", start_new_session=True)
+    try:
+        _wait_for(lambda: out.is_dir() and len(temporaries(out)) >= 2)
+        workers = _children_of(process.pid)
+        assert workers, "no worker processes found"
+        process.kill()  # SIGKILL: the parent can clean up nothing
+        process.wait(10)
+        deadline = time.monotonic() + 8  # rendering the long tracks takes far longer
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "an orphaned worker is still running"
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert temporaries(out) == []  # the workers cleaned up as they stopped
+    run = build(src, cache)  # no wait: nobody holds the folder any more
+    assert run.code == 0, run.stderr
+    assert "waiting" not in run.stderr
+    assert "built 3, up to date 0, failed 0" in run.stdout
 
 
 @pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])

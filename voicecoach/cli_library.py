@@ -62,6 +62,8 @@ def build(
     def report(kind: str, message: str) -> None:
         if kind in ("error", "warning"):
             click.echo(f"{kind}: {printable(message)}", err=True)
+        elif kind == "waiting":
+            click.echo(printable(message), err=True)
         elif not quiet:
             click.echo(printable(message))
 

@@ -2,7 +2,8 @@
 
 Nothing is written outside OUT: tracks are OUT/<slug>.*, the pages are OUT/index.html,
 OUT/library.m3u8 and OUT/manifest.json (written together, atomically), and only files
-the manifest lists are ever deleted. One build at a time may write to an OUT.
+the manifest lists are ever deleted. One build at a time writes to an OUT; a second
+waits for it (`library/lock.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from voicecoach.library.fingerprint import (
     snapshot_exercises,
 )
 from voicecoach.library.jobs import Job, JobResult, run_jobs
+from voicecoach.library.lock import output_lock
 from voicecoach.library.manifest import (
     MANIFEST_NAME,
     ChapterInfo,
@@ -53,7 +55,8 @@ INTERRUPTED = "interrupted"
 """The library-wide files in OUT."""
 
 Reporter = Callable[[str, str], None]
-"""report(kind, message) as the build goes: kind is built, current, removed, warning, error."""
+"""report(kind, message) as the build goes: kind is built, current, removed, warning,
+error, or waiting (for another build of the same OUT)."""
 
 _TEMP = re.compile(rf"^\.(?P<final>.+){re.escape(TEMP_MARKER)}[0-9a-f]{{8}}$")
 
@@ -108,8 +111,6 @@ def build_library(
     are built. Ctrl-C or SIGTERM stops the workers, records what was finished and
     raises (KeyboardInterrupt or BuildInterrupted) with no partial files left in OUT.
     """
-    started = time.monotonic()
-    since = time.time()
     settings = settings or BuildSettings()
     say = report or (lambda kind, message: None)
     src = Path(src)
@@ -119,7 +120,10 @@ def build_library(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VoiceCoachError(f"cannot create the output folder {out}: {exc.strerror}") from exc
-    with _locked(out), signals_as_interrupt(*TERMINATION_SIGNALS):
+    waiting = output_lock(out, lambda message: say("waiting", message))
+    with signals_as_interrupt(*TERMINATION_SIGNALS), waiting:
+        started = time.monotonic()  # the time spent waiting for another build is not ours
+        since = time.time()
         manifest = read_manifest(out)
         keep = _kept_names(programmes)
         ours = keep.union(*(entry.files for entry in manifest.values()))
@@ -348,22 +352,3 @@ def _built_line(entry: TrackEntry, seconds: float) -> str:
         f"built {entry.track} ({clock(entry.duration)}, {len(entry.chapters)} chapters) "
         f"from {entry.source} in {seconds:.1f} s"
     )
-
-
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on OUT (where the platform has flock)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no lock
-        yield
-        return
-    fd = os.open(out, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise VoiceCoachError(f"another library build is writing to {out}") from None
-        yield
-    finally:
-        os.close(fd)

@@ -26,8 +26,10 @@ from pathlib import Path
 from voicecoach import pipeline
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
 from voicecoach.library.fingerprint import BuildSettings, fingerprint
+from voicecoach.library.lock import close_inherited_locks
 from voicecoach.library.manifest import ChapterInfo, TrackEntry
 from voicecoach.library.sources import inside, output_names
+from voicecoach.parent_watch import die_with_parent, watch_parent
 
 STOP_GRACE_SECONDS = 10.0
 """How long an interrupted worker may take to clean up before it is killed."""
@@ -153,19 +155,24 @@ def _stop_signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
-def _worker_main(job: Job, conn: Connection) -> None:
+def _worker_main(job: Job, conn: Connection, parent: int) -> None:
     """A worker process: build one programme and send the result to the parent.
 
     It starts with the stop signals blocked (see run_jobs), leads its own process
     group (so a terminal's Ctrl-C reaches only the parent, which stops the workers
     with SIGTERM, and leftover children can be killed with the group), and turns
-    SIGTERM into BuildInterrupted so the atomic writes clean up.
+    SIGTERM into BuildInterrupted so the atomic writes clean up. It drops its copy of
+    the output folder's lock, and stops the same way when the parent dies (even by
+    SIGKILL), so no orphan keeps building or holds the folder.
     """
+    close_inherited_locks()
     if hasattr(os, "setpgid"):
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, _raise_interrupted)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent, signal.SIGTERM)
+    watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM), STOP_GRACE_SECONDS)
     try:
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -202,7 +209,9 @@ def run_jobs(
                 job = pending.popleft()
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(
-                    target=_worker_main, args=(job, send), name=f"voicecoach-{job.slug}"
+                    target=_worker_main,
+                    args=(job, send, os.getpid()),
+                    name=f"voicecoach-{job.slug}",
                 )
                 with _stop_signals_blocked():  # a started worker is always in `running`
                     process.start()
