@@ -107,6 +107,9 @@ def explain(err: yaml.MarkedYAMLError, lines: list[str]) -> tuple[str, int, int]
         (err.context_mark.line, err.context_mark.column) if err.context_mark else (line, column)
     )
     if "'\\t'" in problem:
+        before = lines[line][:column] if line < len(lines) else ""
+        if before.strip():
+            return "a tab: YAML separates with spaces, not tabs", line, column
         return "a tab: indent with spaces, not tabs", line, column
     if "that cannot start any token" in problem:
         char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
@@ -115,6 +118,13 @@ def explain(err: yaml.MarkedYAMLError, lines: list[str]) -> tuple[str, int, int]
         return _mapping_value_error(lines, line, column)
     if "could not find expected ':'" in problem:
         return _missing_colon(lines, at_context[0], at_context[1]), *at_context
+    if "found '<scalar>'" in problem and _after_quote(lines, line, column):
+        return (
+            "text goes on after its closing quote: inside '...' write '' for an "
+            "apostrophe, or put the text in double quotes",
+            line,
+            column,
+        )
     if problem.startswith("expected <block end>") or "expected '-' indicator" in problem:
         return (
             "this line is indented differently from the one above it (keys of one "
@@ -158,13 +168,19 @@ def explain(err: yaml.MarkedYAMLError, lines: list[str]) -> tuple[str, int, int]
         )
     if "while scanning a directive" in context:
         return f"'%' at the start of a line is YAML syntax; {_QUOTE_HINT}", *at_context
-    if "found duplicate anchor" in problem:
+    if "found duplicate anchor" in f"{context} {problem}":
         return "this '&' anchor name is used twice; give each anchor its own name", line, column
     if "expected the node content" in problem or "expected node content" in problem:
         message = f"a value is missing here, or starts with a reserved character; {_QUOTE_HINT}"
         return message, line, column
     detail = problem or context or "not valid YAML"
     return f"invalid YAML: {detail}", line, column
+
+
+def _after_quote(lines: list[str], line: int, column: int) -> bool:
+    """True if LINE has a quoted text that ends just before COLUMN."""
+    before = lines[line][:column].rstrip() if line < len(lines) else ""
+    return before.endswith(("'", '"')) and before.count(before[-1]) >= 2
 
 
 def _mapping_value_error(lines: list[str], line: int, column: int) -> tuple[str, int, int]:
