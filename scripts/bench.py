@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,27 +85,29 @@ def bench_compile(folder: Path) -> None:
 
 _BUILD = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, os, resource, sys, time
     from pathlib import Path
     from voicecoach import pipeline
-    script, out, cache = sys.argv[1:4]
+    script, out, cache, speakers = sys.argv[1:5]
     programme = pipeline.load(script)
-    c = pipeline.open_cache(programme, cache)
+    c = pipeline.open_cache(programme, cache, int(speakers) or None)
     timeline = pipeline.plan(programme, c)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     pipeline.build(programme, timeline, c, Path(out), "mp3")
-    render = time.perf_counter() - started
+    render, after = time.perf_counter() - started, os.times()
+    used = sum(after[:4]) - sum(cpu[:4])  # this process and its children (ffmpeg)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"duration": timeline.duration, "render": render, "rss_mb": rss,
-                      "synthesized": c.synthesized}))
+    print(json.dumps({"duration": timeline.duration, "render": render, "cpu": used,
+                      "rss_mb": rss, "synthesized": c.synthesized}))
     """
 )
 
 
-def run_build(script: Path, out: Path, cache: Path) -> dict:
+def run_build(script: Path, out: Path, cache: Path, speakers: int = 0) -> dict:
+    """Plan and build SCRIPT in a fresh process (SPEAKERS engines, 0: one per core)."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", _BUILD, str(script), str(out), str(cache)],
+        [sys.executable, "-c", _BUILD, str(script), str(out), str(cache), str(speakers)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -195,6 +199,110 @@ def bench_estimate(folder: Path) -> None:
     )
 
 
+def speech_heavy_yaml(exercises: int = 15, lines: int = 30) -> str:
+    """About an hour with EXERCISES x LINES distinct setup lines (450 by default)."""
+    items = "".join(
+        f"  - name: Speech heavy {i + 1}\n    setup:\n"
+        + "".join(
+            f"      - Setup line {j + 1} of exercise {i + 1}, said slowly.\n" for j in range(lines)
+        )
+        + "    sets: 2\n    reps: 10\n"
+        for i in range(exercises)
+    )
+    head = "title: Speech heavy\nvoice: {engine: fake}\ndefaults: {rest: 30s}\n"
+    return f"{head}exercises:\n{items}"
+
+
+def encode_floor(track: Path, folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ffmpeg alone encoding TRACK's audio (decoded beforehand)
+    with the build's MP3 settings: the cost no build can go under."""
+    from voicecoach.audio.encode import FORMATS
+
+    raw = folder / "floor.raw"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(track),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "44100",
+            str(raw),
+        ],
+        check=True,
+    )
+    before, started = os.times(), time.perf_counter()
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "s16le",
+            "-ar",
+            "44100",
+            "-ac",
+            "1",
+            "-i",
+            str(raw),
+            *FORMATS["mp3"].codec_args,
+            "-f",
+            "mp3",
+            str(folder / "floor.mp3"),
+        ],
+        check=True,
+    )
+    wall, after = time.perf_counter() - started, os.times()
+    return wall, (after[2] + after[3]) - (before[2] + before[3])
+
+
+def bench_against_floor(folder: Path, quick: bool) -> None:
+    """Warm builds against the ffmpeg floor (median of alternating runs), peak memory."""
+    cases = [
+        ("speech-heavy", write(folder, "heavy.yaml", speech_heavy_yaml())),
+        ("2-hour", write(folder, "two-hours.yaml", programme_yaml(40))),
+    ]
+    if not quick:
+        cases.insert(0, ("demo (pyttsx3)", pipeline.demo_programme()))
+    for label, script in cases:
+        cache = folder / "cache-floor"
+        out = folder / "floor-track.mp3"
+        run_build(script, out, cache)  # warm the phrase cache (and the clip levels)
+        builds, floors = [], []
+        for _ in range(3):
+            builds.append(run_build(script, out, cache))
+            floors.append(encode_floor(out, folder))
+        wall = statistics.median(b["render"] for b in builds)
+        cpu = statistics.median(b["cpu"] for b in builds)
+        floor_wall = statistics.median(f[0] for f in floors)
+        floor_cpu = statistics.median(f[1] for f in floors)
+        print(
+            f"warm build vs ffmpeg floor ({label}, {builds[0]['duration'] / 60:.0f} min): "
+            f"wall {wall:.2f} s vs {floor_wall:.2f} s = {wall / floor_wall:.2f}x, "
+            f"CPU {cpu:.2f} s vs {floor_cpu:.2f} s = {cpu / floor_cpu:.2f}x; "
+            f"peak memory {max(b['rss_mb'] for b in builds):.0f} MB"
+        )
+
+
+def bench_cold_parallel(folder: Path) -> None:
+    """Cold build of the demo with the real voice: one speaker against one per core."""
+    demo = pipeline.demo_programme()
+    one = run_build(demo, folder / "cold1.mp3", folder / "cache-cold-1", speakers=1)
+    every = run_build(demo, folder / "coldn.mp3", folder / "cache-cold-n")
+    print(
+        f"cold build (pyttsx3, demo, {one['synthesized']} phrases): one speaker "
+        f"{one['wall']:.1f} s, {os.cpu_count()} speakers {every['wall']:.1f} s = "
+        f"{one['wall'] / every['wall']:.2f}x faster"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
@@ -204,7 +312,9 @@ def main() -> None:
         bench_compile(folder)
         bench_refusals(folder)
         bench_render_and_memory(folder)
+        bench_against_floor(folder, args.quick)
         if not args.quick:
+            bench_cold_parallel(folder)
             bench_cache(folder)
             bench_estimate(folder)
 
