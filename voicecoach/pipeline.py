@@ -20,7 +20,7 @@ from voicecoach.errors import AudioError, ScriptError, SpeechError, UnknownVoice
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import estimate_duration
-from voicecoach.speech.cache import PhraseCache
+from voicecoach.speech.cache import PhraseCache, default_cache_dir, entry_path
 from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
 from voicecoach.timeline.estimate import check_session_length
@@ -96,8 +96,11 @@ def load(
 
 def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> None:
     """Refuse a voice the engine does not have, as `build` would (saying one phrase,
-    which the cache keeps for the build)."""
-    cache = open_cache(programme, cache_dir)
+    which the cache keeps for the build; nothing to do once it is there)."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if entry_path(folder, programme.voice.engine, programme.voice, programme.title).is_file():
+        return
+    cache = open_cache(programme, cache_dir, speakers=1)
     try:
         cache.duration(programme.title, programme.voice)
     except UnknownVoiceError as err:

@@ -61,6 +61,12 @@ def phrase_key(engine_name: str, voice: Voice, text: str) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def entry_path(directory: Path, engine_name: str, voice: Voice, text: str) -> Path:
+    """Where a cache in DIRECTORY keeps the phrase TEXT (whether or not it exists)."""
+    key = phrase_key(engine_name, voice, text)
+    return directory / "phrases" / key[:2] / f"{key}.wav"
+
+
 class PhraseCache:
     """Clips of phrases by content, synthesised once with `engine`, kept in `directory`."""
 
@@ -94,8 +100,7 @@ class PhraseCache:
 
     def path(self, text: str, voice: Voice) -> Path:
         """Where the entry for this phrase lives (whether or not it exists)."""
-        key = phrase_key(self.engine.name, voice, text)
-        return self.directory / "phrases" / key[:2] / f"{key}.wav"
+        return entry_path(self.directory, self.engine.name, voice, text)
 
     def clip(self, text: str, voice: Voice) -> Clip:
         """The phrase's clip: from memory, else from disk, else synthesised and stored."""
