@@ -417,3 +417,11 @@ def test_overrides_replace_the_pack_and_keep_its_numbers():
     assert book.say("rest", duration=book.duration(60)) == "Pause d'une minute."
     assert book.with_overrides({}) is book
     assert PhraseBook.for_language("fr").say("rest", duration="x") == "X de repos."
+
+
+def test_spanish_y_and_o_change_before_the_same_sound():
+    es = PhraseBook.for_language("es")
+    assert es.items(["una esterilla", "hilo"]) == "una esterilla e hilo"
+    assert es.items(["una goma", "hielo"]) == "una goma y hielo"  # 'hie' is a consonant sound
+    assert es.say("caution", text="Uno o otro.") == "Cuidado: Uno u otro."
+    assert es.say("caution", text="Hoy intenta.") == "Cuidado: Hoy intenta."

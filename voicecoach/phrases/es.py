@@ -6,11 +6,12 @@ distant. Sides: "el lado izquierdo" / "el lado derecho". Numbers are digits (eve
 engine reads them in Spanish) except where the form is heard: one and the numbers
 ending in one are words before a noun ("un minuto", "veintiún segundos", "una
 serie", "veintiuna repeticiones"), and so are the hundreds before a feminine noun
-("doscientas repeticiones").
+("doscientas repeticiones"). "y" becomes "e" before an i-sound ("esterilla e hilo").
 """
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 
 PHRASES = MappingProxyType(
@@ -86,6 +87,8 @@ PHRASES = MappingProxyType(
 )
 """Template per phrase key."""
 
+_Y_BEFORE_I = re.compile(r"\b([yY])(?= h?[iIíÍ](?![aeoáéó]))")
+_O_BEFORE_O = re.compile(r"\b([oO])(?= h?[oOóÓ])")
 _ONES = [
     "cero",
     "uno",
@@ -164,6 +167,12 @@ def words(n: int, form: str = "w") -> str:
             head = head[:-2] + "as"
         said = f"{head} {said}".strip()
     return said
+
+
+def polish(text: str) -> str:
+    """'y' before an i-sound becomes 'e' ("esterilla e hilo"), 'o' before an o-sound 'u'."""
+    text = _Y_BEFORE_I.sub(lambda m: "e" if m.group(1) == "y" else "E", text)
+    return _O_BEFORE_O.sub(lambda m: "u" if m.group(1) == "o" else "U", text)
 
 
 def number(n: int, form: str) -> str:
