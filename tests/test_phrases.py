@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from core_helpers import compile_text
@@ -425,3 +426,18 @@ def test_spanish_y_and_o_change_before_the_same_sound():
     assert es.items(["una goma", "hielo"]) == "una goma y hielo"  # 'hie' is a consonant sound
     assert es.say("caution", text="Uno o otro.") == "Cuidado: Uno u otro."
     assert es.say("caution", text="Hoy intenta.") == "Cuidado: Hoy intenta."
+
+
+def test_every_key_the_compiler_names_is_in_the_packs():
+    """Every literal on a line of timeline/ that uses the book or sets a key is a pack key."""
+    folder = Path(__file__).parent.parent / "voicecoach" / "timeline"
+    named = {
+        literal
+        for path in sorted(folder.glob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "book" in line or re.search(r'\w*key = "', line)
+        for literal in re.findall(r'"([a-z]+(?:_[a-z]+)*)"', line)
+    }
+    assert len(named) > 30
+    for code in PACKS:
+        assert named <= set(LANGUAGES[code].table), (code, named - set(LANGUAGES[code].table))
