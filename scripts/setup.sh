@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libespeak-ng1 ffmpeg libportaudio2 pulseaudio libasound2-plugins)
+# chromium (and npm, unless node already brings it): the player pages' browser tests.
+APT_PACKAGES=(espeak-ng libespeak-ng1 ffmpeg libportaudio2 pulseaudio libasound2-plugins chromium)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -31,4 +33,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e ".[dev]"
     echo "$want" >"$stamp"
+fi
+
+# axe-core (accessibility checks in the browser tests), from npm, once.
+AXE_CORE_VERSION=4.11.0
+if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
+    echo "setup: installing axe-core into .cache/npm"
+    mkdir -p .cache/npm
+    npm install --silent --no-audit --no-fund --prefix .cache/npm "axe-core@$AXE_CORE_VERSION" >/dev/null
 fi

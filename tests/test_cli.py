@@ -114,7 +114,11 @@ def test_build_writes_track_and_sidecars(runner, tmp_path):
     result = runner.invoke(main, ["build", str(script), "-o", "out/a.wav"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["a.timeline.json", "a.vtt", "a.wav"]
+    written = ["a.handout.html", "a.html", "a.timeline.json", "a.vtt", "a.wav"]
+    assert sorted(p.name for p in out.iterdir()) == written
+    bare = runner.invoke(main, ["build", str(script), "-o", "bare/a.wav", "--no-page"])
+    assert bare.exit_code == 0, bare.output
+    assert sorted(p.name for p in (tmp_path / "bare").iterdir()) == written[2:]
     default = runner.invoke(main, ["build", str(script)])
     assert default.exit_code == 0, default.output
     assert (tmp_path / "output" / "short-check.mp3").stat().st_size > 1000

@@ -20,6 +20,7 @@ from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.cli_options import speech_options
 from voicecoach.errors import VoiceCoachError
+from voicecoach.page import page_names
 from voicecoach.phrases import LANGUAGES, PhraseBook
 from voicecoach.printable import printable
 from voicecoach.timeline import Timeline
@@ -122,12 +123,21 @@ def _prepare(
 @click.option(
     "--format", "fmt", type=click.Choice(pipeline.FORMATS), help="Track format (default: mp3)."
 )
+@click.option(
+    "--no-page", "no_page", is_flag=True, help="Skip the player page, handout and images."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @speech_options()
 def build(
-    script: str | None, out: str | None, fmt: str | None, quiet: bool, **options: Any
+    script: str | None,
+    out: str | None,
+    fmt: str | None,
+    no_page: bool,
+    quiet: bool,
+    **options: Any,
 ) -> None:
-    """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json."""
+    """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json,
+    and the player page NAME.html with the printable NAME.handout.html."""
     try:
         path, fmt = pipeline.check_output(out, fmt)
     except pipeline.OutputNameError as err:
@@ -136,12 +146,17 @@ def build(
     programme, timeline, cache = _prepare(script, quiet=quiet, **options)
     path = path or pipeline.default_output(programme, fmt)
     with _Progress("encoding", quiet) as progress:
-        files = pipeline.build(programme, timeline, cache, path, fmt, progress.seconds)
+        files = pipeline.build(
+            programme, timeline, cache, path, fmt, progress.seconds, page=not no_page
+        )
     if not quiet:
+        beside = [Path(files.captions).name, Path(files.timeline).name]
+        if not no_page:
+            beside += [p.name for p in page_names(files.track)]
         click.echo(
             printable(
                 f"wrote {files.track} ({_clock(timeline.duration)}, {len(timeline.chapters)} "
-                f"chapters) with {Path(files.captions).name} and {Path(files.timeline).name}"
+                f"chapters) with {', '.join(beside[:-1])} and {beside[-1]}"
             )
         )
         click.echo(

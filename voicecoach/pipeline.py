@@ -17,6 +17,7 @@ from pathlib import Path
 from voicecoach.atomic import check_target
 from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, sidecar_paths, write_track
 from voicecoach.errors import AudioError, ScriptError, SpeechError, UnknownVoiceError
+from voicecoach.page import page_files, page_names
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import estimate_duration
@@ -175,7 +176,7 @@ def check_output(out: str | Path | None, fmt: str | None) -> tuple[Path | None, 
     else:
         fmt = fmt or "mp3"
         path, suffix = path.with_name(f"{path.name}.{fmt}"), fmt
-    for written in astuple(sidecar_paths(path)):
+    for written in (*astuple(sidecar_paths(path)), *page_names(path)):
         _check_is_file(written)
     return path, suffix
 
@@ -202,8 +203,10 @@ def build(
     out: Path,
     fmt: str = "mp3",
     progress: Callable[[float, float], None] | None = None,
+    page: bool = True,
 ) -> TrackFiles:
-    """Render TIMELINE and write the track with its .vtt and .timeline.json, atomically."""
+    """Render TIMELINE and write the track with its .vtt and .timeline.json (and, when
+    PAGE, the player page, the handout and the exercises' images), all or nothing."""
     return write_track(
         assemble(programme, timeline, cache),
         out,
@@ -212,4 +215,5 @@ def build(
         album=programme.title,
         artist="voicecoach",
         progress=progress,
+        extra=page_files(programme, timeline, out) if page else None,
     )

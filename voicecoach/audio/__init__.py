@@ -68,11 +68,12 @@ def write_track(
     album: str | None = None,
     artist: str = DEFAULT_ARTIST,
     progress: ProgressCallback | None = None,
+    extra: Mapping[Path, str | bytes] | None = None,
 ) -> TrackFiles:
     """Render ``assembly`` and write the track, ``.vtt`` and ``.timeline.json``.
 
-    Title and album default to the timeline's title. All three files appear
-    together or not at all: on any error,
+    Title and album default to the timeline's title. EXTRA: more files to write with them ({path: text or bytes},
+    e.g. the player page). All files appear together or not at all: on any error,
     Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps are removed and files
     from an earlier build stay as they were.
     """
@@ -88,8 +89,14 @@ def write_track(
     )
     mixer = assembly.mixer()
     duration = mixer.total_samples / mixer.sample_rate
-    paths = [files.track, files.captions, files.timeline]
+    extra = dict(extra or {})
+    paths = [files.track, files.captions, files.timeline, *extra]
     with signals_as_interrupt(*TERMINATION_SIGNALS), atomic_outputs(paths) as tmp:
+        for path, content in extra.items():
+            if isinstance(content, str):
+                tmp[path].write_text(content, encoding="utf-8")
+            else:
+                tmp[path].write_bytes(content)
         tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
         with _metadata_file(tags, timeline, duration, FORMATS[format].metadata) as metadata:

@@ -124,6 +124,8 @@ class Exercise:
     """The `use:` id when the exercise comes from the library."""
     phrases: tuple[tuple[str, str], ...] = ()
     """Own wording for generated phrases, (key, wording) pairs (library under exercise)."""
+    image: Path | None = None
+    """A picture of the position (resolved path), shown on the player page and handout."""
 
 
 @dataclass(frozen=True)

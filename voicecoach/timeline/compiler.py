@@ -213,7 +213,7 @@ def _exercise(
         lines.append(book.say("caution", text=exercise.caution))
     if exercise.cues:
         lines += [book.say("cues_heading"), *exercise.cues]
-    lines += _dose_lines(book, exercise, explain_tones)
+    lines += dose_lines(book, exercise, explain_tones)
     b.say_all(lines, start + 0.5, ctx)
 
     reminders = ReminderRotation(exercise.reminders)
@@ -244,7 +244,9 @@ def _set_name(book: PhraseBook, exercise: Exercise, block: Block) -> str:
     return book.say("set_of", n=block.number, total=exercise.sets)
 
 
-def _dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool) -> list[str]:
+def dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool = False) -> list[str]:
+    """What the track says of an exercise's dose: sets and reps, sides, tempo (and the
+    tones explained when EXPLAIN_TONES); the handout prints the same sentences."""
     dose, sets = exercise.dose, exercise.sets
     if isinstance(dose, RepsDose):
         lines = [book.say("dose_reps", count=sets, sets=sets, reps=book.count("reps", dose.reps))]

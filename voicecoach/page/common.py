@@ -1,0 +1,52 @@
+"""What the player page and the handout share: labels from the phrase pack, clocks,
+safe embedding of data and assets."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+
+from voicecoach.phrases import PhraseBook
+
+LABEL_PREFIXES = ("page_", "handout_", "index_")
+"""Phrase keys that are page wording (shown, never spoken)."""
+
+
+def labels(book: PhraseBook) -> dict[str, str]:
+    """Every page wording template of BOOK's language (keys without their prefix kept)."""
+    return {key: text for key, text in book.table.items() if key.startswith(LABEL_PREFIXES)}
+
+
+def clock(seconds: float) -> str:
+    """M:SS (or H:MM:SS), whole seconds rounded down."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def side_label(book: PhraseBook, side: str) -> str:
+    """'Left side' for left; a side the pack doesn't know as the programme writes it."""
+    return book.table.get(f"page_side_{side.lower()}", side)
+
+
+def json_for_script(data: object) -> str:
+    """DATA as JSON safe inside a <script type="application/json"> element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def asset(name: str) -> str:
+    """The text of voicecoach/page/assets/NAME (inlined into the pages)."""
+    return (resources.files("voicecoach.page") / "assets" / name).read_text(encoding="utf-8")
+
+
+escape = html.escape
+"""HTML-escape text (quotes too) for element content and attribute values."""
