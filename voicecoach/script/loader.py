@@ -13,6 +13,7 @@ from typing import NoReturn
 from voicecoach.errors import LimitError, ScriptError, ScriptErrors, ScriptWarning, SourceLocation
 from voicecoach.phrases import LANGUAGES
 from voicecoach.script import limits
+from voicecoach.script.images import parse_image
 from voicecoach.script.model import (
     Dose,
     Exercise,
@@ -69,8 +70,9 @@ EXERCISE_KEYS = (
     "side_rest",
     "countdown",
     "phrases",
+    "image",
 )
-DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use", "phrases"))
+DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use", "phrases", "image"))
 LIBRARY_EXERCISE_KEYS = tuple(k for k in EXERCISE_KEYS if k != "use")
 
 # A dose key in a higher layer (exercise over library over defaults) removes these
@@ -314,6 +316,8 @@ def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None
             kwargs[key] = parse_lines(node, key)
     if (node := get("caution")) is not None:
         kwargs["caution"] = parse_text(node, "caution")
+    if (node := get("image")) is not None:
+        kwargs["image"] = parse_image(node)
     if (node := get("sets")) is not None:
         kwargs["sets"] = parse_count(node, "sets", minimum=1, maximum=limits.MAX_SETS)
     if (node := get("rest")) is not None:

@@ -64,6 +64,7 @@
     } else {
       picture.hidden = true;
     }
+    document.body.classList.toggle("with-picture", !picture.hidden);
 
     const stage = $("stage");
     if (stage.dataset.kind !== kind) stage.dataset.kind = kind;
