@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("voicecoach.script",),
     ("voicecoach.timeline",),
     ("voicecoach.wavio", "voicecoach.atomic", "voicecoach.parent_watch"),
-    ("voicecoach.speech", "voicecoach.audio"),
+    ("voicecoach.speech", "voicecoach.audio", "voicecoach.page"),
     ("voicecoach.pipeline",),
     ("voicecoach.live", "voicecoach.library"),
     ("voicecoach.cli", "voicecoach.cli_options", "voicecoach.cli_library"),

@@ -67,7 +67,8 @@ def test_first_build_writes_a_track_with_sidecars_per_programme(built):
     assert summary(run.stdout) == "built 3, up to date 0, failed 0"
     assert run.stderr == ""
     names = {p.name for p in out.iterdir()}
-    expected = {f"{slug}{ext}" for slug in SLUGS for ext in (".mp3", ".vtt", ".timeline.json")}
+    kinds = (".mp3", ".vtt", ".timeline.json", ".html", ".handout.html")
+    expected = {f"{slug}{ext}" for slug in SLUGS for ext in kinds}
     assert names == expected | {"index.html", "library.m3u8", "manifest.json"}
 
 
@@ -95,7 +96,13 @@ def test_manifest_records_sources_fingerprints_files_and_chapters(built):
     assert tracks["morning"]["uses"] == ["bird-dog"]
     assert tracks["evening"]["uses"] == ["bridge"]
     assert tracks["evening"]["title"] == EVENING_TITLE
-    assert tracks["quick"]["files"] == ["quick.mp3", "quick.vtt", "quick.timeline.json"]
+    assert tracks["quick"]["files"] == [
+        "quick.mp3",
+        "quick.vtt",
+        "quick.timeline.json",
+        "quick.html",
+        "quick.handout.html",
+    ]
     assert len({t["fingerprint"] for t in tracks.values()}) == 3
     for slug, track in tracks.items():
         timeline = json.loads((src / "output" / f"{slug}.timeline.json").read_text())
@@ -135,13 +142,14 @@ def test_index_page_lists_every_programme_escaped_and_self_contained(built):
         for chapter in track["chapters"]:
             assert chapter["title"] in text
     assert "&lt;Evening&gt; &amp; &quot;cool-down&quot;" in raw
-    assert "script" not in page.tags and "link" not in page.tags
+    assert page.tags.count("script") == 1 and "link" not in page.tags  # its own script only
+    assert "programmes/" not in raw  # the index shows titles, not source paths
     assert page.tags.count("audio") == 3 and page.tags.count("article") == 3
     for url in page.urls:
         assert ":" not in url and not url.startswith("/"), url  # relative, no external assets
         assert (out / url.split("#")[0]).is_file(), url
     for slug in SLUGS:
-        assert {f"{slug}.mp3", f"{slug}.vtt", f"{slug}.timeline.json"} <= set(page.urls)
+        assert {f"{slug}.mp3", f"{slug}.html", f"{slug}.handout.html"} <= set(page.urls)
 
 
 def test_playlist_lists_every_track_with_its_length_and_title(built):

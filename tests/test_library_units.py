@@ -201,7 +201,8 @@ def test_clock(seconds, text):
 
 def test_index_escapes_titles_and_parses(tmp_path):
     page = index_html("Clinic <north>", [ENTRY])
-    assert "<script" not in page and "Hips <&>" not in page and "Bird <dog>" not in page
+    assert page.count("<script") == 1  # the page's own, none from a title
+    assert "Hips <&>" not in page and "Bird <dog>" not in page
     assert "Hips &lt;&amp;&gt; &quot;week 1&quot;" in page
     assert "Clinic &lt;north&gt;" in page
     texts: list[str] = []
@@ -211,7 +212,9 @@ def test_index_escapes_titles_and_parses(tmp_path):
     parser.close()
     joined = "".join(texts)
     assert ENTRY.title in joined and "Bird <dog>" in joined and "2:05" in joined
-    assert 'href="hips.mp3#t=5.50"' in page
+    assert 'href="hips.html#t=5.50" data-player="player-hips" data-start="5.500"' in page
+    assert "programmes/hips.yaml" not in page  # no source paths
+    assert '<a class="open" href="hips.html">Open the player</a>' in page
 
 
 def test_index_of_an_empty_library():

@@ -37,6 +37,10 @@ def library() -> None:
     help="Programmes built at once (default: the number of CPUs).",
 )
 @click.option("--force", is_flag=True, help="Rebuild every programme, even if up to date.")
+@click.option(
+    "--title",
+    help="The index page's title (default: 'Exercise programmes' in the library's language).",
+)
 @speech_options(library=False)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors, warnings and the summary.")
 def build(
@@ -44,6 +48,7 @@ def build(
     out: str | None,
     jobs: int | None,
     force: bool,
+    title: str | None,
     engine: str | None,
     voice_name: str | None,
     rate: int | None,
@@ -52,9 +57,9 @@ def build(
 ) -> None:
     """Build SRC/programmes/*.yaml (using SRC/exercises/) into OUT.
 
-    Writes OUT/NAME.mp3 with NAME.vtt and NAME.timeline.json per programme (NAME:
-    the programme's file name without .yaml, lowercase-with-dashes), and
-    OUT/index.html, library.m3u8 and manifest.json.
+    Writes OUT/NAME.mp3 with NAME.vtt, NAME.timeline.json, the player page NAME.html
+    and NAME.handout.html per programme (NAME: the programme's file name without
+    .yaml, lowercase-with-dashes), and OUT/index.html, library.m3u8 and manifest.json.
     Programmes whose inputs didn't change are skipped; tracks of programmes removed
     from SRC are deleted. Exit 1 if any programme failed (the others are built).
     """
@@ -76,6 +81,7 @@ def build(
         settings=settings,
         cache_dir=cache_dir,
         report=report,
+        title=title,
     )
     click.echo(printable(f"{result.summary()} (output in {result.out})"))
     if result.failed:

@@ -37,7 +37,14 @@ from voicecoach.library.manifest import (
     manifest_text,
     read_manifest,
 )
-from voicecoach.library.pages import INDEX_NAME, PLAYLIST_NAME, clock, index_html, playlist_m3u8
+from voicecoach.library.pages import (
+    INDEX_NAME,
+    PLAYLIST_NAME,
+    clock,
+    index_html,
+    library_title,
+    playlist_m3u8,
+)
 from voicecoach.library.sources import (
     EXERCISES_DIR,
     ProgrammeFile,
@@ -59,6 +66,8 @@ Reporter = Callable[[str, str], None]
 error, or waiting (for another build of the same OUT)."""
 
 _TEMP = re.compile(rf"^\.(?P<final>.+){re.escape(TEMP_MARKER)}[0-9a-f]{{8}}$")
+_IMAGE = re.compile(r"^(?P<slug>.+)\.image-[0-9]+\.[a-z]+$")
+"""An exercise image copied beside a programme's page."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,11 @@ def build_library(
     settings: BuildSettings | None = None,
     cache_dir: str | Path | None = None,
     report: Reporter | None = None,
+    title: str | None = None,
 ) -> LibraryReport:
     """Build SRC/programmes/* into OUT (default SRC/output), skipping what is up to date.
+
+    TITLE heads the index page (None: "Exercise programmes" in the library's language).
 
     A programme that fails is reported (and its earlier track kept) while the others
     are built. Ctrl-C or SIGTERM stops the workers, records what was finished and
@@ -159,10 +171,9 @@ def build_library(
             entries[job.slug] = result.entry
             built.append(job.slug)
             if old is not None:
-                _delete(out, set(old.files) - keep, say)
+                _delete(out, set(old.files) - keep - set(result.entry.files), say)
             say("built", _built_line(result.entry, result.seconds))
 
-        name = src.resolve().name or "voicecoach library"
         try:
             count = workers or default_workers(len(jobs))
             speakers = max(1, (os.cpu_count() or 1) // count)  # the cores the jobs leave
@@ -173,10 +184,10 @@ def build_library(
             with contextlib.suppress(Exception):  # record what was finished, if we can
                 unreported = [job for job in jobs if job.slug not in reported]
                 _recover_unreported(out, unreported, entries, since)
-                _write_pages(out, name, entries)
+                _write_pages(out, title, entries)
             raise
         _sweep_temporaries(out, ours)
-        _write_pages(out, name, entries)
+        _write_pages(out, title, entries)
     return LibraryReport(
         out, tuple(built), tuple(current), tuple(failed), removed, time.monotonic() - started
     )
@@ -230,8 +241,9 @@ def _is_current(
         entry is not None
         and sha != UNREADABLE
         and entry.source == programme.relative
-        and entry.files == output_names(programme.slug)
-        and entry.fingerprint == fingerprint(sha, entry.uses, template.snapshot, template.shared)
+        and entry.files[: len(output_names(programme.slug))] == output_names(programme.slug)
+        and entry.fingerprint
+        == fingerprint(sha, entry.uses, template.snapshot, template.shared, entry.images)
         and all((out / name).is_file() for name in entry.files)
     )
 
@@ -315,18 +327,21 @@ def _delete(out: Path, names: set[str], say: Reporter, why: str = "") -> list[st
 
 
 def _sweep_temporaries(out: Path, ours: set[str]) -> None:
-    """Delete temporaries of our files that a killed worker left in OUT."""
+    """Delete temporaries of our files (and of our tracks' images) a killed worker left."""
+    slugs = {name.removesuffix(".timeline.json") for name in ours if name.endswith(".json")}
     with contextlib.suppress(OSError):
         for path in out.iterdir():
             match = _TEMP.match(path.name)
-            if match and match["final"] in ours:
+            image = match and _IMAGE.match(match["final"])
+            if match and (match["final"] in ours or (image and image["slug"] in slugs)):
                 with contextlib.suppress(OSError):
                     path.unlink()
 
 
-def _write_pages(out: Path, name: str, entries: dict[str, TrackEntry]) -> None:
+def _write_pages(out: Path, title: str | None, entries: dict[str, TrackEntry]) -> None:
     """Write manifest.json, index.html and library.m3u8 together (only if changed)."""
     ordered = [entries[slug] for slug in sorted(entries)]
+    name = title or library_title(ordered)
     texts = {
         MANIFEST_NAME: manifest_text(entries),
         INDEX_NAME: index_html(name, ordered),

@@ -100,10 +100,18 @@ def exercise_hashes(uses: Iterable[str], snapshot: Mapping[str, str]) -> dict[st
 
 
 def fingerprint(
-    programme_sha: str, uses: Iterable[str], snapshot: Mapping[str, str], shared: str
+    programme_sha: str,
+    uses: Iterable[str],
+    snapshot: Mapping[str, str],
+    shared: str,
+    images: Iterable[str] = (),
 ) -> str:
-    """The fingerprint of one track: its programme, the exercises it uses, the shared digest."""
-    return _sha256_json([shared, programme_sha, exercise_hashes(uses, snapshot)])
+    """The fingerprint of one track: its programme, the exercises it uses, the shared
+    digest, and the image files (paths) its exercises show, as they are now."""
+    parts: list[object] = [shared, programme_sha, exercise_hashes(uses, snapshot)]
+    if images:
+        parts.append({path: file_sha256(Path(path)) for path in sorted(images)})
+    return _sha256_json(parts)
 
 
 def _sha256_json(data: object) -> str:

@@ -29,6 +29,7 @@ from voicecoach.library.fingerprint import BuildSettings, fingerprint
 from voicecoach.library.lock import close_inherited_locks
 from voicecoach.library.manifest import ChapterInfo, TrackEntry
 from voicecoach.library.sources import inside, output_names
+from voicecoach.page import image_names
 from voicecoach.parent_watch import die_with_parent, watch_parent
 
 STOP_GRACE_SECONDS = 10.0
@@ -95,10 +96,12 @@ def build_one(job: Job) -> JobResult:
         cache = pipeline.open_cache(programme, job.cache_dir, job.speakers)
         try:
             timeline = pipeline.plan(programme, cache)
-            names = output_names(job.slug)
-            pipeline.build(
-                programme, timeline, cache, inside(job.out, names[0]), job.settings.format
+            track = inside(job.out, output_names(job.slug)[0])
+            images = image_names(programme, track)
+            names = output_names(job.slug) + tuple(
+                dict.fromkeys(path.name for path in images.values())
             )
+            pipeline.build(programme, timeline, cache, track, job.settings.format)
         finally:
             with contextlib.suppress(Exception):
                 getattr(cache.engine, "close", lambda: None)()
@@ -113,17 +116,20 @@ def build_one(job: Job) -> JobResult:
         message = f"{job.source}: internal error: {type(err).__name__}: {err}"
         return JobResult(None, message, seconds=time.monotonic() - started)
     voice = programme.voice
+    pictures = tuple(sorted({str(ex.image) for ex in programme.exercises if ex.image}))
     entry = TrackEntry(
         slug=job.slug,
         source=job.relative,
         title=programme.title,
-        fingerprint=fingerprint(job.programme_sha, uses, job.snapshot, job.shared),
+        fingerprint=fingerprint(job.programme_sha, uses, job.snapshot, job.shared, pictures),
         uses=uses,
         files=names,
         duration=timeline.duration,
         chapters=tuple(ChapterInfo(c.title, c.start, c.end) for c in timeline.chapters),
         voice={"engine": voice.engine, "name": voice.name, "rate": voice.rate},
         built=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        images=pictures,
+        language=programme.language,
     )
     warnings = (
         *(str(warning) for warning in programme.warnings),

@@ -62,6 +62,15 @@ class TrackEntry:
     """The voice it was spoken with: {"engine", "name", "rate"}."""
     built: str = ""
     """When it was built (ISO 8601, UTC)."""
+    images: tuple[str, ...] = ()
+    """The image files (absolute paths) its exercises show, copied beside its page."""
+    language: str = "en"
+    """The programme's language (the index page speaks the library's main one)."""
+
+    @property
+    def page(self) -> str:
+        """The player page's file name."""
+        return self.files[3] if len(self.files) > 3 else self.files[0]
 
     @property
     def track(self) -> str:
@@ -83,6 +92,8 @@ class TrackEntry:
                 for c in self.chapters
             ],
             "built": self.built,
+            "images": list(self.images),
+            "language": self.language,
         }
 
 
@@ -137,6 +148,8 @@ def _entry(slug: object, raw: object) -> TrackEntry | None:
             chapters=chapters,
             voice=dict(raw.get("voice") or {}),
             built=str(raw.get("built", "")),
+            images=tuple(str(path) for path in raw.get("images", ())),
+            language=str(raw.get("language", "en")),
         )
     except (KeyError, TypeError, ValueError):
         return None

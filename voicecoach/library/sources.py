@@ -86,9 +86,16 @@ def slug_collisions(programmes: list[ProgrammeFile]) -> dict[Path, str]:
     return errors
 
 
-def output_names(slug: str) -> tuple[str, str, str]:
-    """The files one programme's build writes in OUT: track, captions, timeline."""
-    return (f"{slug}.{TRACK_FORMAT}", f"{slug}.vtt", f"{slug}.timeline.json")
+def output_names(slug: str) -> tuple[str, ...]:
+    """The files one programme's build always writes in OUT: track, captions, timeline,
+    player page, handout (the exercises' images, NAME.image-N.EXT, come after them)."""
+    return (
+        f"{slug}.{TRACK_FORMAT}",
+        f"{slug}.vtt",
+        f"{slug}.timeline.json",
+        f"{slug}.html",
+        f"{slug}.handout.html",
+    )
 
 
 def is_plain_name(name: object) -> bool:

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 from voicecoach.page.common import asset, clock, escape
 from voicecoach.page.model import exercise_chapters
+from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Programme
 from voicecoach.timeline.compiler import dose_lines
 from voicecoach.timeline.model import Timeline
-from voicecoach.timeline.phrases import PhraseBook
 
 
 def _section(heading: str, lines: Sequence[str]) -> list[str]:

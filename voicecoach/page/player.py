@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from voicecoach.page.common import asset, clock, escape, json_for_script, labels, side_label
 from voicecoach.page.model import SEGMENT_KINDS, exercise_chapters, segments
+from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, Programme
 from voicecoach.timeline.compiler import dose_lines
 from voicecoach.timeline.model import Timeline
-from voicecoach.phrases import PhraseBook
 
 _ICONS = {
     "previous": '<path d="M7 5h2.5v14H7zM20 5v14L10.5 12z"/>',
