@@ -29,10 +29,10 @@ def parse_image(node: YNode) -> Path:
     MAX_IMAGE_BYTES whose contents match its name's ending.
     """
     text = parse_text(node, "image")
-    kinds = ", ".join(sorted({k.lstrip(".").upper() for k in _SIGNATURES} - {"JPEG"}))
     suffix = Path(text).suffix.lower()
     if suffix not in _SIGNATURES:
-        raise ScriptError(f"image: expected a {kinds} file, got {node.describe()}", node.loc)
+        expected = "a PNG, JPEG, GIF, WebP or SVG file"
+        raise ScriptError(f"image: expected {expected}, got {node.describe()}", node.loc)
     base = Path(node.loc.file).parent
     path = base / text
     try:
