@@ -97,9 +97,11 @@ def built(tmp_path_factory) -> dict:
     }
 
 
-def test_all_three_files_are_written(built):
+def test_the_track_its_sidecars_and_pages_are_written(built):
     out = built["root"] / "out"
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("check")) == [
+        "check.handout.html",
+        "check.html",
         "check.mp3",
         "check.timeline.json",
         "check.vtt",

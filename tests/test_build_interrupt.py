@@ -73,7 +73,13 @@ def test_interrupted_build_keeps_the_old_track(tmp_path, signum):
     first = _build(short, out, cache)
     assert first.wait(120) == 0, first.stderr.read()
     before = _digest(out_dir)
-    assert set(before) == {"session.mp3", "session.vtt", "session.timeline.json"}
+    assert set(before) == {  # the pages are part of the all-or-nothing output too
+        "session.mp3",
+        "session.vtt",
+        "session.timeline.json",
+        "session.html",
+        "session.handout.html",
+    }
 
     long = tmp_path / "long.yaml"
     long.write_text(LONG)

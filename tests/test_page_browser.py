@@ -230,3 +230,50 @@ def test_the_handout_lists_every_exercise_as_the_track_says_it(browser, built, e
 
 def split(sentences: str) -> list[str]:
     return [s.strip() + "." for s in sentences.split(".") if s.strip()]
+
+
+LOCK_AND_SESSION_PROBES = """
+window.__locks = [];
+Object.defineProperty(navigator, "wakeLock", {value: {request: async (type) => {
+  const lock = {type, released: false, listeners: [],
+    addEventListener(name, fn) { this.listeners.push(fn); },
+    async release() { this.released = true; this.listeners.forEach((fn) => fn()); }};
+  window.__locks.push(lock);
+  return lock;
+}}});
+window.__actions = {};
+const setActionHandler = navigator.mediaSession.setActionHandler.bind(navigator.mediaSession);
+navigator.mediaSession.setActionHandler = (action, handler) => {
+  window.__actions[action] = handler;
+  setActionHandler(action, handler);
+};
+"""
+"""Stand-ins the page cannot tell apart: a Wake Lock (headless chromium has none) and a
+record of the Media Session action handlers, so a headset's buttons can be pressed."""
+
+
+def test_headset_buttons_step_chapters_and_the_screen_stays_awake_while_playing(
+    browser, built, errors
+):
+    html, timeline = built
+    chapters = timeline["chapters"]
+    page = browser.new_page()
+    page.add_init_script(LOCK_AND_SESSION_PROBES)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(html.resolve().as_uri())
+    page.wait_for_function("audio.readyState >= 1")
+    page.evaluate("window.__actions.nexttrack()")  # the headset's "next" button
+    assert abs(current_time(page) - chapters[1]["start"]) < 0.3
+    page.evaluate("window.__actions.nexttrack()")
+    assert text(page, "#exercise-name") == "Bridge"
+    page.evaluate(f"window.__actions.seekto({{seekTime: {chapters[2]['start'] + 10}}})")
+    page.evaluate("window.__actions.previoustrack()")  # 10 s in: back to its start
+    assert abs(current_time(page) - chapters[2]["start"]) < 0.3
+    page.evaluate("window.__actions.previoustrack()")  # at its start: the one before
+    assert abs(current_time(page) - chapters[1]["start"]) < 0.3
+
+    page.locator("#play").tap()
+    page.wait_for_function("window.__locks.length === 1 && !window.__locks[0].released")
+    assert page.evaluate("window.__locks[0].type") == "screen"
+    page.evaluate("window.__actions.pause()")
+    page.wait_for_function("audio.paused && window.__locks[0].released")

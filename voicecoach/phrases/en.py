@@ -120,7 +120,6 @@ PHRASES = MappingProxyType(
         "index_total": "{time} in all",
         "index_playlist": "Playlist",
         "index_open": "Open the player",
-        "index_chapters": "Chapters of {title}",
         "index_empty": "No programmes yet.",
     }
 )

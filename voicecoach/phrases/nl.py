@@ -121,7 +121,6 @@ PHRASES = MappingProxyType(
         "index_total": "{time} in totaal",
         "index_playlist": "Afspeellijst",
         "index_open": "Speler openen",
-        "index_chapters": "Hoofdstukken van {title}",
         "index_empty": "Nog geen programma's.",
     }
 )

@@ -16,7 +16,7 @@
 
   const say = (key, values, count) => {
     const template = (count === 1 && L[key + "_one"]) || L[key] || "";
-    return template.replace(/\{(\w+)\}/g, (m, k) => (k in (values || {}) ? values[k] : m));
+    return template.replace(/\{(\w+)(?::[^}]*)?\}/g, (m, k) => (k in (values || {}) ? values[k] : m));
   };
   const clock = (s) => {
     const t = Math.max(0, Math.floor(s));
@@ -24,12 +24,14 @@
     const ss = String(sec).padStart(2, "0");
     return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
   };
-  // Index of the last item whose start (item[key]) is <= t.
+  // Index of the last item whose start (item[key]) is <= t. The media clock reports a
+  // seek to a chapter's start a few microseconds early, hence the millisecond of slack.
+  const SLACK = 1e-3;
   const lastAtOrBefore = (items, t, key) => {
     let lo = 0, hi = items.length - 1, found = 0;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (items[mid][key] <= t + 1e-6) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+      if (items[mid][key] <= t + SLACK) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
     }
     return found;
   };
@@ -70,7 +72,7 @@
     if (stage.dataset.kind !== kind) stage.dataset.kind = kind;
     let status = STATUS[kind] ? say(STATUS[kind]) : chapterTitle;
     let big = "", unit = "", caption = "";
-    const left = until == null ? null : Math.max(0, Math.ceil(until - t - 1e-6));
+    const left = until == null ? null : Math.max(0, Math.ceil(until - t - SLACK));
     if (kind === "rep") {
       status = "";
       big = String(rep);
@@ -99,7 +101,7 @@
 
     const li = lastAtOrBefore(data.lines, t, 0);
     const line = data.lines[li];
-    if (line && line[0] <= t + 1e-6) {
+    if (line && line[0] <= t + SLACK) {
       if (shown.line !== li) { set($("line"), line[2]); shown.line = li; }
       $("line").parentElement.classList.toggle("quiet", t > line[1] + 0.1);
     } else {
@@ -174,6 +176,18 @@
   audio.addEventListener("ended", playingChanged);
   for (const name of ["timeupdate", "seeked", "loadedmetadata"]) {
     audio.addEventListener(name, () => render(now()));
+  }
+  function updatePosition() {  // the lock screen's progress bar
+    if (!("mediaSession" in navigator) || !navigator.mediaSession.setPositionState) return;
+    try {
+      navigator.mediaSession.setPositionState({
+        duration: data.duration, playbackRate: audio.playbackRate || 1,
+        position: Math.min(now(), data.duration),
+      });
+    } catch (e) { /* not while the duration is unknown */ }
+  }
+  for (const name of ["seeked", "loadedmetadata", "play", "pause", "ratechange"]) {
+    audio.addEventListener(name, updatePosition);
   }
   let frame = 0;
   function loop() {
