@@ -291,6 +291,7 @@ ENGLISH = frozenset(
     more movement need next now of one part ready relax rep reps rest right second seconds
     session set sets side sides start starting starts take takes that's the this time
     to tones up well will with you your done
+    keep going play printable handout remember print playlist yet
     """,
     )
 )

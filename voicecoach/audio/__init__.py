@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +73,10 @@ def write_track(
 ) -> TrackFiles:
     """Render ``assembly`` and write the track, ``.vtt`` and ``.timeline.json``.
 
-    Title and album default to the timeline's title. EXTRA: more files to write with them ({path: text or bytes},
-    e.g. the player page). All files appear together or not at all: on any error,
-    Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps are removed and files
-    from an earlier build stay as they were.
+    Title and album default to the timeline's title. EXTRA: more files to write with
+    them ({path: text or bytes}, e.g. the player page). All files appear together or
+    not at all: on any error, Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps
+    are removed and files from an earlier build stay as they were.
     """
     if format not in FORMATS:
         raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

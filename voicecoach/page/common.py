@@ -14,8 +14,8 @@ LABEL_PREFIXES = ("page_", "handout_", "index_")
 
 
 def labels(book: PhraseBook) -> dict[str, str]:
-    """Every page wording template of BOOK's language (keys without their prefix kept)."""
-    return {key: text for key, text in book.table.items() if key.startswith(LABEL_PREFIXES)}
+    """Every page wording template of BOOK's language, by key (for the page's script)."""
+    return {key: book.template(key) for key in book.pack.table if key.startswith(LABEL_PREFIXES)}
 
 
 def clock(seconds: float) -> str:
@@ -28,7 +28,8 @@ def clock(seconds: float) -> str:
 
 def side_label(book: PhraseBook, side: str) -> str:
     """'Left side' for left; a side the pack doesn't know as the programme writes it."""
-    return book.table.get(f"page_side_{side.lower()}", side)
+    key = f"page_side_{side.lower()}"
+    return book.part(key) if key in book.pack.table else side
 
 
 def json_for_script(data: object) -> str:

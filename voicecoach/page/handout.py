@@ -38,7 +38,6 @@ def handout_html(
     PLAYER: the player page's file name, linked on screen)."""
     images = dict(images or {})
     book = PhraseBook.for_language(programme.language)
-    label = book.table
     e = escape
     minutes = max(1, round(timeline.duration / 60))
     length = book.say("handout_length", count=minutes, minutes=minutes)
@@ -62,14 +61,14 @@ def handout_html(
     ]
     if programme.equipment:
         parts.append(
-            f'<p class="equipment"><strong>{e(label["handout_equipment"])}:</strong> '
+            f'<p class="equipment"><strong>{e(book.part("handout_equipment"))}:</strong> '
             f"{e(book.items(programme.equipment))}</p>"
         )
     actions = [
-        f'<button type="button" onclick="window.print()">{e(label["handout_print"])}</button>'
+        f'<button type="button" onclick="window.print()">{e(book.part("handout_print"))}</button>'
     ]
     if player:
-        actions.append(f'<a href="{quote(player)}">{e(label["index_open"])}</a>')
+        actions.append(f'<a href="{quote(player)}">{e(book.part("index_open"))}</a>')
     parts.append(f'<p class="actions">{"".join(actions)}</p>')
     parts.append("</header>")
     parts.append('<ol class="exercises">')
@@ -86,12 +85,12 @@ def handout_html(
             parts.append(
                 f'<figure><img src="{quote(images[index])}" alt="{e(exercise.name)}"></figure>'
             )
-        parts += _section(label["handout_setup"], exercise.setup)
-        parts += _section(label["handout_cues"], exercise.cues)
-        parts += _section(label["handout_reminders"], exercise.reminders)
+        parts += _section(book.part("handout_setup"), exercise.setup)
+        parts += _section(book.part("handout_cues"), exercise.cues)
+        parts += _section(book.part("handout_reminders"), exercise.reminders)
         if exercise.caution:
             parts.append(
-                f'<section class="part caution"><h3>{e(label["handout_caution"])}</h3>'
+                f'<section class="part caution"><h3>{e(book.part("handout_caution"))}</h3>'
                 f"<p>{e(exercise.caution)}</p></section>"
             )
         parts.append("</li>")

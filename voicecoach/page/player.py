@@ -103,11 +103,10 @@ def player_html(
     """
     images = dict(images or {})
     book = PhraseBook.for_language(programme.language)
-    label = book.table
     e = escape
     data = page_data(programme, timeline, track, images)
     first = timeline.chapters[0]
-    session_left = label["page_time_left"].format(time=clock(timeline.duration))
+    session_left = book.part("page_time_left", time=clock(timeline.duration))
     src = quote(track)
     items = []
     for index, chapter in enumerate(timeline.chapters):
@@ -125,8 +124,8 @@ def player_html(
         )
     links = []
     if handout:
-        links.append(f'<a href="{quote(handout)}">{e(label["page_handout"])}</a>')
-    links.append(f'<a href="{src}" download>{e(label["page_download"])}</a>')
+        links.append(f'<a href="{quote(handout)}">{e(book.part("page_handout"))}</a>')
+    links.append(f'<a href="{src}" download>{e(book.part("page_download"))}</a>')
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{e(programme.language)}">',
@@ -144,7 +143,7 @@ def player_html(
         '<main class="player">',
         '<header class="top">',
         f'<p class="title">{e(programme.title)}</p>',
-        f'<p class="session-left"><span class="k">{e(label["page_session_time"])}</span> '
+        f'<p class="session-left"><span class="k">{e(book.part("page_session_time"))}</span> '
         f'<span id="session-left">{e(session_left)}</span></p>',
         "</header>",
         '<section class="now" aria-labelledby="exercise-name">',
@@ -161,27 +160,27 @@ def player_html(
         '<div class="meter" aria-hidden="true"><div class="meter-fill" id="meter"></div></div>',
         "</div>",
         '<figure class="line">',
-        f'<figcaption class="k">{e(label["page_now_saying"])}</figcaption>',
+        f'<figcaption class="k">{e(book.part("page_now_saying"))}</figcaption>',
         '<blockquote id="line"></blockquote>',
         "</figure>",
         "</section>",
         '<section class="transport">',
         '<div class="seek">',
         f'<input type="range" id="seek" min="0" max="{timeline.duration:.3f}" step="0.1" '
-        f'value="0" aria-label="{e(label["page_position"])}">',
+        f'value="0" aria-label="{e(book.part("page_position"))}">',
         '<p class="times"><span id="elapsed">0:00</span>'
         f'<span id="exercise-left" class="exercise-left"></span>'
         f'<span id="remaining">-{clock(timeline.duration)}</span></p>',
         "</div>",
         '<div class="buttons">',
-        _button("previous", label["page_previous"], ("previous",)),
-        _button("play", label["page_play"], ("play", "pause"), primary=True),
-        _button("next", label["page_next"], ("next",)),
+        _button("previous", book.part("page_previous"), ("previous",)),
+        _button("play", book.part("page_play"), ("play", "pause"), primary=True),
+        _button("next", book.part("page_next"), ("next",)),
         "</div>",
         f'<audio id="audio" src="{src}" preload="auto" controls></audio>',
         "</section>",
         f'<nav class="list" aria-labelledby="list-heading">'
-        f'<h2 id="list-heading">{e(label["page_exercises"])}</h2>',
+        f'<h2 id="list-heading">{e(book.part("page_exercises"))}</h2>',
         f'<ol id="chapters">{"".join(items)}</ol>',
         "</nav>",
         f'<footer class="files">{"".join(links)}</footer>',
