@@ -88,3 +88,25 @@ def test_embedded_data_cannot_close_its_script_element():
     text = json_for_script({"title": "</script><script>alert(1)</script> & <!--"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text)["title"] == "</script><script>alert(1)</script> & <!--"
+
+
+def test_the_pages_use_the_programmes_own_wording(tmp_path):
+    text = """
+        title: Own words
+        phrases:
+          page_rep_of: "Squat {n}/{total}"
+        exercises:
+          - name: Squat
+            phrases:
+              dose_reps: "{sets} rounds of {reps}."
+            sets: 2
+            reps: 3
+        """
+    programme = load_text(tmp_path, text)
+    timeline = compile_programme(programme, fake_measure)
+    spoken = {e.text for e in timeline.speech()}
+    data = page_data(programme, timeline, "own.mp3", {})
+    assert data["labels"]["page_rep_of"] == "Squat {n}/{total}"
+    assert data["exercises"][0]["dose"] in spoken  # the dose as the track says it
+    files = page_files(programme, timeline, tmp_path / "own.mp3")
+    assert data["exercises"][0]["dose"] in files[tmp_path / "own.handout.html"]

@@ -8,9 +8,20 @@ import json
 from importlib import resources
 
 from voicecoach.phrases import PhraseBook
+from voicecoach.script.model import Exercise, Programme
 
 LABEL_PREFIXES = ("page_", "handout_", "index_")
 """Phrase keys that are page wording (shown, never spoken)."""
+
+
+def programme_book(programme: Programme) -> PhraseBook:
+    """The phrase book the track of PROGRAMME speaks from (its `phrases:` included)."""
+    return PhraseBook.for_language(programme.language).with_overrides(dict(programme.phrases))
+
+
+def exercise_book(book: PhraseBook, exercise: Exercise) -> PhraseBook:
+    """BOOK with EXERCISE's own `phrases:` over it (what is said within that exercise)."""
+    return book.with_overrides(dict(exercise.phrases))
 
 
 def labels(book: PhraseBook) -> dict[str, str]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from voicecoach.page.common import asset, clock, escape
+from voicecoach.page.common import asset, clock, escape, exercise_book, programme_book
 from voicecoach.page.model import exercise_chapters
-from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Programme
 from voicecoach.timeline.compiler import dose_lines
 from voicecoach.timeline.model import Timeline
@@ -37,7 +36,7 @@ def handout_html(
     """The handout of PROGRAMME (IMAGES: {exercise index: file name beside the page};
     PLAYER: the player page's file name, linked on screen)."""
     images = dict(images or {})
-    book = PhraseBook.for_language(programme.language)
+    book = programme_book(programme)
     e = escape
     minutes = max(1, round(timeline.duration / 60))
     length = book.say("handout_length", count=minutes, minutes=minutes)
@@ -80,7 +79,8 @@ def handout_html(
             f'<p class="number">{e(number)} <span class="at">{clock(starts[index])}</span></p>'
         )
         parts.append(f"<h2>{e(exercise.name)}</h2>")
-        parts.append(f'<p class="dose">{e(" ".join(dose_lines(book, exercise)))}</p>')
+        dose = " ".join(dose_lines(exercise_book(book, exercise), exercise))
+        parts.append(f'<p class="dose">{e(dose)}</p>')
         if index in images:
             parts.append(
                 f'<figure><img src="{quote(images[index])}" alt="{e(exercise.name)}"></figure>'

@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from voicecoach.page.common import asset, clock, escape, json_for_script, labels, side_label
+from voicecoach.page.common import (
+    asset,
+    clock,
+    escape,
+    exercise_book,
+    json_for_script,
+    labels,
+    programme_book,
+    side_label,
+)
 from voicecoach.page.model import SEGMENT_KINDS, exercise_chapters, segments
 from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, Programme
@@ -46,7 +55,9 @@ def _button(name: str, label: str, icons: tuple[str, ...], primary: bool = False
 
 def dose_summary(book: PhraseBook, exercise: Exercise) -> str:
     """The exercise's dose as the track says it (sets and reps, sides), one line."""
-    return " ".join(dose_lines(book, exercise)[: 2 if len(exercise.sides) > 1 else 1])
+    return " ".join(
+        dose_lines(exercise_book(book, exercise), exercise)[: 2 if len(exercise.sides) > 1 else 1]
+    )
 
 
 def page_data(
@@ -56,7 +67,7 @@ def page_data(
     images: Mapping[int, str],
 ) -> dict[str, object]:
     """What the page's script needs: chapters, exercises, segments, lines and labels."""
-    book = PhraseBook.for_language(programme.language)
+    book = programme_book(programme)
     chapter_of = exercise_chapters(programme, timeline)
     exercise_at = {chapter: index for index, chapter in enumerate(chapter_of)}
     sides = {side for ex in programme.exercises for side in ex.sides}
@@ -102,7 +113,7 @@ def player_html(
     file name, linked from the page when given.
     """
     images = dict(images or {})
-    book = PhraseBook.for_language(programme.language)
+    book = programme_book(programme)
     e = escape
     data = page_data(programme, timeline, track, images)
     first = timeline.chapters[0]
