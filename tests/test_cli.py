@@ -273,7 +273,8 @@ def test_an_output_that_looks_like_an_ffmpeg_protocol_is_a_file(runner, tmp_path
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == b""  # nothing of the track went to stdout
     folder = tmp_path / "pipe:"
-    assert sorted(p.name for p in folder.iterdir()) == ["x.mp3", "x.timeline.json", "x.vtt"]
+    written = ["x.handout.html", "x.html", "x.mp3", "x.timeline.json", "x.vtt"]
+    assert sorted(p.name for p in folder.iterdir()) == written
     assert (folder / "x.mp3").read_bytes()[:3] in (b"ID3", b"\xff\xfb")
 
 
