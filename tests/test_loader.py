@@ -352,7 +352,7 @@ def test_odd_keys_are_shown_escaped_and_short(tmp_path):
             "title: T\nvoice: {rate: fast}\nexercises: [{name: A, reps: 1}]\n",
             2,
             15,
-            "voice.rate: expected a whole number of at least 60",
+            "voice.rate: expected a whole number of at least 1",
         ),
         (
             "title: T\nvoice: 7\nexercises: [{name: A, reps: 1}]\n",
@@ -646,9 +646,11 @@ def test_limit_on_number_of_exercises(tmp_path):
 
 def test_voice_rate_limit(tmp_path):
     err = load_error(
-        tmp_path, "title: T\nvoice: {rate: 900}\nexercises: [{name: A, reps: 1}]\n", kind=LimitError
+        tmp_path,
+        "title: T\nvoice: {rate: 1900}\nexercises: [{name: A, reps: 1}]\n",
+        kind=LimitError,
     )
-    assert "voice.rate: 900 is over the limit of 400" in str(err)
+    assert "voice.rate: 1900 is over the limit of 1000" in str(err)
 
 
 # --- the corpus of malformed programmes -------------------------------------------------

@@ -12,7 +12,7 @@ def speech_options(*, library: bool = True) -> Callable[[Callable], Callable]:
     options = [
         click.option("--engine", help="Speech engine (see `voicecoach voices`)."),
         click.option("--voice", "voice_name", help="Voice name, e.g. en-gb."),
-        click.option("--rate", type=click.IntRange(60, 400), help="Words per minute."),
+        click.option("--rate", type=click.IntRange(1, 1000), help="Words per minute."),
         click.option(
             "--cache-dir",
             type=click.Path(file_okay=False),

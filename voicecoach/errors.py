@@ -95,6 +95,15 @@ class UnknownVoiceError(SpeechError):
     """The engine has no voice by the name asked for."""
 
 
+class VoiceSettingError(SpeechError):
+    """A voice setting the engine refuses (a rate out of its range, an unknown option)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+        """What is refused: "rate" or "options.KEY"."""
+
+
 class AudioError(VoiceCoachError):
     """Mixing, encoding or tagging failed (ffmpeg missing, disk full, ...)."""
 

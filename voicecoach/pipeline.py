@@ -16,11 +16,17 @@ from pathlib import Path
 
 from voicecoach.atomic import check_target
 from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, sidecar_paths, write_track
-from voicecoach.errors import AudioError, ScriptError, SpeechError, UnknownVoiceError
+from voicecoach.errors import (
+    AudioError,
+    ScriptError,
+    SpeechError,
+    UnknownVoiceError,
+    VoiceSettingError,
+)
 from voicecoach.page import page_files, page_names
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import estimate_duration
+from voicecoach.speech.base import check_settings, estimate_duration
 from voicecoach.speech.cache import PhraseCache, default_cache_dir, entry_path
 from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
@@ -45,12 +51,24 @@ class VoiceOverride:
     """Words per minute."""
 
     def apply(self, voice: Voice) -> Voice:
-        """VOICE with these overrides applied."""
+        """VOICE with these overrides applied.
+
+        Another engine drops the programme's options (they are for its engine).
+        """
+        other_engine = self.engine is not None and self.engine != voice.engine
+        sources = {
+            setting: where
+            for setting, where in voice.sources.items()
+            if not (setting == "rate" and self.rate is not None)
+            and not (setting.startswith("options.") and other_engine)
+        }
         return Voice(
             engine=self.engine or voice.engine,
             name=self.name if self.name is not None else voice.name,
             rate=self.rate if self.rate is not None else voice.rate,
+            options=() if other_engine else voice.options,
             source=None if self.engine or self.name is not None else voice.source,
+            sources=sources,
         )
 
 
@@ -90,17 +108,37 @@ def load(
         if chosen.source is None:
             raise SpeechError(message.removeprefix("voice.engine: "))
         raise ScriptError(message, chosen.source)
+    check_voice_settings(chosen)
     programme = replace(programme, voice=chosen)
     compile_programme(programme, estimate_duration)  # what compiling refuses, refused now
     return programme
+
+
+def check_voice_settings(voice: Voice) -> None:
+    """The engine's own check of VOICE's rate and options: a ScriptError where the
+    programme sets them, a SpeechError naming the option when the command line did."""
+    engine = get_engine(voice.engine)
+    try:
+        check_settings(engine, voice)
+    except VoiceSettingError as err:
+        where = voice.where(err.setting)
+        if where is None:
+            raise SpeechError(f"--{err.setting}: {err.message}") from None
+        raise ScriptError(f"voice.{err.setting}: {err.message}", where) from None
+    finally:
+        engine.close()
 
 
 def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> None:
     """Refuse a voice the engine does not have, as `build` would (saying one phrase,
     which the cache keeps for the build; nothing to do once it is there)."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if entry_path(folder, programme.voice.engine, programme.voice, programme.title).is_file():
-        return
+    engine = get_engine(programme.voice.engine)
+    try:
+        if entry_path(folder, engine, programme.voice, programme.title).is_file():
+            return
+    finally:
+        engine.close()
     cache = open_cache(programme, cache_dir, speakers=1)
     try:
         cache.duration(programme.title, programme.voice)
@@ -109,9 +147,7 @@ def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> No
             raise
         raise ScriptError(f"voice: {err.message}", programme.voice.source) from None
     finally:
-        close = getattr(cache.engine, "close", None)
-        if close is not None:
-            close()
+        cache.engine.close()
 
 
 def open_cache(

@@ -104,7 +104,7 @@ def build_one(job: Job) -> JobResult:
             pipeline.build(programme, timeline, cache, track, job.settings.format)
         finally:
             with contextlib.suppress(Exception):
-                getattr(cache.engine, "close", lambda: None)()
+                cache.engine.close()
         missing = [name for name in names if not (job.out / name).is_file()]
         if missing:
             raise VoiceCoachError(f"the build did not write {', '.join(missing)}")

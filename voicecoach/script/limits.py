@@ -31,3 +31,5 @@ MAX_EVENTS = 100_000
 limits has far fewer, so this only stops a runaway build early."""
 MAX_WARNINGS = 20
 """Most plan warnings listed; the rest are counted in one more line."""
+MAX_RATE = 1000
+"""Highest `voice.rate` read (each engine then checks its own range)."""

@@ -18,6 +18,7 @@ from voicecoach.script.model import (
     Dose,
     Exercise,
     HoldDose,
+    OptionValue,
     Programme,
     RepsDose,
     Tempo,
@@ -31,6 +32,7 @@ from voicecoach.script.values import (
     parse_count,
     parse_duration,
     parse_lines,
+    parse_option,
     parse_tempo,
     parse_text,
     written,
@@ -52,7 +54,7 @@ PROGRAMME_KEYS = (
     "library",
     "phrases",
 )
-VOICE_KEYS = ("engine", "name", "rate")
+VOICE_KEYS = ("engine", "name", "rate", "options")
 DOSE_KEYS = ("reps", "tempo", "hold", "relax", "work")
 EXERCISE_KEYS = (
     "name",
@@ -262,9 +264,25 @@ def _parse_voice(node: YNode) -> Voice:
     engine = parse_text(fields["engine"], "voice.engine") if "engine" in fields else "pyttsx3"
     name = parse_text(fields["name"], "voice.name") if "name" in fields else None
     rate = None
+    sources = {}
     if "rate" in fields:
-        rate = parse_count(fields["rate"], "voice.rate", minimum=60, maximum=400)
-    return Voice(engine=engine, name=name, rate=rate, source=node.loc)
+        rate = parse_count(fields["rate"], "voice.rate", minimum=1, maximum=limits.MAX_RATE)
+        sources["rate"] = fields["rate"].loc
+    options: dict[str, OptionValue] = {}
+    if "options" in fields:
+        options_node = fields["options"]
+        _expect_map(options_node, "voice.options")
+        for key, value in options_node.value.items():
+            options[key] = parse_option(value, f"voice.options.{key}")
+            sources[f"options.{key}"] = value.loc
+    return Voice(
+        engine=engine,
+        name=name,
+        rate=rate,
+        options=tuple(sorted(options.items())),
+        source=node.loc,
+        sources=sources,
+    )
 
 
 def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> Exercise:

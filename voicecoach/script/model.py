@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicecoach.errors import ScriptWarning, SourceLocation
 
+OptionValue = str | int | float | bool
+"""The value of one engine option."""
+
 
 @dataclass(frozen=True)
 class Voice:
-    """Which speech engine speaks, with which voice and at what rate."""
+    """Which speech engine speaks, with which voice, at what rate and with what options."""
 
     engine: str = "pyttsx3"
     """Registered engine name (see `voicecoach voices`)."""
@@ -18,8 +22,21 @@ class Voice:
     """Engine-specific voice name or id (e.g. "en-gb"); None: the language's default."""
     rate: int | None = None
     """Words per minute; None: the engine's default."""
+    options: tuple[tuple[str, OptionValue], ...] = ()
+    """Engine-specific settings from `voice: {options: ...}`, sorted by key (the engine
+    checks them)."""
     source: SourceLocation | None = field(default=None, compare=False)
     """Where the programme sets the voice (None when the command line chose it)."""
+    sources: Mapping[str, SourceLocation] = field(default_factory=dict, compare=False)
+    """Where each setting is written ("rate", "options.KEY"); only the programme's."""
+
+    def option_map(self) -> dict[str, OptionValue]:
+        """The options as a dict."""
+        return dict(self.options)
+
+    def where(self, setting: str) -> SourceLocation | None:
+        """Where SETTING ("rate", "options.KEY") was written, else None."""
+        return self.sources.get(setting)
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,21 @@ def parse_lines(node: YNode, field: str) -> tuple[str, ...]:
     return tuple(parse_text(item, f"{field}[{i + 1}]") for i, item in enumerate(items))
 
 
+def parse_option(node: YNode, field: str) -> str | int | float | bool:
+    """An engine option: text, a number or true/false (the engine checks the rest)."""
+    value = node.value
+    if isinstance(value, bool) or _is_number(value):
+        return value
+    if isinstance(value, str) and value.strip():
+        if len(value) > limits.MAX_TEXT_CHARS:
+            raise LimitError(
+                f"{field}: text is {len(value)} characters; the limit is {limits.MAX_TEXT_CHARS}",
+                node.loc,
+            )
+        return value
+    raise fail(node, field, "text, a number or true/false")
+
+
 def parse_bool(node: YNode, field: str) -> bool:
     """true or false."""
     if not isinstance(node.value, bool):

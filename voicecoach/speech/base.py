@@ -1,13 +1,20 @@
-"""The speech engine protocol and the audio clip it returns."""
+"""The speech engine protocol and the audio clip it returns.
+
+An engine is one class that has the members of SpeechEngine, plus one line in
+`speech/registry.py`. Everything that shapes its sound (its own version, a model
+file's hash, the voice, rate and options) goes into `sound_key`, which is part of
+every phrase-cache key, so a change to any of them re-synthesises.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from voicecoach.errors import SpeechError
+from voicecoach.errors import SpeechError, VoiceSettingError
 from voicecoach.script.model import Voice
 from voicecoach.wavio import SAMPLE_RATE
 
@@ -55,11 +62,44 @@ class VoiceInfo:
     """Registered name of the engine offering the voice."""
 
 
+@dataclass(frozen=True)
+class OptionSpec:
+    """One setting an engine accepts in `voice: {options: ...}`."""
+
+    kind: type
+    """int, float, str or bool."""
+    help: str
+    """What it does, for error messages and `voicecoach voices`."""
+    minimum: float | None = None
+    """Lowest number accepted (numbers only)."""
+    maximum: float | None = None
+    """Highest number accepted (numbers only)."""
+
+    def problem(self, value: object) -> str | None:
+        """Why VALUE is not accepted, or None."""
+        if self.kind is bool:
+            return None if isinstance(value, bool) else "expected true or false"
+        if self.kind is str:
+            return None if isinstance(value, str) else "expected text"
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (self.kind is int and not float(value).is_integer()):
+            return f"expected {'a whole number' if self.kind is int else 'a number'}"
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"expected a number from {low:g} to {high:g}, got {value:g}"
+        return None
+
+
 @runtime_checkable
 class SpeechEngine(Protocol):
     """Turns text into a 44100 Hz mono clip, trimmed of leading and trailing silence."""
 
     name: str
+    """The registered name."""
+    rates: tuple[int, int]
+    """Lowest and highest `voice.rate` (words per minute) the engine speaks."""
+    voice_options: Mapping[str, OptionSpec]
+    """The `voice: {options: ...}` settings it understands, by key."""
 
     def check(self) -> None:
         """Raise SpeechError (one line, with the install command) if the engine can't run."""
@@ -67,8 +107,38 @@ class SpeechEngine(Protocol):
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         """The voices on offer, optionally only those speaking `language` (e.g. "en")."""
 
+    def sound_key(self, voice: Voice) -> list[Any]:
+        """JSON-able: everything besides the text that shapes the clip of `voice`."""
+
     def synthesize(self, text: str, voice: Voice) -> Clip:
         """Speak `text` with `voice`; raise SpeechError naming the phrase on failure."""
+
+    def close(self) -> None:
+        """Release processes and files; the engine may be used again afterwards."""
+
+
+def check_settings(engine: SpeechEngine, voice: Voice) -> None:
+    """VoiceSettingError if ENGINE cannot speak VOICE's rate or options."""
+    low, high = engine.rates
+    if voice.rate is not None and not low <= voice.rate <= high:
+        raise VoiceSettingError(
+            "rate", f"{engine.name} speaks {low} to {high} words a minute, not {voice.rate}"
+        )
+    for key, value in voice.options:
+        spec = engine.voice_options.get(key)
+        if spec is None:
+            known = ", ".join(sorted(engine.voice_options)) or "none"
+            raise VoiceSettingError(
+                f"options.{key}", f"{engine.name} has no option '{key}' (its options: {known})"
+            )
+        problem = spec.problem(value)
+        if problem:
+            raise VoiceSettingError(f"options.{key}", f"{problem} ({spec.help})")
+
+
+def voice_key(voice: Voice) -> list[Any]:
+    """The part of a sound key every engine shares: voice name, rate and options."""
+    return [voice.name, voice.rate, [list(item) for item in voice.options]]
 
 
 SECONDS_PER_CHAR = 0.06

@@ -2,10 +2,11 @@
 
 Each entry is `<directory>/phrases/<key[:2]>/<key>.wav`: a 16-bit mono 44100 Hz WAV of
 the final (trimmed) clip, with a "vcph" chunk holding the key, frame count and the
-sha256 of the PCM data. The key is the sha256 of the cache format, engine name, voice
-and text. An entry that fails any check is re-synthesised, never used. Entries are
-written to a temporary file in the same directory and renamed into place, so readers
-(and other processes writing the same key) only ever see whole files.
+sha256 of the PCM data. The key is the sha256 of the cache format, the engine's name
+and sound key (its version, model, voice, rate and options) and the text. An entry
+that fails any check is re-synthesised, never used. Entries are written to a temporary
+file in the same directory and renamed into place, so readers (and other processes
+writing the same key) only ever see whole files.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from voicecoach.atomic import atomic_outputs
 from voicecoach.errors import AudioError, SpeechError
@@ -28,7 +30,7 @@ from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
 from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
-CACHE_FORMAT = "voicecoach.phrase/1"
+CACHE_FORMAT = "voicecoach.phrase/2"
 """Bump to invalidate every entry (part of every key)."""
 CHUNK_ID = "vcph"
 """The WAV chunk holding an entry's integrity record."""
@@ -55,15 +57,18 @@ def default_cache_dir() -> Path:
     return base / "voicecoach"
 
 
-def phrase_key(engine_name: str, voice: Voice, text: str) -> str:
+def phrase_key(engine_name: str, sound_key: list[Any], text: str) -> str:
     """The content address of a phrase: sha256 hex of everything that shapes its audio."""
-    parts = [CACHE_FORMAT, engine_name, voice.engine, voice.name, voice.rate, text]
+    parts = [CACHE_FORMAT, engine_name, sound_key, text]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def entry_path(directory: Path, engine_name: str, voice: Voice, text: str) -> Path:
-    """Where a cache in DIRECTORY keeps the phrase TEXT (whether or not it exists)."""
-    key = phrase_key(engine_name, voice, text)
+def entry_path(directory: Path, engine: SpeechEngine, voice: Voice, text: str) -> Path:
+    """Where a cache in DIRECTORY keeps ENGINE's phrase TEXT (whether or not it exists)."""
+    return _entry_path(directory, phrase_key(engine.name, engine.sound_key(voice), text))
+
+
+def _entry_path(directory: Path, key: str) -> Path:
     return directory / "phrases" / key[:2] / f"{key}.wav"
 
 
@@ -95,16 +100,24 @@ class PhraseCache:
         self._clips: OrderedDict[str, Clip] = OrderedDict()
         self._clip_bytes = 0
         self._frames: dict[str, int] = {}
+        self._sound_keys: dict[Voice, list[Any]] = {}
         self._warned = False
         self._lock = threading.RLock()
 
+    def key(self, text: str, voice: Voice) -> str:
+        """The phrase's cache key (the engine's sound key is asked once per voice)."""
+        sound = self._sound_keys.get(voice)
+        if sound is None:
+            sound = self._sound_keys[voice] = self.engine.sound_key(voice)
+        return phrase_key(self.engine.name, sound, text)
+
     def path(self, text: str, voice: Voice) -> Path:
         """Where the entry for this phrase lives (whether or not it exists)."""
-        return entry_path(self.directory, self.engine.name, voice, text)
+        return _entry_path(self.directory, self.key(text, voice))
 
     def clip(self, text: str, voice: Voice) -> Clip:
         """The phrase's clip: from memory, else from disk, else synthesised and stored."""
-        key = phrase_key(self.engine.name, voice, text)
+        key = self.key(text, voice)
         clip = self._clips.get(key)
         if clip is not None:
             self._clips.move_to_end(key)
@@ -122,7 +135,7 @@ class PhraseCache:
 
     def duration(self, text: str, voice: Voice) -> float:
         """Seconds the phrase lasts: exactly `clip(text, voice).duration`."""
-        key = phrase_key(self.engine.name, voice, text)
+        key = self.key(text, voice)
         frames = self._frames.get(key)
         if frames is not None:
             self.hits += 1
@@ -226,7 +239,7 @@ class PhraseCache:
             "frames": len(clip),
             "sha256": hashlib.sha256(data).hexdigest(),
             "engine": self.engine.name,
-            "voice": [voice.engine, voice.name, voice.rate],
+            "sound": self._sound_keys[voice],
             "text": text,
         }
         raw = build_wav(data, SAMPLE_RATE, {CHUNK_ID: json.dumps(record).encode("utf-8")})

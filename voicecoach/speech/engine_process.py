@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, VoiceInfo, quote_phrase
+from voicecoach.speech.base import Clip, OptionSpec, SpeechEngine, VoiceInfo, quote_phrase
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds one phrase may take before the engine is considered hung."""
@@ -47,9 +48,13 @@ class IsolatedEngine:
         name: str,
         timeout: float = DEFAULT_TIMEOUT,
         startup_timeout: float = STARTUP_TIMEOUT,
+        profile: SpeechEngine | None = None,
     ) -> None:
-        """`factory` is "module:Class" of an in-process engine built with `options`."""
+        """`factory` is "module:Class" of an in-process engine built with `options`;
+        `profile`, an in-process instance of it, answers `rates`, `voice_options` and
+        `sound_key` (a subclass may define those itself instead)."""
         self.name = name
+        self.profile = profile
         self.factory = factory
         self.options = dict(options or {})
         self.timeout = timeout
@@ -58,6 +63,25 @@ class IsolatedEngine:
         self._lock = threading.Lock()
         self.workers_started = 0
         """How many worker processes were started (1 while all goes well)."""
+
+    @property
+    def rates(self) -> tuple[int, int]:
+        """The inner engine's rate range."""
+        return self._profile().rates
+
+    @property
+    def voice_options(self) -> Mapping[str, OptionSpec]:
+        """The inner engine's options."""
+        return self._profile().voice_options
+
+    def sound_key(self, voice: Voice) -> list[Any]:
+        """The inner engine's sound key."""
+        return self._profile().sound_key(voice)
+
+    def _profile(self) -> SpeechEngine:
+        if self.profile is None:
+            raise TypeError(f"{type(self).__name__} for {self.factory} needs a profile")
+        return self.profile
 
     def check(self) -> None:
         """Start the worker and let the engine inside check itself."""
@@ -75,7 +99,12 @@ class IsolatedEngine:
         request = {
             "op": "synthesize",
             "text": text,
-            "voice": {"engine": voice.engine, "name": voice.name, "rate": voice.rate},
+            "voice": {
+                "engine": voice.engine,
+                "name": voice.name,
+                "rate": voice.rate,
+                "options": [list(item) for item in voice.options],
+            },
         }
         header, payload = self._request(request, self.timeout, f"speaking {quote_phrase(text)}")
         samples = np.frombuffer(payload, dtype="<f4").astype(np.float32)

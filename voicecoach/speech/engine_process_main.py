@@ -42,11 +42,17 @@ def handle(engine: Any, request: dict[str, Any], out: BinaryIO) -> None:
         rows = [[v.id, v.name, list(v.languages), v.engine] for v in voices]
         _send(out, {"ok": True, "voices": rows})
     elif op == "synthesize":
-        clip = engine.synthesize(request["text"], Voice(**request["voice"]))
+        clip = engine.synthesize(request["text"], _voice(request["voice"]))
         pcm = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
         _send(out, {"ok": True, "sample_rate": clip.sample_rate, "frames": len(clip)}, pcm)
     else:
         raise ValueError(f"unknown request {op!r}")
+
+
+def _voice(fields: dict[str, Any]) -> Voice:
+    """The Voice of a request (options arrive as [key, value] pairs)."""
+    options = tuple((str(key), value) for key, value in fields.get("options", ()))
+    return Voice(fields["engine"], fields["name"], fields["rate"], options)
 
 
 def _send(out: BinaryIO, header: dict[str, Any], payload: bytes = b"") -> None:

@@ -9,10 +9,19 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from types import MappingProxyType
+from typing import Any
 
 from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
+from voicecoach.speech.base import (
+    Clip,
+    OptionSpec,
+    VoiceInfo,
+    language_matches,
+    quote_phrase,
+    voice_key,
+)
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 from voicecoach.wavio import WavFormatError, parse_wav
@@ -25,11 +34,33 @@ class EspeakNgEngine:
     """Speaks with `espeak-ng --stdout`; `timeout` seconds per phrase."""
 
     name = "espeak-ng"
+    rates = (80, 450)
+    voice_options = MappingProxyType(
+        {
+            "pitch": OptionSpec(int, "pitch: 0 to 99, default 50", 0, 99),
+            "word_gap": OptionSpec(int, "word_gap: extra pause between words in 10 ms", 0, 100),
+        }
+    )
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, command: str = "espeak-ng") -> None:
         self.timeout = timeout
         self.command = command
         self._voices: list[VoiceInfo] | None = None
+        self._version: str | None = None
+
+    def sound_key(self, voice: Voice) -> list[Any]:
+        """espeak-ng's version line and the voice settings."""
+        if self._version is None:
+            self._version = (
+                self._run(["--version"], None, "reporting its version")
+                .decode("utf-8", "replace")
+                .split("Data at:")[0]
+                .strip()
+            )
+        return ["espeak-ng", self._version, *voice_key(voice)]
+
+    def close(self) -> None:
+        """Nothing to release (one process per phrase)."""
 
     def check(self) -> None:
         """SpeechError with the install command if espeak-ng can't be found."""
@@ -52,6 +83,11 @@ class EspeakNgEngine:
             args += ["-v", voice.name]
         if voice.rate:
             args += ["-s", str(voice.rate)]
+        options = voice.option_map()
+        if "pitch" in options:
+            args += ["-p", str(int(options["pitch"]))]
+        if "word_gap" in options:
+            args += ["-g", str(int(options["word_gap"]))]
         raw = self._run(args, text.encode("utf-8"), f"speaking {phrase}", voice)
         try:
             wav = parse_wav(raw, strict=False)

@@ -6,17 +6,20 @@ import os
 import sys
 import time
 import zlib
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 import numpy as np
 
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import (
     Clip,
+    OptionSpec,
     VoiceInfo,
     estimate_duration,  # noqa: F401 (the fake speaks exactly the estimate)
     estimate_samples,
     language_matches,
+    voice_key,
 )
 from voicecoach.wavio import SAMPLE_RATE
 
@@ -41,6 +44,10 @@ class FakeEngine:
     """
 
     name = "fake"
+    rates = (20, 1000)
+    voice_options = MappingProxyType(
+        {"pitch": OptionSpec(float, "pitch: a factor on the tone's frequency", 0.5, 2.0)}
+    )
 
     def __init__(
         self,
@@ -66,6 +73,13 @@ class FakeEngine:
     def check(self) -> None:
         """The fake engine can always run."""
 
+    def sound_key(self, voice: Voice) -> list[Any]:
+        """The fake tone's version and the voice settings."""
+        return ["fake/1", *voice_key(voice)]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         """Two made-up voices."""
         return [v for v in FAKE_VOICES if language_matches(v.languages, language)]
@@ -82,13 +96,13 @@ class FakeEngine:
             if self.fail_mode == "empty":
                 return Clip(np.zeros(0, dtype=np.float32), SAMPLE_RATE)
             raise RuntimeError("simulated engine failure")
-        return Clip(tone(text), SAMPLE_RATE)
+        return Clip(tone(text, float(voice.option_map().get("pitch", 1.0))), SAMPLE_RATE)
 
 
-def tone(text: str) -> np.ndarray:
-    """The fake clip's samples for `text`: 200-400 Hz, quiet, 10 ms fades."""
+def tone(text: str, pitch: float = 1.0) -> np.ndarray:
+    """The fake clip's samples for `text`: 200-400 Hz (times PITCH), quiet, 10 ms fades."""
     n = estimate_samples(text)
-    freq = 200.0 + zlib.crc32(text.encode("utf-8")) % 200
+    freq = pitch * (200.0 + zlib.crc32(text.encode("utf-8")) % 200)
     t = np.arange(n, dtype=np.float64) / SAMPLE_RATE
     wave = AMPLITUDE * np.sin(2 * np.pi * freq * t)
     fade = min(round(FADE_S * SAMPLE_RATE), n // 2)

@@ -15,12 +15,20 @@ import importlib.util
 import sys
 import tempfile
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech import pyttsx3_fresh
-from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
+from voicecoach.speech.base import (
+    Clip,
+    OptionSpec,
+    VoiceInfo,
+    language_matches,
+    quote_phrase,
+    voice_key,
+)
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
 from voicecoach.wavio import WavData, WavFormatError, parse_wav
@@ -48,8 +56,31 @@ def preflight() -> None:
         raise SpeechError(ESPEAK_MISSING)
 
 
+def library_versions() -> list[str]:
+    """pyttsx3's version and, on Linux, libespeak-ng's (both shape the sound)."""
+    import importlib.metadata
+
+    try:
+        versions = [f"pyttsx3 {importlib.metadata.version('pyttsx3')}"]
+    except importlib.metadata.PackageNotFoundError:
+        raise SpeechError(PYTTSX3_MISSING) from None
+    if sys.platform.startswith("linux"):
+        for library in _ESPEAK_LIBRARIES:
+            try:
+                info = ctypes.CDLL(library).espeak_Info
+            except (OSError, AttributeError):
+                continue
+            info.restype, info.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+            versions.append(f"{library} {(info(None) or b'').decode('ascii', 'replace')}")
+            break
+    return versions
+
+
 class Pyttsx3Engine(IsolatedEngine):
     """pyttsx3 in a reusable worker process; each phrase has `timeout` seconds."""
+
+    rates = (60, 400)
+    voice_options: MappingProxyType[str, OptionSpec] = MappingProxyType({})
 
     def __init__(
         self,
@@ -66,11 +97,18 @@ class Pyttsx3Engine(IsolatedEngine):
             startup_timeout=startup_timeout,
         )
         self._preflight_done = False
+        self._versions: list[str] | None = None
 
     def check(self) -> None:
         """Raise SpeechError with the install command if pyttsx3 or espeak-ng is missing."""
         self._preflight()
         super().check()
+
+    def sound_key(self, voice: Voice) -> list[Any]:
+        """The library versions and the voice settings."""
+        if self._versions is None:
+            self._versions = library_versions()
+        return ["pyttsx3", *self._versions, *voice_key(voice)]
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         self._preflight()

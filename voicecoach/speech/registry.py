@@ -59,9 +59,9 @@ def _fake(**options: Any) -> SpeechEngine:
         return FakeEngine(**options)
     from voicecoach.speech.engine_process import IsolatedEngine
 
-    FakeEngine(**options)  # reject bad options here, not in the worker
+    profile = FakeEngine(**options)  # rejects bad options here, not in the worker
     factory = "voicecoach.speech.fake:FakeEngine"
-    return IsolatedEngine(factory, options, name="fake", timeout=timeout)
+    return IsolatedEngine(factory, options, name="fake", timeout=timeout, profile=profile)
 
 
 register_engine("pyttsx3", _pyttsx3)
