@@ -177,7 +177,7 @@ class PhraseCache:
 
     def _known(self, text: str, voice: Voice) -> bool:
         """Whether the phrase is answered without the engine (memory or a good entry)."""
-        key = phrase_key(self.engine.name, voice, text)
+        key = self.key(text, voice)
         if key in self._frames:
             return True
         clip = self._load(self.path(text, voice), key)
@@ -212,7 +212,7 @@ class PhraseCache:
                         failed.append(exc)
                         return
                     with self._lock:
-                        self._remember(phrase_key(self.engine.name, voice, text), clip)
+                        self._remember(self.key(text, voice), clip)
                     finish(text, clip.duration)
 
             with ThreadPoolExecutor(count, thread_name_prefix="voicecoach-speak") as pool:
@@ -228,7 +228,7 @@ class PhraseCache:
     def _synthesize(self, text: str, voice: Voice, engine: SpeechEngine | None = None) -> Clip:
         """Speak the phrase (with ENGINE, default the cache's), store it, and return the
         clip exactly as stored."""
-        key, path = phrase_key(self.engine.name, voice, text), self.path(text, voice)
+        key, path = self.key(text, voice), self.path(text, voice)
         clip = synthesize_checked(engine or self.engine, text, voice)
         with self._lock:
             self.synthesized += 1
