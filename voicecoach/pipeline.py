@@ -228,8 +228,8 @@ def _check_is_file(path: Path) -> None:
 def assemble(programme: Programme, timeline: Timeline, cache: PhraseCache) -> RenderAssembly:
     """TIMELINE with every phrase's clip (from the cache) and the bundled tones: what
     `build`, `play` and `library build` render, so they all sound the same."""
-    speech = {text: cache.clip(text, programme.voice) for text in timeline.phrases()}
-    return RenderAssembly(timeline, speech, load_tones())
+    speech = cache.clips(timeline.phrases(), programme.voice)
+    return RenderAssembly(timeline, speech, load_tones(), levels_dir=cache.directory / "levels")
 
 
 def build(

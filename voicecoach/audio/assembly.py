@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from voicecoach.audio.clip_levels import LevelStore
 from voicecoach.audio.mixer import ClipLike, Mixer, MixLevels
 from voicecoach.timeline.model import Timeline
 
@@ -26,12 +28,15 @@ class RenderAssembly:
     """The clip of every tone, by tone name."""
     levels: MixLevels = field(default_factory=MixLevels)
     """Loudness target of the track and the relative levels of its parts."""
+    levels_dir: Path | None = None
+    """Where clip levels are kept between builds (None: measured every time)."""
 
     def mixer(self) -> Mixer:
-        """A mixer of these parts, calibrated to the loudness target (one silent pass).
+        """A mixer of these parts, calibrated to the loudness target (nothing rendered).
 
         AudioError if an event has no usable clip.
         """
-        mixer = Mixer(self.timeline, self.speech, self.tones, levels=self.levels)
+        store = LevelStore(self.levels_dir)
+        mixer = Mixer(self.timeline, self.speech, self.tones, levels=self.levels, store=store)
         mixer.calibrate()
         return mixer

@@ -14,6 +14,7 @@ import numpy as np
 
 _ABSOLUTE_GATE = -70.0
 _RELATIVE_GATE = -10.0
+_FIXED_POINT = float(2**40)
 
 
 def db_to_gain(db: float) -> float:
@@ -149,6 +150,12 @@ def limiter_half_width(sample_rate: int) -> int:
     return max(1, round(0.01 * sample_rate))
 
 
+def limiter_threshold(ceiling: float) -> float:
+    """The level above which `limit_peaks` turns a sample down (just under CEILING, a
+    float32 rounding margin); a block with no sample above it is left as it is."""
+    return ceiling * 0.9999
+
+
 def limit_peaks(samples: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
     """``samples`` with every peak above ``ceiling`` smoothly turned down to it.
 
@@ -158,15 +165,18 @@ def limit_peaks(samples: np.ndarray, ceiling: float, sample_rate: int) -> np.nda
     """
     x = np.asarray(samples, dtype=np.float32)
     magnitude = np.abs(x)
-    if len(x) == 0 or float(magnitude.max()) <= ceiling:
+    target = limiter_threshold(ceiling)
+    if len(x) == 0 or float(magnitude.max()) <= target:
         return x
     half = limiter_half_width(sample_rate)
-    target = ceiling * 0.9999  # float32 rounding margin
     with np.errstate(divide="ignore"):
         needed = np.minimum(1.0, target / magnitude.astype(np.float64))
     held = _sliding_min(np.pad(needed, half, constant_values=1.0), half)
-    # Average the gain *reduction*, so away from peaks the gain is exactly 1.
-    cumulative = np.concatenate(([0.0], np.cumsum(1.0 - held)))
+    # Average the gain *reduction*, so away from peaks the gain is exactly 1. The sums
+    # run in fixed point so they are exact: a sample's gain must not depend on where
+    # its block starts (blocks of any size give the same track).
+    reduction = np.rint((1.0 - held) * _FIXED_POINT).astype(np.int64)
+    cumulative = np.concatenate(([0], np.cumsum(reduction)))
     width = 2 * half + 1
-    gain = 1.0 - (cumulative[width:] - cumulative[:-width]) / width
+    gain = 1.0 - (cumulative[width:] - cumulative[:-width]) / (width * _FIXED_POINT)
     return (x * np.minimum(gain, needed)).astype(np.float32)

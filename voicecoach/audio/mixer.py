@@ -1,25 +1,36 @@
 """Render a timeline into float32 PCM, block by block, at sample-exact offsets.
 
 Every event starts at sample ``round(event.start * sample_rate)``. Each distinct clip
-is prepared once (loudness-normalised, peaks limited) and added into the blocks it
-overlaps, so memory is bounded by the clips plus one block, whatever the track's length.
+is prepared (loudness-normalised, peaks limited) when the mix first reaches it and kept
+while there is room, so memory is bounded by a budget plus one block, whatever the
+track's length. Clip levels come from a `LevelStore` and the track is calibrated from
+them, so a build renders the track once: the pass that is encoded.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
+from voicecoach.audio.clip_levels import (
+    ClipLevel,
+    LevelStore,
+    bin_samples,
+    gated_powers,
+    prepare,
+)
 from voicecoach.audio.loudness import (
     LoudnessMeter,
     db_to_gain,
-    integrated_loudness,
+    gated_loudness,
     limit_peaks,
     limiter_half_width,
+    limiter_threshold,
 )
 from voicecoach.errors import AudioError
 from voicecoach.timeline.model import Event, Timeline
@@ -31,9 +42,11 @@ DEFAULT_BLOCK_SAMPLES = 16384
 LENGTH_TOLERANCE = 0.010
 """Seconds a clip may differ from its event's duration (rounding); more is an error."""
 
+PREPARED_BUDGET = 64 * 2**20
+"""Bytes of prepared clips a mixer keeps (least recently used ones are dropped)."""
+
 _MAX_CALIBRATION = 12.0
-_MAX_GAIN = 40.0
-_MAX_LIMITING = 8.0
+_CALIBRATION_STEP = 0.05
 
 
 class ClipLike(Protocol):
@@ -70,22 +83,33 @@ class Mixer:
         tones: Mapping[str, ClipLike],
         *,
         levels: MixLevels | None = None,
+        store: LevelStore | None = None,
     ) -> None:
-        """Check that every event has a usable clip (AudioError if not)."""
+        """Check that every event has a usable clip (AudioError if not) and find every
+        clip's level (in STORE, else measured now). SPEECH may load clips lazily: each
+        is read once here and again when the mix reaches it."""
         self.timeline = timeline
         self.levels = levels or MixLevels()
         self.gain_db = 0.0
         """Calibration added to every clip's loudness target (see ``calibrate``)."""
         self.sample_rate = SAMPLE_RATE
         self.total_samples = round(timeline.duration * self.sample_rate)
-        self._sources: dict[_Key, ClipLike] = {}
-        self._prepared: dict[_Key, np.ndarray] = {}
+        self._speech, self._tones = speech, tones
+        self._clip_levels: dict[_Key, ClipLevel] = {}
+        self._prepared: OrderedDict[_Key, np.ndarray] = OrderedDict()
+        self._prepared_bytes = 0
+        self._store = store = store or LevelStore(None)
+        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
         placed: list[tuple[int, int, _Key]] = []
         for event in timeline.events:
             key, clip = self._clip_for(event, speech, tones)
             start = round(event.start * self.sample_rate)
             length = self._check_length(event, clip)
             placed.append((start, start + length, key))
+            if key not in self._clip_levels:
+                samples = as_mono_float32(clip.samples)
+                target = self._reference_target(key)
+                self._clip_levels[key] = store.level(samples, target, ceiling, self.sample_rate)
         placed.sort(key=lambda item: item[0])
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
         self._ends = np.array([p[1] for p in placed], dtype=np.int64)
@@ -110,8 +134,12 @@ class Mixer:
                 f"clip for {key[1]!r} is at {clip.sample_rate} Hz; "
                 f"the timeline is rendered at {self.sample_rate} Hz"
             )
-        self._sources[key] = clip
         return key, clip
+
+    def _reference_target(self, key: _Key) -> float:
+        """The loudness a clip is measured at, before calibration (LUFS)."""
+        offset = self.levels.tone_offset_db if key[0] == "tone" else 0.0
+        return self.levels.track_lufs + offset
 
     def _check_length(self, event: Event, clip: ClipLike) -> int:
         """The clip's length in samples, if it fits the event's duration."""
@@ -126,16 +154,24 @@ class Mixer:
         return length
 
     def prepared(self, key: _Key) -> np.ndarray:
-        """The clip for ``key`` ready to mix: mono float32, normalised and limited."""
+        """The clip for ``key`` ready to mix: mono float32, at its level, peaks limited."""
         found = self._prepared.get(key)
-        if found is None:
-            levels = self.levels
-            target = levels.track_lufs + self.gain_db
-            if key[0] == "tone":
-                target += levels.tone_offset_db
-            samples = as_mono_float32(self._sources[key].samples)
-            found = normalise(samples, target, db_to_gain(levels.clip_peak_dbfs), self.sample_rate)
-            self._prepared[key] = found
+        if found is not None:
+            self._prepared.move_to_end(key)
+            return found
+        kind, name = key
+        samples = as_mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
+        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+        level = self._clip_levels[key]
+        if self.gain_db:  # limiting grows with the level: find the clip's gain there
+            target = self._reference_target(key) + self.gain_db
+            level = self._store.level(samples, target, ceiling, self.sample_rate)
+        found = prepare(samples, level.gain_db, ceiling, self.sample_rate)
+        self._prepared[key] = found
+        self._prepared_bytes += found.nbytes
+        while self._prepared_bytes > PREPARED_BUDGET and len(self._prepared) > 1:
+            _, dropped = self._prepared.popitem(last=False)
+            self._prepared_bytes -= dropped.nbytes
         return found
 
     def blocks(
@@ -150,6 +186,7 @@ class Mixer:
             raise ValueError("block_samples must be positive")
         total, margin = self.total_samples, 2 * limiter_half_width(self.sample_rate)
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
+        threshold = limiter_threshold(ceiling)
         pos = min(max(0, round(start * self.sample_rate)), total)
         upcoming = int(np.searchsorted(self._starts, pos - margin))
         active = np.flatnonzero(self._ends[:upcoming] > pos - margin).tolist()
@@ -167,7 +204,7 @@ class Mixer:
                 if b > a:
                     clip = self.prepared(self._keys[j])
                     mix[a - lo : b - lo] += clip[a - first : b - first]
-            if float(np.max(np.abs(mix))) > ceiling:
+            if float(np.max(np.abs(mix))) > threshold:
                 mix = limit_peaks(mix, ceiling, self.sample_rate)
             yield mix[margin : margin + stop - pos]
             pos = stop
@@ -188,18 +225,36 @@ class Mixer:
             meter.feed(block)
         return meter.integrated()
 
-    def calibrate(self, tolerance_db: float = 0.3, passes: int = 1) -> float:
+    def estimate(self) -> float:
+        """Integrated loudness (LUFS) the track will measure, from its clips' levels
+        (their K-weighted power in 10 ms bins, placed where they play; overlapping
+        sounds add as powers). Renders nothing."""
+        size = bin_samples(self.sample_rate)
+        bins = np.zeros(-(-self.total_samples // size) + 1, dtype=np.float64)
+        scale = db_to_gain(self.gain_db) ** 2
+        for start, key in zip(self._starts.tolist(), self._keys, strict=True):
+            powers = self._clip_levels[key].powers
+            first = round(start / size)
+            count = max(0, min(len(powers), len(bins) - first))
+            bins[first : first + count] += powers[:count] * scale
+        return gated_loudness(gated_powers(bins, self.sample_rate))
+
+    def calibrate(self) -> float:
         """Shift every clip's level so the whole track measures ``levels.track_lufs``
-        (per-clip targets alone come out low: pauses and tones pull the average
-        down). Every clip hits its own target exactly, so one measuring pass is
-        normally enough; costs ``passes`` render passes. Returns the gain in dB."""
-        for _ in range(passes):
-            error = self.levels.track_lufs - self.measure()
-            if not math.isfinite(error) or abs(error) <= tolerance_db:
-                break
-            self.gain_db = max(-_MAX_CALIBRATION, min(_MAX_CALIBRATION, self.gain_db + error))
-            self._prepared.clear()
+        (per-clip targets alone come out low: pauses and tones pull the average down).
+        Worked out from the clips' levels, without rendering. Returns the gain in dB."""
+        error = self.levels.track_lufs - self.estimate()
+        if math.isfinite(error):
+            self.shift_gain(error)
         return self.gain_db
+
+    def shift_gain(self, db: float) -> None:
+        """Raise (or lower) every clip by DB, within the calibration range, in steps of
+        ``_CALIBRATION_STEP`` (so similar sessions share their clips' stored levels)."""
+        gain = max(-_MAX_CALIBRATION, min(_MAX_CALIBRATION, self.gain_db + db))
+        self.gain_db = round(gain / _CALIBRATION_STEP) * _CALIBRATION_STEP
+        self._prepared.clear()
+        self._prepared_bytes = 0
 
 
 def as_mono_float32(samples: Any) -> np.ndarray:
@@ -211,38 +266,3 @@ def as_mono_float32(samples: Any) -> np.ndarray:
     if array.ndim > 1:
         array = array.reshape(len(array), -1).mean(axis=1, dtype=np.float32)
     return array
-
-
-def normalise(
-    samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
-) -> np.ndarray:
-    """``samples`` at ``target_lufs`` with peaks limited to ``ceiling`` (silence as is).
-
-    Limiting lowers the loudness, so the gain is found by a few secant steps; the
-    limiter takes off at most ``_MAX_LIMITING`` dB beyond plain normalisation.
-    """
-    loudness = integrated_loudness(samples, sample_rate)
-    if not math.isfinite(loudness):
-        return samples.astype(np.float32, copy=True)
-    lowest = min(target_lufs - loudness, _MAX_GAIN)
-    highest = min(lowest + _MAX_LIMITING, _MAX_GAIN)
-
-    def attempt(gain_db: float) -> tuple[np.ndarray, float]:
-        result = limit_peaks(samples * np.float32(db_to_gain(gain_db)), ceiling, sample_rate)
-        return result, target_lufs - integrated_loudness(result, sample_rate)
-
-    gain, (result, error) = lowest, attempt(lowest)
-    previous_gain, previous_error = gain, error
-    for _ in range(8):
-        if abs(error) < 0.1:
-            break
-        slope = 1.0
-        if gain != previous_gain:
-            slope = max((previous_error - error) / (gain - previous_gain), 0.05)
-        next_gain = min(max(gain + error / slope, lowest), highest)
-        if next_gain == gain:
-            break
-        previous_gain, previous_error = gain, error
-        gain = next_gain
-        result, error = attempt(gain)
-    return result

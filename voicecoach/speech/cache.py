@@ -19,7 +19,7 @@ import stat
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ CACHE_FORMAT = "voicecoach.phrase/2"
 """Bump to invalidate every entry (part of every key)."""
 CHUNK_ID = "vcph"
 """The WAV chunk holding an entry's integrity record."""
-MEMORY_LIMIT = 256 * 2**20
+MEMORY_LIMIT = 32 * 2**20
 """Bytes of clips kept in memory (least recently used ones are dropped first)."""
 MAX_CLIP_SECONDS = 600
 """No phrase lasts longer; an entry file above the size this implies is refused unread."""
@@ -132,6 +132,11 @@ class PhraseCache:
         with self._lock:
             self._remember(key, clip)
         return clip
+
+    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip]:
+        """The clips of TEXTS by text, each read from the cache when it is looked up
+        (so a long session's clips are never all in memory at once)."""
+        return _CachedClips(self, voice, tuple(dict.fromkeys(texts)))
 
     def duration(self, text: str, voice: Voice) -> float:
         """Seconds the phrase lasts: exactly `clip(text, voice).duration`."""
@@ -284,6 +289,25 @@ class PhraseCache:
         while self._clip_bytes > self.memory_limit and len(self._clips) > 1:
             _, old = self._clips.popitem(last=False)
             self._clip_bytes -= old.samples.nbytes
+
+
+class _CachedClips(Mapping[str, Clip]):
+    """Clips of a fixed set of phrases, fetched from a PhraseCache on lookup."""
+
+    def __init__(self, cache: PhraseCache, voice: Voice, texts: tuple[str, ...]) -> None:
+        self._cache, self._voice, self._texts = cache, voice, texts
+        self._known = frozenset(texts)
+
+    def __getitem__(self, text: str) -> Clip:
+        if text not in self._known:
+            raise KeyError(text)
+        return self._cache.clip(text, self._voice)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:

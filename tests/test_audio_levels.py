@@ -1,0 +1,103 @@
+"""Clip levels: calibrated without rendering, stored between builds, memory bounded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_helpers import SR, demo_speech, demo_timeline, speech_event, speech_like
+
+from voicecoach.audio import Mixer, MixLevels, load_tones
+from voicecoach.audio import mixer as mixer_module
+from voicecoach.audio.clip_levels import LevelStore, measure_level
+from voicecoach.audio.loudness import db_to_gain, integrated_loudness
+from voicecoach.speech.base import Clip
+from voicecoach.timeline.model import Chapter, Timeline
+
+
+def long_timeline(lines: int = 40) -> tuple[Timeline, dict[str, Clip]]:
+    """LINES distinct speech clips, 1.5 s each, 2 s apart, with tones between some."""
+    events, speech = [], {}
+    for n in range(lines):
+        text = f"Line {n}."
+        speech[text] = Clip(speech_like(1.5, 0.05 + 0.01 * (n % 7), n), SR)
+        events.append(speech_event(0.5 + 2.0 * n, text, 1.5))
+    duration = 2.0 * lines + 1.0
+    return Timeline("t", duration, (Chapter("all", 0.0, duration),), tuple(events)), speech
+
+
+@pytest.mark.parametrize("target", [-16.0, -20.0])
+def test_calibration_from_clip_levels_matches_a_full_render(target: float) -> None:
+    for timeline, speech in (long_timeline(), (demo_timeline(), demo_speech())):
+        mixer = Mixer(timeline, speech, load_tones(), levels=MixLevels(track_lufs=target))
+        mixer.calibrate()
+        assert mixer.estimate() == pytest.approx(target, abs=0.1)
+        assert mixer.measure() == pytest.approx(target, abs=0.3)  # what the file will hold
+
+
+def test_a_warm_store_measures_nothing_and_mixes_the_same_samples(tmp_path: Path) -> None:
+    timeline, speech = long_timeline(12)
+    cold_store, warm_store = LevelStore(tmp_path), LevelStore(tmp_path)
+    cold = Mixer(timeline, speech, load_tones(), store=cold_store)
+    cold.calibrate()
+    cold_track = np.concatenate(list(cold.blocks()))
+    assert cold_store.measured >= 12
+    warm = Mixer(timeline, speech, load_tones(), store=warm_store)
+    warm.calibrate()
+    assert np.array_equal(np.concatenate(list(warm.blocks())), cold_track)
+    assert warm_store.measured == 0
+
+
+def test_a_stored_level_is_the_measured_one(tmp_path: Path) -> None:
+    samples = speech_like(1.2, 0.2, 3)
+    ceiling = db_to_gain(-2.0)
+    stored = LevelStore(tmp_path).level(samples, -16.0, ceiling, SR)
+    again = LevelStore(tmp_path).level(samples, -16.0, ceiling, SR)
+    fresh = measure_level(samples, -16.0, ceiling, SR)
+    assert again.gain_db == stored.gain_db == fresh.gain_db
+    assert np.array_equal(again.powers, fresh.powers)
+    other = LevelStore(tmp_path).level(samples, -20.0, ceiling, SR)  # the target is in the key
+    assert other.gain_db == pytest.approx(fresh.gain_db - 4.0, abs=0.2)
+
+
+def test_damaged_or_hostile_entries_are_measured_again(tmp_path: Path) -> None:
+    samples, ceiling = speech_like(1.0, 0.1, 5), db_to_gain(-2.0)
+    store = LevelStore(tmp_path)
+    good = store.level(samples, -16.0, ceiling, SR)
+    (entry,) = [p for p in tmp_path.rglob("*.npy")]
+    for damage in ("garbage", "fifo", "zero"):
+        entry.unlink()
+        if damage == "garbage":
+            entry.write_bytes(b"not a level")
+        elif damage == "fifo":
+            os.mkfifo(entry)
+        else:
+            entry.symlink_to("/dev/zero")
+        found = LevelStore(tmp_path).level(samples, -16.0, ceiling, SR)  # no hang, no flood
+        assert found.gain_db == good.gain_db
+
+
+def test_prepared_clips_stay_within_the_budget_without_changing_the_mix(monkeypatch) -> None:
+    timeline, speech = long_timeline(30)
+    whole = np.concatenate(list(Mixer(timeline, speech, load_tones()).blocks()))
+    monkeypatch.setattr(mixer_module, "PREPARED_BUDGET", 3 * SR * 4)  # about two clips
+    mixer = Mixer(timeline, speech, load_tones())
+    peak = 0
+    blocks = []
+    for block in mixer.blocks():
+        blocks.append(block)
+        peak = max(peak, mixer._prepared_bytes)
+    assert peak <= 3 * SR * 4 + 2 * SR * 4
+    assert np.array_equal(np.concatenate(blocks), whole)
+
+
+def test_each_clip_reaches_its_calibrated_level() -> None:
+    timeline, speech = long_timeline(10)
+    mixer = Mixer(timeline, speech, load_tones())
+    gain = mixer.calibrate()
+    for text in speech:
+        prepared = mixer.prepared(("speech", text))
+        assert integrated_loudness(prepared, SR) == pytest.approx(-16.0 + gain, abs=0.15)
+        assert float(np.abs(prepared).max()) <= db_to_gain(-2.0)

@@ -1,0 +1,160 @@
+"""Each clip's level in the mix, worked out once and kept beside the phrase cache.
+
+A clip reaches its loudness target through a gain found by a few secant steps
+(limiting its peaks lowers its loudness), and the track is calibrated from every
+clip's K-weighted power in 10 ms bins, so neither needs the track rendered. Both
+depend only on the clip's samples, the target and the peak ceiling, so they are
+stored under a hash of those and a warm build measures nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.atomic import atomic_outputs
+from voicecoach.audio.loudness import db_to_gain, integrated_loudness, k_weighted, limit_peaks
+from voicecoach.errors import AudioError
+from voicecoach.speech.cache import read_entry
+
+LEVELS_FORMAT = "voicecoach.levels/1"
+"""Bump to invalidate every stored level (part of every key)."""
+
+_MAX_GAIN = 40.0
+_MAX_LIMITING = 8.0
+_MAX_ENTRY_BYTES = 2**22
+
+
+def bin_samples(sample_rate: int) -> int:
+    """Samples in one 10 ms power bin."""
+    return max(1, sample_rate // 100)
+
+
+@dataclass(frozen=True, eq=False)
+class ClipLevel:
+    """How loud a clip is made, and how much K-weighted power it then has where."""
+
+    gain_db: float
+    """Gain that brings the clip to its target before its peaks are limited (dB)."""
+    powers: np.ndarray
+    """Sum of the squared K-weighted samples of the prepared clip per 10 ms bin."""
+
+
+def measure_level(
+    samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
+) -> ClipLevel:
+    """The level of SAMPLES (mono float32) prepared at TARGET_LUFS with peaks at CEILING."""
+    gain = normalising_gain(samples, target_lufs, ceiling, sample_rate)
+    weighted = k_weighted(prepare(samples, gain, ceiling, sample_rate), sample_rate) ** 2
+    size = bin_samples(sample_rate)
+    padded = np.pad(weighted, (0, -len(weighted) % size))
+    return ClipLevel(gain, padded.reshape(-1, size).sum(axis=1))
+
+
+def prepare(samples: np.ndarray, gain_db: float, ceiling: float, sample_rate: int) -> np.ndarray:
+    """SAMPLES raised by GAIN_DB with peaks above CEILING limited (float32)."""
+    if gain_db == 0.0:
+        return limit_peaks(samples, ceiling, sample_rate)
+    return limit_peaks(samples * np.float32(db_to_gain(gain_db)), ceiling, sample_rate)
+
+
+def normalising_gain(
+    samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
+) -> float:
+    """The gain (dB) that puts SAMPLES at TARGET_LUFS once peaks are limited to CEILING
+    (0 for silence). Limiting lowers the loudness, so a few secant steps find it; the
+    limiter takes off at most ``_MAX_LIMITING`` dB beyond plain normalisation."""
+    loudness = integrated_loudness(samples, sample_rate)
+    if not math.isfinite(loudness):
+        return 0.0
+    lowest = min(target_lufs - loudness, _MAX_GAIN)
+    highest = min(lowest + _MAX_LIMITING, _MAX_GAIN)
+
+    def error_at(gain_db: float) -> float:
+        limited = prepare(samples, gain_db, ceiling, sample_rate)
+        return target_lufs - integrated_loudness(limited, sample_rate)
+
+    gain, error = lowest, error_at(lowest)
+    previous_gain, previous_error = gain, error
+    for _ in range(8):
+        if abs(error) < 0.1:
+            break
+        slope = 1.0
+        if gain != previous_gain:
+            slope = max((previous_error - error) / (gain - previous_gain), 0.05)
+        next_gain = min(max(gain + error / slope, lowest), highest)
+        if next_gain == gain:
+            break
+        previous_gain, previous_error = gain, error
+        gain = next_gain
+        error = error_at(gain)
+    return gain
+
+
+def gated_powers(bins: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mean power of every 400 ms gating block (100 ms apart) of a track's power BINS."""
+    per_segment = 10  # 10 ms bins in 100 ms
+    count = len(bins) // per_segment
+    segments = bins[: count * per_segment].reshape(count, per_segment).sum(axis=1)
+    segments /= per_segment * bin_samples(sample_rate)
+    if count < 4:
+        return np.array([segments.mean()]) if count else np.zeros(0)
+    return (segments[:-3] + segments[1:-2] + segments[2:-1] + segments[3:]) / 4.0
+
+
+class LevelStore:
+    """Clip levels by content, in `directory` (None: worked out every time)."""
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self.measured = 0
+        """Levels that had to be worked out (not found in the store)."""
+
+    def level(
+        self, samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
+    ) -> ClipLevel:
+        """The clip's level at TARGET_LUFS, from the store or measured (and stored)."""
+        if self.directory is None:
+            self.measured += 1
+            return measure_level(samples, target_lufs, ceiling, sample_rate)
+        digest = hashlib.sha256(
+            f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{samples.dtype}".encode()
+        )
+        digest.update(np.ascontiguousarray(samples).tobytes())
+        key = digest.hexdigest()
+        path = self.directory / key[:2] / f"{key}.npy"
+        found = self._load(path, len(samples), sample_rate)
+        if found is not None:
+            return found
+        self.measured += 1
+        level = measure_level(samples, target_lufs, ceiling, sample_rate)
+        self._save(path, level)
+        return level
+
+    @staticmethod
+    def _load(path: Path, length: int, sample_rate: int) -> ClipLevel | None:
+        """A stored level that fits a clip of LENGTH samples, or None."""
+        try:
+            data = np.load(io.BytesIO(read_entry(path, _MAX_ENTRY_BYTES)), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        bins = -(-length // bin_samples(sample_rate))
+        if data.dtype != np.float64 or data.shape != (bins + 1,) or not np.isfinite(data).all():
+            return None
+        return ClipLevel(float(data[0]), data[1:])
+
+    @staticmethod
+    def _save(path: Path, level: ClipLevel) -> None:
+        """Store LEVEL atomically; a store that can't be written is only slower."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.concatenate(([level.gain_db], level.powers)).astype(np.float64))
+        try:
+            with atomic_outputs([path], durable=False, replace_special=True) as temps:
+                temps[path].write_bytes(buffer.getvalue())
+        except AudioError:
+            pass
