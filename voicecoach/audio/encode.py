@@ -55,6 +55,7 @@ FORMATS = {
 _MP3_FRAME = 1152
 _MP3_MAX_EXCESS = 1764  # 40 ms at 44.1 kHz
 _FADE_SECONDS = 0.005
+_PIPE_BYTES = 2**20
 
 
 def find_ffmpeg() -> str:
@@ -161,6 +162,15 @@ def encode_pcm(
     return written
 
 
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe to ffmpeg hold about 12 s of audio (Linux; elsewhere as it is), so
+    mixing the next blocks overlaps ffmpeg encoding the last ones."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
 def _feed(
     process: subprocess.Popen,
     blocks: Iterable[np.ndarray],
@@ -170,6 +180,7 @@ def _feed(
 ) -> int:
     """Write every block to ffmpeg's stdin as s16le, wait for it; samples written."""
     assert process.stdin is not None
+    _widen_pipe(process.stdin.fileno())
     written = 0
     try:
         for block in blocks:
