@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from core_helpers import compile_text
+from core_helpers import EXAMPLES, compile_text, fake_measure
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +19,8 @@ from voicecoach.phrases import (
     override_problem,
     placeholders,
 )
+from voicecoach.script import load_programme
+from voicecoach.timeline import compile_programme
 
 PACKS = sorted(LANGUAGES)
 OTHERS = [code for code in PACKS if code != REFERENCE]
@@ -442,3 +444,12 @@ def test_every_key_the_compiler_names_is_in_the_packs():
     assert len(named) > 30
     for code in PACKS:
         assert named <= set(LANGUAGES[code].table), (code, named - set(LANGUAGES[code].table))
+
+
+@pytest.mark.parametrize("code", ["de", "fr", "es"])
+def test_the_bundled_example_in_each_language_says_nothing_english(code):
+    (path,) = EXAMPLES.glob(f"*.{code}.yaml")
+    programme = load_programme(path)
+    assert programme.language == code
+    for event in compile_programme(programme, fake_measure).speech():
+        assert not set(WORDS.findall(event.text.lower())) & ENGLISH, event.text
