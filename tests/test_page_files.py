@@ -110,3 +110,12 @@ def test_the_pages_use_the_programmes_own_wording(tmp_path):
     assert data["exercises"][0]["dose"] in spoken  # the dose as the track says it
     files = page_files(programme, timeline, tmp_path / "own.mp3")
     assert data["exercises"][0]["dose"] in files[tmp_path / "own.handout.html"]
+
+
+def test_the_demo_shows_a_picture_of_the_clamshell():
+    from voicecoach import pipeline
+
+    programme = pipeline.load(None)
+    picture = programme.exercises[0].image
+    assert picture is not None and picture.name == "clamshell.svg"
+    assert b"<svg" in picture.read_bytes()
