@@ -20,6 +20,7 @@ from audio_helpers import decode, ebur128, ffprobe, rms_db
 from mutagen.id3 import ID3
 
 from voicecoach.audio.assets import load_tones
+from voicecoach.audio.loudness import integrated_loudness
 from voicecoach.script.model import Voice
 from voicecoach.speech.cache import PhraseCache
 from voicecoach.speech.registry import get_engine
@@ -217,6 +218,12 @@ def test_loudness_and_peaks(built):
     integrated, peak = ebur128(built["track"])
     assert -17.5 <= integrated <= -14.5
     assert peak <= -1.0
+
+
+def test_loudness_meter_agrees_with_ffmpeg_on_the_built_track(built):
+    """The meter that calibrates the mix reads the real track as ffmpeg does (0.2 LU)."""
+    reference, _ = ebur128(built["track"])
+    assert integrated_loudness(built["audio"], SR) == pytest.approx(reference, abs=0.2)
 
 
 def _vtt_cues(text: str) -> list[tuple[float, float, str]]:

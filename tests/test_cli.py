@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from speech_helpers import isolated_fake
 
 from voicecoach.cli import main
 from voicecoach.script import load_programme
 from voicecoach.speech.fake import FakeEngine
-from voicecoach.speech.registry import get_engine, register_engine
+from voicecoach.speech.registry import register_engine
 
 SHORT = """\
 title: Short check
@@ -150,7 +151,7 @@ def test_failing_engine_names_the_phrase(runner, tmp_path):
 def test_hanging_engine_is_stopped(runner, tmp_path):
     register_engine(
         "hangs-for-test",
-        lambda **_: get_engine("fake", timeout=1.0, hang_seconds=60, hang_on="Get ready"),
+        lambda **_: isolated_fake(1.0, hang_seconds=60, hang_on="Get ready"),
     )
     script = write(tmp_path, SHORT)
     result = runner.invoke(main, ["build", str(script), "--engine", "hangs-for-test"])

@@ -40,7 +40,7 @@ ENTRY = TrackEntry(
     title='Hips <&> "week 1"\nsecond line',
     fingerprint="f" * 64,
     uses=("bird-dog",),
-    files=output_names("hips"),
+    files=output_names("hips", "mp3"),
     duration=125.6,
     chapters=(ChapterInfo("Intro", 0.0, 5.5), ChapterInfo("Bird <dog>", 5.5, 125.6)),
     voice={"engine": "fake", "name": None, "rate": None},
@@ -157,7 +157,7 @@ def test_snapshot_hashes_exercise_files_only(tmp_path):
 
 
 def test_manifest_round_trips(tmp_path):
-    other = replace(ENTRY, slug="knees", files=output_names("knees"), uses=())
+    other = replace(ENTRY, slug="knees", files=output_names("knees", "mp3"), uses=())
     (tmp_path / "manifest.json").write_text(manifest_text({"knees": other, "hips": ENTRY}))
     assert read_manifest(tmp_path) == {"hips": ENTRY, "knees": other}
     assert list(json.loads((tmp_path / "manifest.json").read_text())["tracks"]) == [
@@ -290,18 +290,29 @@ def test_tracks_finished_but_not_reported_before_an_interruption_are_recorded(tm
         "chapters": [{"title": "A", "start": 0, "end": 12.5}],
     }
     for slug in ("fresh", "old"):
-        for name in output_names(slug):
+        for name in output_names(slug, "mp3"):
             (tmp_path / name).write_text(json.dumps(timeline))
-    for name in output_names("old"):
+    for name in output_names("old", "mp3"):
         os.utime(tmp_path / name, (since - 10, since - 10))
     entries: dict[str, TrackEntry] = {}
     jobs = [_job(tmp_path, slug) for slug in ("fresh", "old", "missing")]
     _recover_unreported(tmp_path, jobs, entries, since)
     assert list(entries) == ["fresh"]
     entry = entries["fresh"]
-    assert entry.fingerprint == INTERRUPTED and entry.files == output_names("fresh")
+    assert entry.fingerprint == INTERRUPTED and entry.files == output_names("fresh", "mp3")
     assert (entry.title, entry.duration, entry.chapters) == (
         "Hips",
         12.5,
         (ChapterInfo("A", 0, 12.5),),
+    )
+
+
+def test_output_names_follow_the_track_format():
+    """The library's names are the ones build writes, in whatever format it builds."""
+    assert output_names("hips", "ogg") == (
+        "hips.ogg",
+        "hips.vtt",
+        "hips.timeline.json",
+        "hips.html",
+        "hips.handout.html",
     )

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_helpers import isolated_fake
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.speech import PhraseCache, default_cache_dir, get_engine
+from voicecoach.speech import PhraseCache, default_cache_dir
+from voicecoach.speech.base import estimate_samples
 from voicecoach.speech.cache import MAX_ENTRY_BYTES, _decode_entry
-from voicecoach.speech.fake import FakeEngine, estimate_samples
+from voicecoach.speech.fake import FakeEngine
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)
 PHRASES = ["Lie on your side.", "Keep your pelvis still.", "Breathe calmly.", "Change sides."]
@@ -223,7 +225,7 @@ def test_failing_engine_error_names_the_phrase_and_writes_nothing(tmp_path: Path
 
 
 def test_hanging_engine_times_out_through_the_cache(tmp_path: Path) -> None:
-    engine = get_engine("fake", hang_seconds=60, hang_on="slowly", timeout=0.5)
+    engine = isolated_fake(0.5, hang_seconds=60, hang_on="slowly")
     cache = PhraseCache(engine, tmp_path)
     try:
         assert cache.duration("Go.", VOICE) == estimate_samples("Go.") / 44100
@@ -253,7 +255,8 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from voicecoach.script.model import Voice
     from voicecoach.speech import PhraseCache
-    from voicecoach.speech.fake import FakeEngine, estimate_samples
+    from voicecoach.speech.base import estimate_samples
+    from voicecoach.speech.fake import FakeEngine
     voice = Voice(engine="fake")
     corrupt = 0
     for round in range(15):

@@ -8,7 +8,8 @@ import pytest
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import Clip, engine_names, get_engine, synthesize_checked
-from voicecoach.speech.fake import FakeEngine, estimate_duration, estimate_samples
+from voicecoach.speech.base import estimate_duration, estimate_samples
+from voicecoach.speech.fake import FakeEngine
 from voicecoach.speech.registry import register_engine
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_helpers import isolated_fake
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.speech import get_engine
+from voicecoach.speech.base import estimate_samples
 from voicecoach.speech.engine_process import IsolatedEngine
-from voicecoach.speech.fake import FakeEngine, estimate_samples
+from voicecoach.speech.fake import FakeEngine
 
 VOICE = Voice(engine="fake")
 ROOT = str(Path(__file__).resolve().parents[1])
@@ -39,7 +40,7 @@ def test_worker_returns_the_same_clip_as_in_process_and_is_reused() -> None:
 
 
 def test_hanging_engine_is_stopped_after_the_timeout() -> None:
-    engine = get_engine("fake", hang_seconds=60, timeout=0.5)
+    engine = isolated_fake(0.5, hang_seconds=60)
     assert isinstance(engine, IsolatedEngine)
     started = time.monotonic()
     with pytest.raises(SpeechError) as caught:

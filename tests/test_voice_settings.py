@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from core_helpers import load_error, load_text, write_yaml
+from speech_helpers import isolated_fake
 
 from voicecoach import pipeline
 from voicecoach.cli import main
@@ -144,7 +145,7 @@ def test_a_new_engine_version_changes_the_cache_key(tmp_path):
 
 def test_options_reach_an_engine_in_a_worker_process():
     voice = Voice("fake", "en", options=(("pitch", 1.5),))
-    isolated = get_engine("fake", timeout=20)
+    isolated = isolated_fake(20)
     try:
         clip = isolated.synthesize("Keep going.", voice)
         assert isolated.sound_key(voice) == FakeEngine().sound_key(voice)

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from voicecoach.atomic import check_target
+from voicecoach.audio import FORMATS as AUDIO_FORMATS
 from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, sidecar_paths, write_track
 from voicecoach.errors import (
     AudioError,
@@ -32,8 +33,8 @@ from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.timeline import Timeline, compile_programme
 from voicecoach.timeline.estimate import check_session_length
 
-FORMATS = ("mp3", "m4a", "ogg", "wav")
-"""Track formats `build` can write."""
+FORMATS = tuple(AUDIO_FORMATS)
+"""Track formats `build` can write (audio/encode.py lists them)."""
 
 PhraseProgress = Callable[[int, int, str], None]
 """progress(done, total, text) while phrases are synthesised."""

@@ -137,7 +137,7 @@ def build_library(
         started = time.monotonic()  # the time spent waiting for another build is not ours
         since = time.time()
         manifest = read_manifest(out)
-        keep = _kept_names(programmes)
+        keep = _kept_names(programmes, settings.format)
         ours = keep.union(*(entry.files for entry in manifest.values()))
         _sweep_temporaries(out, ours)
         template = Job(
@@ -215,7 +215,10 @@ def _select(
         entry = manifest.get(programme.slug)
         if not force and _is_current(entry, programme, sha, template, out):
             current.append(programme.slug)
-            say("current", f"{output_names(programme.slug)[0]} is up to date")
+            say(
+                "current",
+                f"{output_names(programme.slug, template.settings.format)[0]} is up to date",
+            )
             continue
         jobs.append(
             replace(
@@ -237,11 +240,12 @@ def _is_current(
     out: Path,
 ) -> bool:
     """Whether ENTRY is this programme's track, built from exactly today's inputs."""
+    names = output_names(programme.slug, template.settings.format)
     return (
         entry is not None
         and sha != UNREADABLE
         and entry.source == programme.relative
-        and entry.files[: len(output_names(programme.slug))] == output_names(programme.slug)
+        and entry.files[: len(names)] == names
         and entry.fingerprint
         == fingerprint(sha, entry.uses, template.snapshot, template.shared, entry.images)
         and all((out / name).is_file() for name in entry.files)
@@ -259,7 +263,7 @@ def _recover_unreported(
     promise that the files of a programme removed later are removed too.
     """
     for job in jobs:
-        names = output_names(job.slug)
+        names = output_names(job.slug, job.settings.format)
         paths = [out / name for name in names]
         try:
             if min(path.stat().st_mtime for path in paths) < since:
@@ -283,11 +287,11 @@ def _recover_unreported(
             continue
 
 
-def _kept_names(programmes: list[ProgrammeFile]) -> set[str]:
+def _kept_names(programmes: list[ProgrammeFile], fmt: str) -> set[str]:
     """The files in OUT this build writes (and so never deletes): pages and tracks."""
     names = set(PAGE_NAMES)
     for programme in programmes:
-        names.update(output_names(programme.slug))
+        names.update(output_names(programme.slug, fmt))
     return names
 
 

@@ -96,9 +96,9 @@ def build_one(job: Job) -> JobResult:
         cache = pipeline.open_cache(programme, job.cache_dir, job.speakers)
         try:
             timeline = pipeline.plan(programme, cache)
-            track = inside(job.out, output_names(job.slug)[0])
+            track = inside(job.out, output_names(job.slug, job.settings.format)[0])
             images = image_names(programme, track)
-            names = output_names(job.slug) + tuple(
+            names = output_names(job.slug, job.settings.format) + tuple(
                 dict.fromkeys(path.name for path in images.values())
             )
             pipeline.build(programme, timeline, cache, track, job.settings.format)

@@ -8,10 +8,12 @@ SRC/output) gets the tracks with their sidecars, index.html, library.m3u8, manif
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
+from voicecoach.audio import sidecar_paths
 from voicecoach.errors import VoiceCoachError
+from voicecoach.page import page_names
 from voicecoach.pipeline import slugify
 
 PROGRAMMES_DIR = "programmes"
@@ -86,16 +88,12 @@ def slug_collisions(programmes: list[ProgrammeFile]) -> dict[Path, str]:
     return errors
 
 
-def output_names(slug: str) -> tuple[str, ...]:
-    """The files one programme's build always writes in OUT: track, captions, timeline,
-    player page, handout (the exercises' images, NAME.image-N.EXT, come after them)."""
-    return (
-        f"{slug}.{TRACK_FORMAT}",
-        f"{slug}.vtt",
-        f"{slug}.timeline.json",
-        f"{slug}.html",
-        f"{slug}.handout.html",
-    )
+def output_names(slug: str, fmt: str) -> tuple[str, ...]:
+    """The files one programme's build always writes in OUT: track (in FMT), captions,
+    timeline, player page, handout (the exercises' images, NAME.image-N.EXT, come after
+    them); named by the same functions `build` writes them with."""
+    track = Path(f"{slug}.{fmt}")
+    return tuple(path.name for path in (*astuple(sidecar_paths(track)), *page_names(track)))
 
 
 def is_plain_name(name: object) -> bool:

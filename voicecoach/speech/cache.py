@@ -2,11 +2,11 @@
 
 Each entry is `<directory>/phrases/<key[:2]>/<key>.wav`: a 16-bit mono 44100 Hz WAV of
 the final (trimmed) clip, with a "vcph" chunk holding the key, frame count and the
-sha256 of the PCM data. The key is the sha256 of the cache format, the engine's name
-and sound key (its version, model, voice, rate and options) and the text. An entry
-that fails any check is re-synthesised, never used. Entries are written to a temporary
-file in the same directory and renamed into place, so readers (and other processes
-writing the same key) only ever see whole files.
+sha256 of the PCM data. The key is the sha256 of the cache format, `dsp.FINISHING`,
+the engine's name and sound key (its version, model, voice, rate and options) and the
+text. An entry that fails any check is re-synthesised, never used. Entries are written
+to a temporary file in the same directory and renamed into place, so readers (and
+other processes writing the same key) only ever see whole files.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from voicecoach.atomic import atomic_outputs
 from voicecoach.errors import AudioError, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
+from voicecoach.speech.dsp import FINISHING
 from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
 CACHE_FORMAT = "voicecoach.phrase/2"
@@ -59,7 +60,7 @@ def default_cache_dir() -> Path:
 
 def phrase_key(engine_name: str, sound_key: list[Any], text: str) -> str:
     """The content address of a phrase: sha256 hex of everything that shapes its audio."""
-    parts = [CACHE_FORMAT, engine_name, sound_key, text]
+    parts = [CACHE_FORMAT, FINISHING, engine_name, sound_key, text]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

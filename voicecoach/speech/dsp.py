@@ -1,21 +1,12 @@
-"""Turning an engine's raw audio into a clip: mono, 44100 Hz, silence trimmed (numpy only)."""
+"""Turning an engine's raw audio into a clip: mono, 44100 Hz, silence trimmed (numpy, libsoxr)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from math import gcd
-
 import numpy as np
+import soxr
 
 from voicecoach.speech.base import Clip
 from voicecoach.wavio import SAMPLE_RATE
-
-ZERO_CROSSINGS = 16
-"""Filter half-length in zero crossings of the lower rate's sinc (quality vs speed)."""
-KAISER_BETA = 8.6
-"""Kaiser window shape: about 80 dB stop-band attenuation."""
-ROLLOFF = 0.94
-"""Cut-off as a fraction of the lower Nyquist frequency (leaves a transition band)."""
 
 SILENCE_DB = -40.0
 """A sample is silence when quieter than this, relative to the clip's peak."""
@@ -23,6 +14,8 @@ MARGIN_S = 0.005
 """Audio kept before the first and after the last non-silent sample."""
 FADE_S = 0.003
 """Length of the fade applied at a cut so it doesn't click."""
+FINISHING = f"soxr {soxr.__version__} HQ, trim {SILENCE_DB:g} dB {MARGIN_S:g}/{FADE_S:g} s"
+"""What `finish` does to every engine's audio (part of every phrase-cache key)."""
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:
@@ -33,41 +26,15 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples
 
 
-@lru_cache(maxsize=16)
-def _polyphase_bank(up: int, down: int) -> np.ndarray:
-    """The Kaiser-windowed sinc low-pass for rational resampling, as (up, taps) phases."""
-    half = ZERO_CROSSINGS * max(up, down)
-    n = np.arange(-half, half + 1, dtype=np.float64)
-    cutoff = ROLLOFF / max(up, down)  # in cycles per sample at the upsampled rate / 2
-    h = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), KAISER_BETA) * up
-    taps = -(-len(h) // up)
-    padded = np.zeros(taps * up)
-    padded[: len(h)] = h
-    return padded.reshape(taps, up).T.copy()  # bank[p, i] = h[p + i*up]
-
-
 def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited rational resampling (polyphase windowed sinc), float32 in and out.
+    """Band-limited resampling with libsoxr (high quality, linear phase), float32 in and out.
 
-    The output has ceil(len * rate_out / rate_in) samples and no delay.
+    No delay; the output has round(len * rate_out / rate_in) samples (within one).
     """
     samples = np.asarray(samples, dtype=np.float32)
     if rate_in == rate_out or len(samples) == 0:
         return samples.copy()
-    g = gcd(rate_in, rate_out)
-    up, down = rate_out // g, rate_in // g
-    bank = _polyphase_bank(up, down)
-    taps = bank.shape[1]
-    delay = ZERO_CROSSINGS * max(up, down)  # centre of the prototype filter
-    n_out = -(-len(samples) * up // down)
-    t = np.arange(n_out, dtype=np.int64) * down + delay
-    base, phase = np.divmod(t, up)
-    pad = taps
-    x = np.concatenate([np.zeros(pad), samples.astype(np.float64), np.zeros(pad)])
-    out = np.zeros(n_out, dtype=np.float64)
-    for i in range(taps):
-        out += bank[phase, i] * x[base - i + pad]
-    return out.astype(np.float32)
+    return np.asarray(soxr.resample(samples, rate_in, rate_out, quality="HQ"), dtype=np.float32)
 
 
 def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -16,7 +16,6 @@ from voicecoach.speech.base import (
     Clip,
     OptionSpec,
     VoiceInfo,
-    estimate_duration,  # noqa: F401 (the fake speaks exactly the estimate)
     estimate_samples,
     language_matches,
     voice_key,

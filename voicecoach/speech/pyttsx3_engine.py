@@ -31,10 +31,10 @@ from voicecoach.speech.base import (
 )
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT, STARTUP_TIMEOUT, IsolatedEngine
+from voicecoach.speech.espeak_engine import ESPEAK_MISSING
 from voicecoach.wavio import WavData, WavFormatError, parse_wav
 
 PYTTSX3_MISSING = "pyttsx3 is not installed: run `pip install pyttsx3`"
-ESPEAK_MISSING = "espeak-ng is not installed: run `sudo apt-get install espeak-ng`"
 ATTEMPTS = 3
 """Tries per phrase (an utterance that fails its checks is spoken again)."""
 DEFAULT_RATE = 200

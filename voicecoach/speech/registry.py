@@ -51,17 +51,10 @@ def _espeak_ng(**options: Any) -> SpeechEngine:
 
 
 def _fake(**options: Any) -> SpeechEngine:
-    """The fake engine; with `timeout=...` it runs in a worker process like pyttsx3."""
+    """The fake engine (for tests; tests/speech_helpers.py runs it in a worker process)."""
     from voicecoach.speech.fake import FakeEngine
 
-    timeout = options.pop("timeout", None)
-    if timeout is None:
-        return FakeEngine(**options)
-    from voicecoach.speech.engine_process import IsolatedEngine
-
-    profile = FakeEngine(**options)  # rejects bad options here, not in the worker
-    factory = "voicecoach.speech.fake:FakeEngine"
-    return IsolatedEngine(factory, options, name="fake", timeout=timeout, profile=profile)
+    return FakeEngine(**options)
 
 
 register_engine("pyttsx3", _pyttsx3)
