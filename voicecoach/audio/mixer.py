@@ -42,7 +42,7 @@ DEFAULT_BLOCK_SAMPLES = 16384
 LENGTH_TOLERANCE = 0.010
 """Seconds a clip may differ from its event's duration (rounding); more is an error."""
 
-PREPARED_BUDGET = 64 * 2**20
+PREPARED_BUDGET = 24 * 2**20
 """Bytes of prepared clips a mixer keeps (least recently used ones are dropped)."""
 
 _MAX_CALIBRATION = 12.0

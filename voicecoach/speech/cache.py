@@ -35,7 +35,7 @@ CACHE_FORMAT = "voicecoach.phrase/2"
 """Bump to invalidate every entry (part of every key)."""
 CHUNK_ID = "vcph"
 """The WAV chunk holding an entry's integrity record."""
-MEMORY_LIMIT = 32 * 2**20
+MEMORY_LIMIT = 16 * 2**20
 """Bytes of clips kept in memory (least recently used ones are dropped first)."""
 MAX_CLIP_SECONDS = 600
 """No phrase lasts longer; an entry file above the size this implies is refused unread."""
