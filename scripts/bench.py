@@ -9,7 +9,8 @@ speed (x realtime), peak memory of a 10- and a 60-minute build (bounded memory m
 ratio stays near 1 although the track is 6x longer), the phrase cache (cold build
 vs warm rebuild with the real pyttsx3 voice), warm builds of the demo, a speech-heavy
 and a 2-hour programme against ffmpeg alone encoding the same audio (wall, CPU, peak
-memory), a cold build with one speaking engine vs one per core, how fast `validate`
+memory), `library build -j 1` vs `-j 2`, a cold build with one speaking engine vs one
+per core, how fast `validate`
 refuses, and the load-time length estimate against the built length.
 """
 
@@ -305,6 +306,35 @@ def bench_cold_parallel(folder: Path) -> None:
     )
 
 
+def bench_library_jobs(folder: Path) -> None:
+    """`library build` of four programmes (warm cache) with -j 1 against -j 2."""
+    from voicecoach.library import build_library
+
+    src = folder / "library"
+    (src / "programmes").mkdir(parents=True)
+    (src / "exercises").mkdir()
+    for n in range(4):
+        write(src / "programmes", f"p{n}.yaml", programme_yaml(3 + n % 2))
+    cache = folder / "cache-library"
+    build_library(src, folder / "warm-library", workers=2, cache_dir=cache, report=lambda *a: None)
+    seconds = {}
+    for jobs in (1, 2):
+        started = time.perf_counter()
+        build_library(
+            src,
+            folder / f"library-{jobs}",
+            workers=jobs,
+            force=True,
+            cache_dir=cache,
+            report=lambda *a: None,
+        )
+        seconds[jobs] = time.perf_counter() - started
+    print(
+        f"library build (4 programmes, warm): -j 1 {seconds[1]:.1f} s, -j 2 {seconds[2]:.1f} s"
+        f" = {seconds[1] / seconds[2]:.2f}x faster"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
@@ -315,6 +345,7 @@ def main() -> None:
         bench_refusals(folder)
         bench_render_and_memory(folder)
         bench_against_floor(folder, args.quick)
+        bench_library_jobs(folder)
         if not args.quick:
             bench_cold_parallel(folder)
             bench_cache(folder)
