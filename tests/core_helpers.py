@@ -142,7 +142,7 @@ def expected_sets(programme: Programme) -> list[SetPlan]:
     """Every set in the order DESIGN.md describes (sides in order, or alternating)."""
     plan = []
     for index, ex in enumerate(programme.exercises):
-        sides = ex.sides or (None,)
+        sides = ex.sides if ex.sides and not ex.alternate_reps else (None,)
         if ex.alternate_sides:
             order = [(s, n) for n in range(1, ex.sets + 1) for s in sides]
         else:
@@ -163,20 +163,31 @@ def rest_before(ex: Exercise, previous: SetPlan, current: SetPlan) -> float:
 
 
 def period(ex: Exercise) -> float:
-    """Seconds from one rep's start to the next."""
+    """Seconds from one movement's start to the next."""
+    dose = ex.dose
+    if isinstance(dose, RepsDose):
+        return dose.tempo.up + dose.tempo.hold + dose.tempo.down + dose.tempo.pause
+    if isinstance(dose, HoldDose):
+        return dose.lead_in + dose.hold + dose.relax
+    return 0.0
+
+
+def movements(ex: Exercise) -> int:
+    """Movements in a set: each rep, twice when sides alternate every rep."""
     dose = ex.dose
     if isinstance(dose, RepsDose | HoldDose):
-        return dose.tempo.period if isinstance(dose, RepsDose) else dose.period
-    return 0.0
+        return dose.reps * (2 if ex.alternate_reps else 1)
+    return 1
 
 
 def set_length(ex: Exercise) -> float:
     """Seconds from the first rep's start to the set's end."""
     dose = ex.dose
     if isinstance(dose, RepsDose):
-        return (dose.reps - 1) * dose.tempo.period + dose.tempo.active
+        tempo = dose.tempo
+        return (movements(ex) - 1) * period(ex) + tempo.up + tempo.hold + tempo.down
     if isinstance(dose, HoldDose):
-        return (dose.reps - 1) * dose.period + dose.hold
+        return (dose.reps - 1) * period(ex) + dose.lead_in + dose.hold
     return dose.work
 
 
@@ -225,7 +236,8 @@ def check_timing_rules(programme: Programme, timeline: Timeline) -> None:
     # Rules 2 and 3, set by set.
     by_set: dict[tuple, list[Event]] = defaultdict(list)
     for e in timeline.tones():
-        by_set[(e.exercise, e.side, e.set)].append(e)
+        per_rep = programme.exercises[e.exercise].alternate_reps
+        by_set[(e.exercise, None if per_rep else e.side, e.set)].append(e)
     plan = expected_sets(programme)
     assert set(by_set) == {(s.exercise, s.side, s.number) for s in plan}
     previous: SetPlan | None = None
@@ -242,14 +254,24 @@ def check_timing_rules(programme: Programme, timeline: Timeline) -> None:
         # Rule 2: rep k starts at set_start + (k - 1) x period, whatever is said.
         dose = ex.dose
         if isinstance(dose, RepsDose | HoldDose):
-            for rep in range(1, dose.reps + 1):
-                rep_tones = sorted((e for e in set_tones if e.rep == rep), key=lambda e: e.start)
-                assert rep_tones, f"rep {rep} of {current} has no tone"
-                onset = start + (rep - 1) * period(ex)
-                assert abs(rep_tones[0].start - onset) < EPS
-                assert rep_tones[0].tone == (
-                    "go" if rep == 1 else "up" if isinstance(dose, RepsDose) else "hold"
+            pair = 2 if ex.alternate_reps else 1
+            for move in range(movements(ex)):
+                rep = move // pair + 1
+                onset = start + move * period(ex)
+                rep_tones = sorted(
+                    (
+                        e
+                        for e in set_tones
+                        if e.rep == rep and onset - EPS <= e.start < onset + period(ex) - EPS
+                    ),
+                    key=lambda e: e.start,
                 )
+                assert rep_tones, f"rep {rep} of {current} has no tone"
+                if ex.alternate_reps:
+                    assert rep_tones[0].side == ex.sides[move % 2]
+                assert abs(rep_tones[0].start - onset) < EPS
+                moving_in = isinstance(dose, RepsDose) or dose.lead_in > 0
+                assert rep_tones[0].tone == ("go" if move == 0 else "up" if moving_in else "hold")
                 if isinstance(dose, RepsDose):
                     tempo = dose.tempo
                     down = [e for e in rep_tones if e.tone == "down"]

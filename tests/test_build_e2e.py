@@ -276,7 +276,7 @@ def test_what_is_said_follows_the_programme(built):
         "Start with your left side.",
         "Change sides. Now your right side.",
         "Last one.",
-        "Hold.",
+        "And hold.",
         "And stop.",
     ):
         assert expected in texts

@@ -123,7 +123,7 @@ def test_announcements_before_the_first_set_come_in_order(tmp_path):
         "Lower slowly.",
         "3 sets of 8 reps.",
         "On each side.",
-        "Take 2 seconds up, hold for one second, then 3 seconds down.",
+        "Up for 2 seconds, hold for one second, down for 3 seconds, then rest for one second.",
     ]
     first_set = texts(tl, exercise=0, side="left", set=1, rep=None)
     assert first_set[:3] == ["Start with your left side.", "Set 1 of 3.", "Get ready."]
@@ -237,13 +237,16 @@ def test_rep_numbers_last_one_and_halfway(tmp_path):
     set_speech = [e for e in tl.speech() if (e.side, e.set) == ("left", 1) and e.rep]
     numbers = [e for e in set_speech if e.text.isdigit()]
     assert [e.text for e in numbers] == [str(n) for n in range(1, 9)]
-    for e in numbers:  # each count is said as the lowering starts
-        assert e.start == pytest.approx(tones(tl, "down", side="left", set=1, rep=e.rep)[0].start)
+    for e in numbers:  # each count is said as the rep is done: lowered, before the pause
+        onset = tones(tl, side="left", set=1, rep=e.rep)[0].start
+        assert e.start == pytest.approx(onset + 6)
     last = first_speech(tl, "Last one.", side="left", set=1)
     assert last.rep == 8
     assert last.start == pytest.approx(tones(tl, "up", side="left", set=1, rep=8)[0].start)
     halfway = first_speech(tl, "Halfway.", side="left", set=1)
-    assert halfway.rep == 4  # right after the 4th of 8 is counted
+    assert halfway.rep == 5  # the 1 s pause after the 4th of 8 is too short: as the 5th starts
+    fifth = tones(tl, "up", side="left", set=1, rep=5)[0]
+    assert halfway.start == pytest.approx(fifth.end)
     assert halfway.start > first_speech(tl, "4", side="left", set=1).end
 
 
@@ -264,15 +267,12 @@ def test_reminders_rotate_through_the_sets(tmp_path):
     assert said[:3] == list(reminders)  # in turn while they all fit
     counts = [said.count(r) for r in reminders]
     assert max(counts) - min(counts) <= 1  # none is left out or repeated ahead of the others
-    # in a set they sit in the rhythm: after a rep's count, before the next rep starts
+    # in a set they sit in the rhythm: after a rep's opening tone, never over the next one
     in_sets = [e for e in tl.speech() if e.text in reminders and e.rep is not None]
     assert in_sets
     for e in in_sets:
-        count = first_speech(tl, str(e.rep), side=e.side, set=e.set, rep=e.rep)
-        next_up = [t for t in tones(tl) if t.side == e.side and t.set == e.set]
-        next_up = [t for t in next_up if t.rep == e.rep + 1 and t.tone in ("up", "go")]
-        assert count.end <= e.start
-        assert not next_up or e.end <= next_up[0].start
+        openings = [t.start for t in tones(tl) if t.tone in ("up", "go") and t.set == e.set]
+        assert not any(e.start - 1e-9 <= at < e.end for at in openings)
         assert e.rep > 1  # the first rep of a set is left to the movement
     starts = [e.start for e in in_sets]
     assert all(b - a >= 15 for a, b in zip(starts, starts[1:], strict=False))
@@ -284,14 +284,20 @@ def test_hold_sets(tmp_path):
         "title: T\nexercises:\n  - {name: Bridge, reps: 3, hold: 10s, relax: 5s, "
         "reminders: [Squeeze.]}\n",
     )
-    holds = [(e.tone, e.rep) for e in tones(tl) if e.tone in ("go", "hold", "down", "end")]
-    assert holds == [("go", 1), ("down", 1), ("hold", 2), ("down", 2), ("hold", 3), ("end", None)]
+    holds = [(e.tone, e.rep) for e in tones(tl) if e.tone in ("go", "up", "hold", "down", "end")]
+    assert holds == [
+        *[("go", 1), ("hold", 1), ("down", 1)],
+        *[("up", 2), ("hold", 2), ("down", 2)],
+        *[("up", 3), ("hold", 3), ("end", None)],
+    ]
     start = tones(tl, "go")[0].start
     for rep in (1, 2, 3):
-        hold_start = start + (rep - 1) * 15
+        rep_start = start + (rep - 1) * 17  # 2 s into position, 10 s hold, 5 s relax
+        hold_start = rep_start + 2
         hold_end = hold_start + 10
-        opening = "Hold." if rep < 3 else "Last one."
-        assert first_speech(tl, opening, rep=rep).start == pytest.approx(hold_start)
+        opening = "Into position." if rep < 3 else "Last one."
+        assert first_speech(tl, opening, rep=rep).start == pytest.approx(rep_start)
+        assert first_speech(tl, "And hold.", rep=rep).start == pytest.approx(hold_start)
         assert first_speech(tl, "5 more seconds.", rep=rep).start == pytest.approx(hold_end - 5)
         count = [
             e.start - hold_end for e in tl.speech() if e.rep == rep and e.text in ("3", "2", "1")
@@ -301,14 +307,14 @@ def test_hold_sets(tmp_path):
             said = "one" if rep == 1 else rep
             relax = first_speech(tl, f"And relax. That's {said}.", rep=rep)
             assert relax.start == pytest.approx(hold_end)
-    assert tones(tl, "end")[0].start == pytest.approx(start + 2 * 15 + 10)
+    assert tones(tl, "end")[0].start == pytest.approx(start + 2 * 17 + 12)
     assert "One set of 3 holds, 10 seconds each." in texts(tl)
 
 
 def test_long_holds_say_ten_more_seconds(tmp_path):
     _, tl = compile_yaml(tmp_path, "title: T\nexercises: [{name: A, reps: 1, hold: 40s}]\n")
     go = tones(tl, "go")[0].start
-    assert first_speech(tl, "10 more seconds.").start == pytest.approx(go + 30)
+    assert first_speech(tl, "10 more seconds.").start == pytest.approx(go + 2 + 30)
     assert "Halfway." not in texts(tl)  # halfway is for timed work
 
 
@@ -331,7 +337,7 @@ def test_timed_work(tmp_path):
         # nothing is said between the final "1" and "And stop."
         between = [e.text for e in tl.speech() if end - 1 < e.start < end]
         assert between == []
-    assert texts(tl)[texts(tl).index("Plank.") + 1] == "2 sets of 40 seconds."
+    assert texts(tl)[texts(tl).index("Plank.") + 1] == "Keep it up for 40 seconds, 2 times."
 
 
 def test_nothing_is_said_after_the_final_count_even_with_short_reminders(tmp_path):
@@ -361,7 +367,7 @@ def test_alternating_sides(tmp_path):
     assert gaps == pytest.approx([10, 30, 10])  # side change, rest between rounds, side change
     assert len(tones(tl, "side")) == 2
     assert "Alternating sides." in texts(tl)
-    assert "Next: left side, the last set." in texts(tl)
+    assert "Next: your left side, the last set." in texts(tl)
     assert texts(tl).count("Last set.") == 1  # said at the change to the right side, round 2
 
 
@@ -375,8 +381,10 @@ def test_a_rest_too_short_grows_and_warns(tmp_path):
     go = tones(tl, "go", exercise=0, set=2)[0].start
     assert go - end > 2
     assert tl.warnings[0] == (
-        f"Quick: the rest before set 2 grows from 2s to {go - end:.1f}s to fit what is said"
+        f"Quick: the rest before set 2 grows from 2s to {go - end:g}s to fit what is said"
     )
+    assert go - end == int(go - end)  # grown to a length it can say exactly
+    assert f"Rest for {go - end:g} seconds." in texts(tl)
     assert tl.warnings[1].startswith("Sided: the side change before right set 1 grows from 0s to")
     assert len(tl.warnings) == 2
     # what had to fit, did: the announcement ends before the count-in starts
@@ -447,18 +455,21 @@ def test_dutch(tmp_path):
         "2 series van 6 herhalingen.",
         "Aan elke kant.",
         "2 seconden omhoog, één seconde vasthouden, dan 3 seconden omlaag.",
-        "Begin met de linkerkant.",
+        "Begin met je linkerkant.",
         "Serie 1 van 2.",
         "Maak je klaar.",
         "Halverwege.",
         "En de laatste.",
         "30 seconden rust.",
         "Zo meteen: de laatste serie.",
-        "Wissel van kant. Nu de rechterkant.",
-        "Eén serie van 40 seconden.",
+        "Wissel van kant. Nu je rechterkant.",
+        "Houd het 40 seconden vol.",
         "Nog 10 seconden.",
         "En stop.",
-        "Vasthouden.",
+        "Kom in positie.",
+        "En vasthouden.",
+        "15 seconden rust.",
+        "Zo meteen: Plank.",
         "Laat maar los. Dat was er één.",
         "Goed gedaan.",
         "Dat was de sessie. Goed gedaan, en tot de volgende keer.",
@@ -617,7 +628,7 @@ def test_the_last_hold_is_announced_and_released(tmp_path):
         tmp_path, "title: T\nexercises:\n  - {name: Bridge, reps: 2, hold: 8s, relax: 4s}\n"
     )
     last = texts(tl, rep=2)
-    assert last[:2] == ["Last one.", "Hold."]
+    assert last[0] == "Last one." and "And hold." in last[1:3]
     assert last[-1] == "Relax."
     end = tones(tl, "end")[0].start
     assert first_speech(tl, "Relax.", rep=2).start == pytest.approx(end)
@@ -638,7 +649,7 @@ def test_fractional_tempo_is_said_to_the_half_second(tmp_path):
     _, tl = compile_yaml(
         tmp_path, "title: T\nexercises:\n  - {name: A, reps: 2, tempo: 0.5-0-2.5}\n"
     )
-    assert "Take half a second up, 2 and a half seconds down." in texts(tl)
+    assert "Up for half a second, down for 2 and a half seconds." in texts(tl)
 
 
 def test_the_side_chime_waits_for_and_stop(tmp_path):

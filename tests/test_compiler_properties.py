@@ -9,12 +9,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from core_helpers import check_timing_rules, fake_measure, intro_minutes, load_text
+from core_helpers import (
+    check_timing_rules,
+    expected_sets,
+    fake_measure,
+    intro_minutes,
+    linear_measure,
+    load_text,
+    texts,
+    tones,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.audio.sidecars import timeline_json_text
-from voicecoach.phrases import PhraseBook
+from voicecoach.phrases import LANGUAGES, PhraseBook
 from voicecoach.script import load_programme
 from voicecoach.script.loader import DEFAULT_RELAX, DEFAULT_TEMPO
 from voicecoach.script.model import (
@@ -28,6 +37,7 @@ from voicecoach.script.model import (
 )
 from voicecoach.timeline import compile_programme
 from voicecoach.timeline.estimate import minimum_seconds
+from voicecoach.timeline.sides import change_to, first_side
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 SETTINGS = settings(
@@ -90,31 +100,61 @@ doses = st.one_of(
         reps=st.integers(1, 5),
         hold=st.integers(1, 160).map(lambda n: n / 4),
         relax=st.integers(0, 40).map(lambda n: n / 4),
+        lead_in=st.sampled_from([0.0, 2.0, 2.0, 1.0, 3.5]),
     ),
     st.builds(TimedDose, work=st.integers(1, 360).map(lambda n: n / 4)),
 )
 side_sets = st.sampled_from(
-    [(), (), ("left",), ("left", "right"), ("left", "right"), ("front", "back", "middle")]
+    [(), (), ("left",), ("right",), ("left", "right"), ("left", "right"), ("right", "left")]
 )
+side_meanings = st.sampled_from(
+    ["side", "side", "leg", "arm", "lying_on", "your {side} arm and {other} leg"]
+)
+PHASES = ("up", "hold", "down", "pause", "relax")
+
+
+def dose_phases(dose) -> tuple[str, ...]:
+    """The phases a reminder of DOSE may be tied to."""
+    if isinstance(dose, RepsDose):
+        tempo = dose.tempo
+        return ("up", "down") + (("hold",) if tempo.hold else ()) + (("pause",) * bool(tempo.pause))
+    if isinstance(dose, HoldDose):
+        return ("hold", "relax") if dose.relax else ("hold",)
+    return ()
 
 
 @st.composite
 def exercises(draw, index: int):
     sides = draw(side_sets)
+    dose = draw(doses)
+    reminders = tuple(dict.fromkeys(draw(st.lists(line, max_size=4))))
+    phased: tuple = ()
+    if reminders and dose_phases(dose) and draw(st.booleans()):
+        tied = reminders[-1]
+        phased = ((tied, draw(st.sampled_from(dose_phases(dose)))),)
+    alternation = draw(st.sampled_from(["", "sets", "reps"])) if len(sides) > 1 else ""
+    if alternation == "reps" and not isinstance(dose, RepsDose):
+        alternation = "sets"
     return Exercise(
         name=f"Move {index + 1}",
-        dose=draw(doses),
+        dose=dose,
         sets=draw(st.integers(1, 4)),
         equipment=draw(st.lists(st.sampled_from(["mat", "band", "chair"]), max_size=2)),
         setup=draw(lines),
         cues=draw(lines),
-        reminders=draw(st.lists(line, max_size=4).map(tuple)),
+        reminders=reminders,
         caution=draw(st.none() | line),
         sides=sides,
-        alternate_sides=len(sides) > 1 and draw(st.booleans()),
+        side_means=draw(side_meanings),
+        alternate_sides=alternation == "sets",
+        alternate_reps=alternation == "reps",
         rest=draw(seconds),
         side_rest=draw(seconds),
         countdown=draw(st.integers(0, 10)),
+        transition=draw(st.sampled_from([0.0, 15.0, 15.0, 5.0, 45.0, 100.0])),
+        tempo_words=draw(st.sampled_from([None, None, ("lift", "lower"), ("out", "in")])),
+        count=draw(st.sampled_from(["start", "top", "end", "end"])),
+        reminder_phases=phased,
     )
 
 
@@ -124,7 +164,7 @@ def programmes(draw):
     return Programme(
         title=draw(st.sampled_from(["Hips", "Knee programme, week 3", "Rug"])),
         exercises=tuple(draw(exercises(i)) for i in range(count)),
-        language=draw(st.sampled_from(["en", "nl"])),
+        language=draw(st.sampled_from(sorted(LANGUAGES))),
         voice=Voice(),
         intro=draw(st.booleans()),
     )
@@ -145,8 +185,90 @@ def check_count_ins_are_clear(timeline) -> None:
 def check_load_estimate_is_a_lower_bound(programme: Programme, timeline) -> None:
     """The loader's session bound never exceeds what the compiler lays out."""
     chapters = timeline.chapters[int(programme.intro) : -1]  # the exercises' chapters
-    for exercise, chapter in zip(programme.exercises, chapters, strict=True):
-        assert minimum_seconds(exercise) <= chapter.end - chapter.start + 1e-6
+    last = len(programme.exercises) - 1
+    for i, (exercise, chapter) in enumerate(zip(programme.exercises, chapters, strict=True)):
+        assert minimum_seconds(exercise, last=i == last) <= chapter.end - chapter.start + 1e-6
+
+
+def check_every_reminder_is_said_or_warned(programme: Programme, timeline) -> None:
+    """Each reminder is said in its own exercise, or a warning names it."""
+    for index, exercise in enumerate(programme.exercises):
+        said = set(texts(timeline, exercise=index))
+        tied = dict(exercise.reminder_phases)
+        for reminder in exercise.reminders:
+            if reminder in said:
+                continue
+            assert reminder in tied, f"{reminder!r} of {exercise.name} is never said"
+            assert any(
+                w.startswith(f"{exercise.name}: ") and f"'{reminder}'" in w
+                for w in timeline.warnings
+            ), (reminder, timeline.warnings)
+
+
+def check_rests_are_said_at_their_length(programme: Programme, timeline) -> None:
+    """'Rest for N' between sets and exercises says the rest's real length."""
+    book = PhraseBook.for_language(programme.language)
+    plan = expected_sets(programme)
+    go = {(e.exercise, e.side, e.set): e.start for e in tones(timeline, "go")}
+    end = {(e.exercise, e.side, e.set): e.start for e in tones(timeline, "end")}
+    previous = None
+    for current in plan:
+        ex = programme.exercises[current.exercise]
+        key = (current.exercise, current.side, current.number)
+        if ex.alternate_reps:
+            key = (current.exercise, ex.sides[0], current.number)
+            end_key = (current.exercise, None, current.number)
+        else:
+            end_key = key
+        same = previous is not None and previous[0].exercise == current.exercise
+        side_change = same and previous[0].side != current.side
+        if side_change and ex.alternate_sides and current.side == ex.sides[0]:
+            side_change = False  # a new round of alternating sides: an ordinary rest
+        if same and not side_change:
+            gap = go[key] - previous[1]
+            said = texts(timeline, exercise=current.exercise, set=current.number)
+            lines = {book.say("rest", duration=book.duration(gap + d)) for d in (-1e-6, 1e-6)}
+            assert lines & set(said), (gap, said)
+        previous = (current, end[end_key])
+    offset = int(programme.intro)
+    for index, exercise in enumerate(programme.exercises[:-1]):
+        if exercise.transition <= 0:
+            continue
+        last_end = max(e.start for e in tones(timeline, "end", exercise=index))
+        rest = timeline.chapters[offset + index + 1].start - last_end
+        coming = programme.exercises[index + 1].name.rstrip(".")
+        said = texts(timeline, exercise=index)
+        lines = {book.say("rest", duration=book.duration(rest + d)) for d in (-1e-6, 1e-6)}
+        following = said.index(book.say("next_exercise", name=coming))
+        assert said[following - 1] in lines, (rest, said)
+        assert rest >= exercise.transition - 1e-6
+
+
+def check_sides_are_said_as_they_are(programme: Programme, timeline) -> None:
+    """One side: announced as the only one, never a change; two: a start and changes."""
+    book = PhraseBook.for_language(programme.language)
+    for index, exercise in enumerate(programme.exercises):
+        said = texts(timeline, exercise=index)
+        changes = {change_to(book, exercise, side) for side in ("left", "right")}
+        starts = {first_side(book, exercise, side) for side in ("left", "right")}
+        if not exercise.sides:
+            assert not changes & set(said) and not starts & set(said)
+        elif len(exercise.sides) == 1:
+            assert not changes & set(said), said
+            assert said.count(first_side(book, exercise, exercise.sides[0])) == 1
+        else:
+            assert said.count(first_side(book, exercise, exercise.sides[0])) == 1
+            if not (exercise.alternate_sides or exercise.alternate_reps):
+                second = change_to(book, exercise, exercise.sides[1])
+                assert said.count(second) == 1
+
+
+def check_no_long_silence_in_an_exercise(programme: Programme, timeline) -> None:
+    """Within an exercise (its transition included) no 30 s pass without a word."""
+    for index in range(len(programme.exercises)):
+        speech = [e for e in timeline.speech() if e.exercise == index]
+        for a, b in zip(speech, speech[1:], strict=False):
+            assert b.start - a.end <= 30.0, (a.text, b.text, b.start - a.end)
 
 
 def check_intro_minutes(programme: Programme, timeline, measure) -> None:
@@ -177,6 +299,28 @@ def test_timing_rules_hold_for_any_programme(programme, measure):
         assert abs(e.duration - measure(e.text)) < 1e-9
 
 
+@SETTINGS
+@given(programme=programmes(), measure=measures())
+def test_guidance_rules_hold_for_any_programme(programme, measure):
+    """Issue 12's rules: reminders, true rest lengths and sides, for any voice speed."""
+    timeline = compile_programme(programme, measure)
+    check_every_reminder_is_said_or_warned(programme, timeline)
+    check_rests_are_said_at_their_length(programme, timeline)
+    check_sides_are_said_as_they_are(programme, timeline)
+
+
+@settings(SETTINGS, max_examples=80)
+@given(
+    programme=programmes(),
+    base=st.floats(0.1, 0.4),
+    per_char=st.floats(0.04, 0.08),
+)
+def test_no_long_silence_with_a_natural_voice(programme, base, per_char):
+    """With a voice of natural speed, no stretch of an exercise is silent for over 30 s."""
+    timeline = compile_programme(programme, linear_measure(base, per_char))
+    check_no_long_silence_in_an_exercise(programme, timeline)
+
+
 @settings(SETTINGS, max_examples=40)
 @given(programme=programmes(), measure=measures())
 def test_compiling_twice_gives_the_same_timeline(programme, measure):
@@ -205,7 +349,8 @@ def test_a_slower_voice_never_shortens_a_rest(programme, base, per_char):
     quick, slowly = compile_programme(programme, fast), compile_programme(programme, slow)
     for (go_a, end_a), (go_b, end_b) in zip(gaps(quick), gaps(slowly), strict=True):
         assert go_b - end_b >= go_a - end_a - 1e-6
-    assert len(slowly.warnings) >= len(quick.warnings)
+    grown = [[w for w in t.warnings if " grows from " in w] for t in (quick, slowly)]
+    assert len(grown[1]) >= len(grown[0])
 
 
 # --- programmes written as YAML, through the loader, with defaults ----------------------
@@ -245,7 +390,7 @@ optional_fields = {
     "rest": duration_texts,
     "side_rest": duration_texts,
     "countdown": st.integers(0, 10),
-    "sides": st.sampled_from(["both", ["left", "right"], "left", ["up", "down", "middle"]]),
+    "sides": st.sampled_from(["both", ["left", "right"], "left", ["right", "left"], "right"]),
 }
 
 
@@ -262,7 +407,7 @@ def yaml_programmes(draw):
         if not any(k in defaults for k in ("reps", "work")) or draw(st.booleans()):
             item.update(draw(yaml_doses))
         sides = item.get("sides", defaults.get("sides"))
-        if sides is not None and sides != "left" and draw(st.booleans()):
+        if sides is not None and sides not in ("left", "right") and draw(st.booleans()):
             item["alternate_sides"] = True
         items.append(item)
     doc = {
@@ -324,7 +469,7 @@ def test_yaml_programmes_with_defaults_load_as_written_and_keep_the_rules(doc, m
         assert ex.countdown == field("countdown", 3)
         sides = field("sides", ())
         if isinstance(sides, str):
-            sides = {"both": ("left", "right"), "left": ("left",)}[sides]
+            sides = {"both": ("left", "right"), "left": ("left",), "right": ("right",)}[sides]
         assert ex.sides == tuple(sides)
         assert ex.alternate_sides == item.get("alternate_sides", False)
         assert ex.dose == expected_dose([defaults, item])

@@ -38,7 +38,7 @@ def test_status_line_shows_chapter_exercise_and_phrase():
     phrase = next(e for e in timeline.speech() if e.exercise == 2)
     state = player_at(phrase.start + 0.1).state()
     line = format_status(state, timeline.duration, 3)
-    assert line.startswith(f"▶ {clock(phrase.start)} / {clock(timeline.duration)}  3/3 Squat")
+    assert line.startswith(f"▶ {clock(phrase.start + 0.1)} / {clock(timeline.duration)}  3/3 Squat")
     assert line.endswith(f'"{phrase.text}"')
 
 

@@ -57,7 +57,11 @@ def test_programme_wording_replaces_the_pack_everywhere(own_words):
     assert "Breathe out: a minute and a half off." in lines
     assert "Breathe out: 20 seconds off." in lines
     assert lines[-1] == "That was it. See you on Thursday."
-    assert said(own_words, exercise=0)[-1] == "Nice work."
+    assert said(own_words, exercise=0)[-3:] == [
+        "Nice work.",
+        "Breathe out: 15 seconds off.",  # the rest before the next exercise
+        "Next up: Bridge.",
+    ]
     assert not any(line.startswith("Rest for") or line == "Well done." for line in lines)
 
 
@@ -65,7 +69,11 @@ def test_library_wording_belongs_to_its_exercise_and_the_programme_can_reword_it
     bridge, again = said(own_words, exercise=1), said(own_words, exercise=2)
     assert "Down. That's the first." in bridge
     assert "Then the last set of bridges." in bridge
-    assert bridge[-1] == again[-1] == "Good bridging."  # library over programme
+    done = [
+        [line for line in lines if line in ("Good bridging.", "Nice work.")]
+        for lines in (bridge, again)
+    ]
+    assert done == [["Good bridging."], ["Good bridging."]]  # library over programme
     assert "Then the final set." in again and "Then the last set of bridges." not in again
     squat = said(own_words, exercise=0)
     assert "Next: the last set." in squat and "Down. That's the first." not in squat

@@ -279,7 +279,8 @@ def test_a_sentence_begins_with_a_capital_but_the_programme_words_stay_as_writte
     assert de.say("rest", duration=de.duration(90)) == "Eineinhalb Minuten Pause."
     assert de.say("exercise_only", name="iPad-Dehnung") == "iPad-Dehnung."
     fr = PhraseBook.for_language("fr")
-    assert fr.say("dose_work", count=1, work=fr.duration(60)) == "Une série d'une minute."
+    assert fr.say("rest", duration=fr.duration(60)) == "Une minute de repos."
+    assert fr.say("dose_reps", count=1, reps=fr.count("reps", 1)) == "Une série d'une répétition."
 
 
 # --- nothing English in what de, fr and es say ----------------------------------------

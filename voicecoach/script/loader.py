@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from voicecoach.errors import LimitError, ScriptError, ScriptErrors, ScriptWarning, SourceLocation
 from voicecoach.phrases import LANGUAGES
-from voicecoach.script import limits
+from voicecoach.script import limits, wording
 from voicecoach.script.images import parse_image
 from voicecoach.script.model import (
     Dose,
@@ -43,6 +43,8 @@ DEFAULT_TEMPO = Tempo(up=2.0, hold=0.0, down=2.0)
 """Tempo of reps when the script gives none."""
 DEFAULT_RELAX = 5.0
 """Seconds between holds when the script gives no relax."""
+DEFAULT_LEAD_IN = 2.0
+"""Seconds to move into a hold when the script gives no lead_in."""
 
 PROGRAMME_KEYS = (
     "title",
@@ -55,7 +57,7 @@ PROGRAMME_KEYS = (
     "phrases",
 )
 VOICE_KEYS = ("engine", "name", "rate", "options")
-DOSE_KEYS = ("reps", "tempo", "hold", "relax", "work")
+DOSE_KEYS = ("reps", "tempo", "hold", "relax", "lead_in", "work")
 EXERCISE_KEYS = (
     "name",
     "use",
@@ -65,12 +67,16 @@ EXERCISE_KEYS = (
     "reminders",
     "caution",
     "sides",
+    "side_means",
     "alternate_sides",
     "sets",
     *DOSE_KEYS,
+    "tempo_words",
+    "count",
     "rest",
     "side_rest",
     "countdown",
+    "transition",
     "phrases",
     "image",
 )
@@ -80,10 +86,11 @@ LIBRARY_EXERCISE_KEYS = tuple(k for k in EXERCISE_KEYS if k != "use")
 # A dose key in a higher layer (exercise over library over defaults) removes these
 # keys from the layers below it, so an override can change the kind of dose.
 _DOSE_DISPLACES = {
-    "work": ("reps", "tempo", "hold", "relax"),
+    "work": ("reps", "tempo", "hold", "relax", "lead_in"),
     "hold": ("tempo", "work"),
     "relax": ("tempo", "work"),
-    "tempo": ("hold", "relax", "work"),
+    "lead_in": ("tempo", "work"),
+    "tempo": ("hold", "relax", "lead_in", "work"),
     "reps": ("work",),
 }
 # Keys that cannot stand together in one place.
@@ -92,8 +99,10 @@ _DOSE_CONFLICTS = (
     ("work", "tempo"),
     ("work", "hold"),
     ("work", "relax"),
+    ("work", "lead_in"),
     ("tempo", "hold"),
     ("tempo", "relax"),
+    ("tempo", "lead_in"),
 )
 _LIBRARY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -329,50 +338,39 @@ def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None
 
     kwargs: dict = {"source": where, "library_id": library_id}
     kwargs["name"] = parse_text(fields["name"][0], "name")
-    for key in ("equipment", "setup", "cues", "reminders"):
+    for key in ("equipment", "setup", "cues"):
         if (node := get(key)) is not None:
             kwargs[key] = parse_lines(node, key)
+    phased: tuple = ()
+    if (node := get("reminders")) is not None:
+        kwargs["reminders"], phased = wording.parse_reminders(node)
     if (node := get("caution")) is not None:
         kwargs["caution"] = parse_text(node, "caution")
     if (node := get("image")) is not None:
         kwargs["image"] = parse_image(node)
     if (node := get("sets")) is not None:
         kwargs["sets"] = parse_count(node, "sets", minimum=1, maximum=limits.MAX_SETS)
-    if (node := get("rest")) is not None:
-        kwargs["rest"] = parse_duration(node, "rest", maximum=limits.MAX_REST_SECONDS)
-    if (node := get("side_rest")) is not None:
-        kwargs["side_rest"] = parse_duration(node, "side_rest", maximum=limits.MAX_REST_SECONDS)
+    for key in ("rest", "side_rest", "transition"):
+        if (node := get(key)) is not None:
+            kwargs[key] = parse_duration(node, key, maximum=limits.MAX_REST_SECONDS)
     if (node := get("countdown")) is not None:
         kwargs["countdown"] = parse_count(
             node, "countdown", minimum=0, maximum=limits.MAX_COUNTDOWN
         )
-    sides: tuple[str, ...] = ()
-    if (node := get("sides")) is not None:
-        sides = _parse_sides(node)
-        kwargs["sides"] = sides
+    dose = kwargs["dose"] = _parse_dose(fields, where)
+    sides = kwargs["sides"] = wording.parse_sides(node) if (node := get("sides")) else ()
+    if (node := get("side_means")) is not None:
+        kwargs["side_means"] = wording.parse_side_means(node)
     if (node := get("alternate_sides")) is not None:
-        alternate = parse_bool(node, "alternate_sides")
-        if alternate and len(sides) < 2:
-            raise ScriptError("alternate_sides: needs two or more sides", node.loc)
-        kwargs["alternate_sides"] = alternate
-    kwargs["dose"] = _parse_dose(fields, where)
+        kwargs["alternate_sides"], kwargs["alternate_reps"] = wording.parse_alternation(
+            node, sides, dose
+        )
+    if (node := get("tempo_words")) is not None:
+        kwargs["tempo_words"] = wording.parse_tempo_words(node)
+    if (node := get("count")) is not None:
+        kwargs["count"] = wording.parse_count_moment(node)
+    kwargs["reminder_phases"] = wording.check_phases(phased, dose)
     return Exercise(**kwargs)
-
-
-def _parse_sides(node: YNode) -> tuple[str, ...]:
-    expected = "a list of sides such as [left, right], or 'both'"
-    if isinstance(node.value, str):
-        if node.value.strip().lower() == "both":
-            return ("left", "right")
-        return (parse_text(node, "sides"),)
-    if not node.is_list or not node.value:
-        raise fail(node, "sides", expected)
-    sides = tuple(parse_text(item, "sides") for item in node.value)
-    if len(set(sides)) != len(sides):
-        raise fail(node, "sides", "each side once")
-    if len(sides) > 4:
-        raise LimitError(f"sides: {len(sides)} is over the limit of 4", node.loc)
-    return sides
 
 
 def _parse_dose(fields: Layer, where: SourceLocation) -> Dose:
@@ -389,12 +387,15 @@ def _parse_dose(fields: Layer, where: SourceLocation) -> Dose:
             raise ScriptError("hold: needs 'reps' too (how many holds in a set)", fields["hold"][1])
         reps = parse_count(reps_node, "reps", minimum=1, maximum=limits.MAX_REPS)
         hold = parse_duration(hold_node, "hold", maximum=limits.MAX_HOLD_SECONDS, allow_zero=False)
-        relax = DEFAULT_RELAX
+        relax, lead_in = DEFAULT_RELAX, DEFAULT_LEAD_IN
         if (node := get("relax")) is not None:
             relax = parse_duration(node, "relax", maximum=limits.MAX_HOLD_SECONDS)
-        return HoldDose(reps=reps, hold=hold, relax=relax)
-    if "relax" in fields:
-        raise ScriptError("relax: only goes with 'hold'", fields["relax"][1])
+        if (node := get("lead_in")) is not None:
+            lead_in = parse_duration(node, "lead_in", maximum=limits.MAX_TEMPO_PHASE_SECONDS)
+        return HoldDose(reps=reps, hold=hold, relax=relax, lead_in=lead_in)
+    for key in ("relax", "lead_in"):
+        if key in fields:
+            raise ScriptError(f"{key}: only goes with 'hold'", fields[key][1])
     if reps_node is None:
         raise ScriptError(
             "exercise has no dose: give 'reps' (with an optional 'tempo'), 'reps' with "

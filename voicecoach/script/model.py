@@ -87,11 +87,18 @@ class HoldDose:
     """Seconds each hold lasts."""
     relax: float
     """Seconds of relaxing between holds."""
+    lead_in: float = 2.0
+    """Seconds to move into the held position before the hold's time starts."""
+
+    @property
+    def active(self) -> float:
+        """Seconds from a rep's start to the end of its hold."""
+        return self.lead_in + self.hold
 
     @property
     def period(self) -> float:
         """Seconds from one hold's start to the next."""
-        return self.hold + self.relax
+        return self.lead_in + self.hold + self.relax
 
 
 @dataclass(frozen=True)
@@ -126,15 +133,27 @@ class Exercise:
     caution: str | None = None
     """A safety warning, said before the cues."""
     sides: tuple[str, ...] = ()
-    """Sides worked in order (e.g. ("left", "right")); empty: no sides."""
+    """Sides worked in order: ("left", "right"), ("right", "left"), one of them, or none."""
+    side_means: str = "side"
+    """What a side names: side, leg, arm, lying_on, or a wording with {side}/{other}."""
     alternate_sides: bool = False
     """Alternate sides set by set instead of all sets on the first side first."""
+    alternate_reps: bool = False
+    """Change sides every rep (bird dog): both sides in each set, counted per pair."""
     rest: float = 30.0
     """Seconds from the end of a set to the start of the next."""
     side_rest: float = 10.0
     """Seconds to change sides."""
     countdown: int = 3
     """Seconds of count-in before each set (0: none)."""
+    transition: float = 15.0
+    """Seconds of rest after the exercise before the next one (none after the last)."""
+    tempo_words: tuple[str, str] | None = None
+    """Words for the two movement phases, e.g. ("lift", "lower"); None: the pack's up/down."""
+    count: str = "end"
+    """When a rep's number is said: at its start, at the top, or at its end."""
+    reminder_phases: tuple[tuple[str, str], ...] = ()
+    """(reminder, phase) for each reminder said only in one phase of the rep."""
     source: SourceLocation | None = None
     """Where the exercise is written (for messages)."""
     library_id: str | None = None
@@ -143,6 +162,13 @@ class Exercise:
     """Own wording for generated phrases, (key, wording) pairs (library under exercise)."""
     image: Path | None = None
     """A picture of the position (resolved path), shown on the player page and handout."""
+
+    @property
+    def movements(self) -> int:
+        """Movements in one set: the reps, twice over when sides alternate every rep."""
+        if isinstance(self.dose, TimedDose):
+            return 1
+        return self.dose.reps * (2 if self.alternate_reps else 1)
 
 
 @dataclass(frozen=True)

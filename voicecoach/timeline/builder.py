@@ -92,6 +92,15 @@ class TimelineBuilder:
             return 0.0
         return sum(self.length(t) for t in texts) + SPEECH_GAP * (len(texts) - 1)
 
+    def snapshot(self) -> tuple[int, float]:
+        """A mark to go back to with restore() (to lay something out again)."""
+        return len(self.events), self.speech_free_at
+
+    def restore(self, mark: tuple[int, float]) -> None:
+        """Forget every event placed since snapshot() gave MARK."""
+        count, self.speech_free_at = mark
+        del self.events[count:]
+
     def sorted_events(self) -> tuple[Event, ...]:
         """All events by start time (speech before tones at equal times)."""
         return tuple(sorted(self.events, key=lambda e: (e.start, e.kind != "speech")))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from voicecoach.errors import LimitError
 from voicecoach.phrases import PhraseBook
@@ -14,31 +13,22 @@ from voicecoach.timeline.builder import SPEECH_GAP, Context, Measure, TimelineBu
 from voicecoach.timeline.checks import check_timeline
 from voicecoach.timeline.estimate import check_session_length
 from voicecoach.timeline.model import Chapter, Timeline
-from voicecoach.timeline.sets import ReminderRotation, lay_out_set, remind_in_gap
+from voicecoach.timeline.rests import (
+    COUNT_IN_LEAD,
+    TONE_LEAD,
+    Block,
+    exercise_transition,
+    set_name,
+    set_rest,
+)
+from voicecoach.timeline.sets import ReminderRotation, lay_out_set
+from voicecoach.timeline.sides import capitalised, first_side
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
-TONE_LEAD = 0.5
-"""Seconds between a set's end tone and the first word after it."""
-COUNT_IN_LEAD = 0.5
-"""Seconds between the last announcement and the first count-in tick."""
 EXERCISE_GAP = 2.0
-"""Silence between one exercise's last word and the next exercise."""
+"""Silence between one exercise's last word and the next exercise (without a transition)."""
 TAIL = 1.5
 """Silence at the very end of the track."""
-REST_REMINDER_MIN = 25.0
-"""Rests at least this long get a "10 seconds" reminder."""
-REST_REMINDER_PAUSE = 1.5
-"""Silence after a rest's announcements before a reminder."""
-
-
-@dataclass(frozen=True)
-class Block:
-    """One set of an exercise in running order."""
-
-    side: str | None
-    """The side worked, if the exercise has sides."""
-    number: int
-    """1-based set number on that side."""
 
 
 def compile_programme(
@@ -121,7 +111,13 @@ def _compile_once(
     for index, exercise in enumerate(programme.exercises):
         starts.append((exercise.name, t))
         explain = index == first_reps
-        t = _exercise(b, book, exercise, (index, total, explain), t, warnings) + EXERCISE_GAP
+        words_end, set_end = _exercise(b, book, exercise, (index, total, explain), t, warnings)
+        coming = programme.exercises[index + 1].name if index + 1 < total else None
+        if coming is not None and exercise.transition > 0:
+            own = book.with_overrides(dict(exercise.phrases))
+            t = exercise_transition(b, own, exercise, index, coming, set_end, warnings)
+        else:
+            t = words_end + EXERCISE_GAP
         _check_size(b, exercise, t)
     starts.append((book.say("chapter_outro"), t))
     end = b.say(book.say("outro"), t)
@@ -180,6 +176,8 @@ def _intro(b: TimelineBuilder, book: PhraseBook, programme: Programme, minutes: 
 def _blocks(exercise: Exercise) -> list[Block]:
     sides: tuple[str | None, ...] = exercise.sides or (None,)
     sets = range(1, exercise.sets + 1)
+    if exercise.alternate_reps:
+        return [Block(None, n) for n in sets]
     if exercise.alternate_sides:
         return [Block(side, n) for n in sets for side in sides]
     return [Block(side, n) for side in sides for n in sets]
@@ -192,13 +190,47 @@ def _exercise(
     position: tuple[int, int, bool],
     start: float,
     warnings: list[str],
-) -> float:
-    """Announce and lay out one exercise from START. Returns its last word's end.
+) -> tuple[float, float]:
+    """Announce and lay out one exercise from START, every reminder said at least once.
 
-    POSITION: its index, the number of exercises, and whether to explain the tones.
+    A reminder the sets and rests had no room for is said before the first set (the
+    exercise is laid out again); one tied to a phase it never fits is a warning.
+    Returns the end of its last word and of its last set.
     """
+    general = tuple(t for t in exercise.reminders if t not in dict(exercise.reminder_phases))
+    preface: tuple[str, ...] = ()
+    mark = b.snapshot()
+    for _ in range(len(general) + 1):
+        notes: list[str] = []
+        reminders = ReminderRotation(general, exercise.reminder_phases)
+        ends = _lay_out(b, book, exercise, position, start, (notes, preface), reminders)
+        unsaid = [t for t in reminders.unsaid() if t in general]
+        if not unsaid:
+            break
+        b.restore(mark)
+        preface = tuple(t for t in general if t in preface or t in unsaid)
+    warnings += notes
+    for text in reminders.unsaid():
+        warnings.append(
+            f"{exercise.name}: the reminder '{text}' never fits its phase "
+            f"({dict(exercise.reminder_phases)[text]}) and is not said"
+        )
+    return ends
+
+
+def _lay_out(
+    b: TimelineBuilder,
+    book: PhraseBook,
+    exercise: Exercise,
+    position: tuple[int, int, bool],
+    start: float,
+    notes: tuple[list[str], tuple[str, ...]],
+    reminders: ReminderRotation,
+) -> tuple[float, float]:
+    """One pass of _exercise; NOTES: (its warnings, the reminders to say up front)."""
     index, total, explain_tones = position
     book = book.with_overrides(dict(exercise.phrases))
+    warnings, preface = notes
     ctx = Context(exercise=index)
     name = exercise.name.rstrip(".")
     heading = (
@@ -213,35 +245,32 @@ def _exercise(
         lines.append(book.say("caution", text=exercise.caution))
     if exercise.cues:
         lines += [book.say("cues_heading"), *exercise.cues]
+    if preface:
+        lines += [book.say("reminders_heading"), *preface]
+        for text in preface:
+            reminders.mark(text)
     lines += dose_lines(book, exercise, explain_tones)
     b.say_all(lines, start + 0.5, ctx)
 
-    reminders = ReminderRotation(exercise.reminders)
     blocks = _blocks(exercise)
     end = 0.0
     for i, block in enumerate(blocks):
         bctx = Context(index, block.side, block.number)
         if i == 0:
             first = []
-            if block.side is not None:
-                first.append(book.say("side_first", side=book.side(block.side)))
+            if exercise.sides:
+                first.append(first_side(book, exercise, block.side or exercise.sides[0]))
             if exercise.sets > 1:
-                first.append(_set_name(book, exercise, block))
+                first.append(set_name(book, exercise, block))
             first.append(book.say("get_ready"))
             said_end = b.say_all(first, b.speech_free_at, bctx)
             set_start = said_end + COUNT_IN_LEAD + exercise.countdown
         else:
             pair = (blocks[i - 1], block)
-            set_start = _transition(b, book, exercise, index, pair, end, warnings, reminders)
+            set_start = set_rest(b, book, exercise, index, pair, end, warnings, reminders)
         _count_in(b, book, exercise.countdown, set_start, bctx)
         end = lay_out_set(b, book, exercise, set_start, bctx, reminders)
-    return b.say(book.say("exercise_done"), end + TONE_LEAD, ctx)
-
-
-def _set_name(book: PhraseBook, exercise: Exercise, block: Block) -> str:
-    if block.number == exercise.sets:
-        return book.say("set_last")
-    return book.say("set_of", n=block.number, total=exercise.sets)
+    return b.say(book.say("exercise_done"), end + TONE_LEAD, ctx), end
 
 
 def dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool = False) -> list[str]:
@@ -252,105 +281,40 @@ def dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool = False
         lines = [book.say("dose_reps", count=sets, sets=sets, reps=book.count("reps", dose.reps))]
     elif isinstance(dose, HoldDose):
         hold = book.duration(dose.hold)
-        reps = book.count("holds", dose.reps)
-        lines = [book.say("dose_holds", count=sets, sets=sets, reps=reps, hold=hold)]
+        if dose.reps == 1:
+            key = "dose_holds_single" if sets == 1 else "dose_holds_single_sets"
+            lines = [book.say(key, sets=sets, hold=hold)]
+        else:
+            reps = book.count("holds", dose.reps)
+            lines = [book.say("dose_holds", count=sets, sets=sets, reps=reps, hold=hold)]
     else:
         assert isinstance(dose, TimedDose)
-        lines = [book.say("dose_work", count=sets, sets=sets, work=book.duration(dose.work))]
-    if len(exercise.sides) > 1:
+        work = book.duration(dose.work)
+        lines = [capitalised(book.say("dose_work", count=sets, sets=sets, work=work))]
+    if exercise.alternate_reps:
+        lines.append(book.say("dose_alternating_reps"))
+    elif len(exercise.sides) > 1:
         alternating = exercise.alternate_sides and exercise.sets > 1
         key = "dose_alternating" if alternating else "dose_each_side"
         lines.append(book.say(key))
     if isinstance(dose, RepsDose):
         tempo = dose.tempo
         key = "tempo_hold" if tempo.hold else "tempo"
-        lines.append(
-            book.say(
-                key,
-                up=book.duration(tempo.up),
-                hold=book.duration(tempo.hold),
-                down=book.duration(tempo.down),
-            )
+        key += "_pause" if tempo.pause else ""
+        up_word, down_word = exercise.tempo_words or (book.part("word_up"), book.part("word_down"))
+        line = book.say(
+            key,
+            up=book.duration(tempo.up),
+            hold=book.duration(tempo.hold),
+            down=book.duration(tempo.down),
+            pause=book.duration(tempo.pause),
+            up_word=up_word,
+            down_word=down_word,
         )
+        lines.append(capitalised(line))
         if explain_tones:
             lines.append(book.say("tones_hint"))
     return lines
-
-
-def _transition(
-    b: TimelineBuilder,
-    book: PhraseBook,
-    exercise: Exercise,
-    index: int,
-    pair: tuple[Block, Block],
-    set_end: float,
-    warnings: list[str],
-    reminders: ReminderRotation,
-) -> float:
-    """The rest (or side change) between two sets. Returns the next set's start.
-
-    A rest also gets a reminder where one fits (a side change is busy enough).
-    """
-    previous, block = pair
-    ctx = Context(index, block.side, block.number)
-    last = block.number == exercise.sets
-    side_change = block.side != previous.side
-    wraps = exercise.alternate_sides and block.side == exercise.sides[0]
-    use_side_rest = side_change and not wraps
-    rest = exercise.side_rest if use_side_rest else exercise.rest
-    lines: list[str] = []
-    if use_side_rest:
-        lines.append(book.say("side_change", side=book.side(block.side or "")))
-        if exercise.sets > 1:
-            lines.append(_set_name(book, exercise, block))
-    else:
-        lines.append(book.say("rest", duration=book.duration(rest)))
-        lines.append(_next_line(book, exercise, block, last=last))
-    get_ready = book.say("get_ready")
-    chime_at = max(set_end + TONE_LEAD / 2, b.speech_free_at)  # not over "And stop."
-    speak_from = max(set_end + TONE_LEAD, b.speech_free_at)
-    if use_side_rest:
-        speak_from = max(speak_from, chime_at + b.tone_lengths["side"] + 0.1)
-    needed_until = (
-        speak_from + b.sequence_length([*lines, get_ready]) + COUNT_IN_LEAD + exercise.countdown
-    )
-    next_start = set_end + rest
-    if needed_until > next_start + 1e-9:
-        grown = needed_until - set_end
-        warnings.append(
-            f"{exercise.name}: the {'side change' if use_side_rest else 'rest'} before "
-            f"{_where(block)} grows from {rest:g}s to {grown:.1f}s to fit what is said"
-        )
-        next_start = needed_until
-    if use_side_rest:
-        b.tone("side", chime_at, ctx)
-    b.say_all(lines, speak_from, ctx)
-    count_in = next_start - exercise.countdown - COUNT_IN_LEAD
-    ready_at = count_in - b.length(get_ready)
-    long_rest = rest >= REST_REMINDER_MIN and not use_side_rest
-    if not use_side_rest:
-        deadline = (min(next_start - 10, ready_at) if long_rest else ready_at) - SPEECH_GAP
-        remind_in_gap(b, b.speech_free_at + REST_REMINDER_PAUSE, deadline, ctx, reminders)
-    if long_rest:
-        left = book.say("rest_left", seconds=10)
-        b.try_say([left], next_start - 10, ready_at - SPEECH_GAP, ctx)
-    b.say(get_ready, max(b.speech_free_at, count_in - b.length(get_ready)), ctx)
-    return next_start
-
-
-def _next_line(book: PhraseBook, exercise: Exercise, block: Block, *, last: bool) -> str:
-    if exercise.alternate_sides and block.side is not None:
-        side = book.side(block.side)
-        if last:
-            return book.say("next_side_last_set", side=side)
-        return book.say("next_side_set", side=side, n=block.number, total=exercise.sets)
-    if last:
-        return book.say("next_last_set")
-    return book.say("next_set", n=block.number, total=exercise.sets)
-
-
-def _where(block: Block) -> str:
-    return f"{block.side} set {block.number}" if block.side else f"set {block.number}"
 
 
 def _count_in(

@@ -19,29 +19,32 @@ def set_seconds(exercise: Exercise) -> float:
     """Seconds of work in one set (first rep's start to last rep's end)."""
     dose = exercise.dose
     if isinstance(dose, RepsDose):
-        return (dose.reps - 1) * dose.tempo.period + dose.tempo.active
+        return (exercise.movements - 1) * dose.tempo.period + dose.tempo.active
     if isinstance(dose, HoldDose):
-        return (dose.reps - 1) * dose.period + dose.hold
+        return (dose.reps - 1) * dose.period + dose.active
     return dose.work
 
 
-def minimum_seconds(exercise: Exercise) -> float:
+def minimum_seconds(exercise: Exercise, *, last: bool = True) -> float:
     """The least time the exercise can take, whatever is said in it.
 
     The first set has its count-in; between sets the count-in sits inside the rest, so
-    each gap lasts at least the longer of the two.
+    each gap lasts at least the longer of the two. An exercise that is not the LAST
+    is followed by its transition.
     """
-    blocks = exercise.sets * max(1, len(exercise.sides))
-    pause = min(exercise.rest, exercise.side_rest) if exercise.sides else exercise.rest
+    blocks = exercise.sets * (1 if exercise.alternate_reps else max(1, len(exercise.sides)))
+    pause = min(exercise.rest, exercise.side_rest) if len(exercise.sides) > 1 else exercise.rest
     gap = max(pause, exercise.countdown)
-    return blocks * set_seconds(exercise) + exercise.countdown + (blocks - 1) * gap
+    total = blocks * set_seconds(exercise) + exercise.countdown + (blocks - 1) * gap
+    return total + (0.0 if last else exercise.transition)
 
 
 def check_session_length(exercises: Iterable[Exercise]) -> None:
     """LimitError at the exercise that takes the session past the length limit."""
     total = 0.0
-    for exercise in exercises:
-        total += minimum_seconds(exercise)
+    exercises = tuple(exercises)
+    for index, exercise in enumerate(exercises):
+        total += minimum_seconds(exercise, last=index == len(exercises) - 1)
         if total > limits.MAX_SESSION_SECONDS:
             raise LimitError(
                 f"the session would last at least {format_seconds(total)} by the end of "

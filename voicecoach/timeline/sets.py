@@ -8,9 +8,16 @@ from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, HoldDose, RepsDose, TimedDose
 from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
 from voicecoach.timeline.estimate import set_seconds
+from voicecoach.timeline.sides import capitalised
 
 REMINDER_SPACING = 15.0
 """Least seconds between two reminders."""
+REPEAT_SPACING = 40.0
+"""Least seconds before the same reminder is said again."""
+UPDATE_EVERY = 30.0
+"""Time left is said at each multiple of this many seconds before the end of a stretch."""
+UPDATE_AFTER = 5.0
+"""No time update in the first seconds of a stretch (its opening words come first)."""
 
 
 @dataclass
@@ -18,28 +25,50 @@ class ReminderRotation:
     """Hands out an exercise's reminders in turn, the least said first.
 
     A reminder too long for the gap at hand is passed over for a shorter one, and comes
-    back first when a longer gap (such as a rest) opens, so every one gets said.
+    back first when a longer gap (such as a rest) opens. Reminders tied to a phase are
+    handed out only for that phase.
     """
 
     reminders: tuple[str, ...]
-    """The exercise's reminders."""
+    """The exercise's reminders that may go anywhere."""
+    phased: tuple[tuple[str, str], ...] = ()
+    """(reminder, phase) for those said only in one phase of the rep."""
     said: dict[str, int] = field(default_factory=dict)
     """How often each reminder has been said."""
     next_index: int = 0
     """Where the turn order continues."""
     last_said_at: float = float("-inf")
     """When the last reminder was said (for the spacing between them)."""
+    said_at: dict[str, float] = field(default_factory=dict)
+    """When each reminder was last said (the same one is not repeated soon)."""
 
-    def candidates(self) -> list[str]:
-        """Reminders in the order to try them: least said, then turn order."""
+    def candidates(
+        self, phase: str | None = None, *, general: bool = True, at: float | None = None
+    ) -> list[str]:
+        """Reminders in the order to try them: least said, then turn order.
+
+        GENERAL: include those that may go anywhere; PHASE: and those tied to it. AT:
+        leave out those said less than REPEAT_SPACING before.
+        """
         count = len(self.reminders)
         order = [self.reminders[(self.next_index + i) % count] for i in range(count)]
-        return sorted(order, key=lambda text: self.said.get(text, 0))
+        pool = (order if general else []) + [t for t, p in self.phased if p == phase]
+        if at is not None:
+            recent = at - REPEAT_SPACING
+            pool = [t for t in pool if self.said_at.get(t, float("-inf")) <= recent]
+        return sorted(dict.fromkeys(pool), key=lambda text: self.said.get(text, 0))
 
-    def mark(self, text: str) -> None:
-        """Record that TEXT was said."""
+    def mark(self, text: str, at: float = float("-inf")) -> None:
+        """Record that TEXT was said (at AT)."""
         self.said[text] = self.said.get(text, 0) + 1
-        self.next_index = self.reminders.index(text) + 1
+        self.said_at[text] = at
+        if text in self.reminders:
+            self.next_index = self.reminders.index(text) + 1
+
+    def unsaid(self) -> list[str]:
+        """Reminders (tied to a phase or not) never said so far."""
+        every = [*self.reminders, *(text for text, _ in self.phased)]
+        return [text for text in dict.fromkeys(every) if not self.said.get(text)]
 
 
 def set_end(exercise: Exercise, start: float) -> float:
@@ -58,9 +87,9 @@ def lay_out_set(
     """Place one set starting at START (the first rep's onset). Returns its end."""
     dose = exercise.dose
     if isinstance(dose, RepsDose):
-        _reps(b, book, dose, start, ctx, reminders)
+        _reps(b, book, exercise, dose, start, ctx, reminders)
     elif isinstance(dose, HoldDose):
-        _holds(b, book, dose, start, ctx, reminders)
+        _holds(b, book, exercise, dose, start, ctx, reminders)
     else:
         _work(b, book, dose, start, ctx, reminders)
     end = set_end(exercise, start)
@@ -69,19 +98,43 @@ def lay_out_set(
 
 
 def remind_in_gap(
-    b: TimelineBuilder, at: float, deadline: float, ctx: Context, reminders: ReminderRotation
-) -> None:
-    """Say one reminder between AT and DEADLINE if one fits (e.g. during a rest)."""
+    b: TimelineBuilder,
+    at: float,
+    deadline: float,
+    ctx: Context,
+    reminders: ReminderRotation,
+    phase: str | None = None,
+    *,
+    general: bool = True,
+) -> bool:
+    """Say one reminder between AT and DEADLINE if one fits (e.g. during a rest).
+
+    PHASE: reminders tied to that phase may be said too; GENERAL: so may the others.
+    """
     start = max(at, b.speech_free_at)
-    said = b.try_say(reminders.candidates(), start, deadline, ctx)
+    candidates = reminders.candidates(phase, general=general, at=start)
+    said = b.try_say(candidates, start, deadline, ctx)
     if said:
         reminders.last_said_at = start
-        reminders.mark(said)
+        reminders.mark(said, start)
+    return bool(said)
+
+
+def time_left_marks(start: float, end: float) -> list[float]:
+    """Seconds left at which to say the time left in [START, END] (30 s, 60 s, ...)."""
+    marks = []
+    left = UPDATE_EVERY
+    while end - left >= start + UPDATE_AFTER - 1e-9:
+        marks.append(left)
+        left += UPDATE_EVERY
+    long_first = marks and end - marks[-1] - start > UPDATE_EVERY - UPDATE_AFTER
+    if long_first and end - marks[-1] - UPDATE_EVERY / 2 >= start + UPDATE_AFTER - 1e-9:
+        marks.append(marks[-1] + UPDATE_EVERY / 2)  # e.g. 1:15 left of a 1:29 stretch
+    return marks
 
 
 def _filler(
     b: TimelineBuilder,
-    book: PhraseBook,
     at: float,
     deadline: float,
     ctx: Context,
@@ -89,88 +142,192 @@ def _filler(
     extra: tuple[str, ...] = (),
     *,
     remind: bool = True,
+    phase: str | None = None,
 ) -> None:
     """Fill a gap in the rhythm: EXTRA first (e.g. "halfway"), then a reminder."""
     for text in extra:
         b.try_say([text], max(at, b.speech_free_at), deadline, ctx)
     at = max(at, b.speech_free_at)
     if remind and at - reminders.last_said_at >= REMINDER_SPACING:
-        remind_in_gap(b, at, deadline, ctx, reminders)
+        remind_in_gap(b, at, deadline, ctx, reminders, phase)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Something to say in a set of reps, at a moment of the rhythm."""
+
+    at: float
+    """When it may start."""
+    order: int
+    """Which goes first at equal times: 0 counts, 1 "last one", 2 phases, 3 fillers."""
+    kind: str
+    """count, last, filler or phase."""
+    rep: int
+    """The rep (or pair of reps) it belongs to."""
+    text: str = ""
+    """What a count or "last one" says; for a phase slot, the phase."""
+    until: float = 0.0
+    """For a phase slot: when the phase ends."""
+    halfway: bool = False
+    """For a filler: say "halfway" first."""
 
 
 def _reps(
     b: TimelineBuilder,
     book: PhraseBook,
+    exercise: Exercise,
     dose: RepsDose,
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
 ) -> None:
-    """Tones for each phase; the rep number is said as the lowering starts."""
+    """Tones for each phase; each rep's number said at the start, top or end of the rep.
+
+    With sides alternating every rep, a rep is a pair of movements (one per side) and
+    is counted once.
+    """
     tempo = dose.tempo
     period = tempo.period
-    halfway_rep = dose.reps // 2 if dose.reps >= 6 else None
-    for rep in range(1, dose.reps + 1):
-        rctx = ctx.with_rep(rep)
-        rep_start = start + (rep - 1) * period
-        down_at = rep_start + tempo.up + tempo.hold
-        b.tone("go" if rep == 1 else "up", rep_start, rctx)
+    pair = 2 if exercise.alternate_reps else 1
+    moves: list[float] = []
+    for j in range(exercise.movements):
+        at = start + j * period
+        moves.append(at)
+        side = exercise.sides[j % 2] if exercise.alternate_reps else ctx.side
+        mctx = Context(ctx.exercise, side, ctx.set, j // pair + 1)
+        b.tone("go" if j == 0 else "up", at, mctx)
         if tempo.hold > 0:
-            b.tone("hold", rep_start + tempo.up, rctx)
-        b.tone("down", down_at, rctx)
-        if rep == dose.reps and dose.reps > 1:
-            b.try_say([book.say("rep_last")], rep_start, down_at - SPEECH_GAP, rctx)
-        b.try_say([book.say("rep", n=rep)], down_at, _next_count(dose, rep, start), rctx)
-        if rep < dose.reps:
-            extra = (book.say("halfway"),) if rep == halfway_rep else ()
-            deadline = start + rep * period - SPEECH_GAP  # never over the next "up" tone
-            _filler(b, book, down_at, deadline, rctx, reminders, extra, remind=rep > 1)
+            b.tone("hold", at + tempo.up, mctx)
+        b.tone("down", at + tempo.up + tempo.hold, mctx)
 
+    reps = dose.reps
+    halfway_rep = reps // 2 if reps >= 6 else None
+    phases = {p for _, p in reminders.phased}
+    bounds = {
+        "up": (0.0, tempo.up),
+        "hold": (tempo.up, tempo.up + tempo.hold),
+        "down": (tempo.up + tempo.hold, tempo.active),
+        "pause": (tempo.active, period),
+    }
+    slots: list[_Slot] = []
+    for rep in range(1, reps + 1):
+        first = moves[(rep - 1) * pair]
+        last_move = moves[(rep - 1) * pair + pair - 1]
+        count_at = {
+            "start": first,
+            "top": last_move + tempo.up,
+            "end": last_move + tempo.active,
+        }[exercise.count]
+        final = rep == reps and reps > 1
+        if final and exercise.count == "start":
+            slots.append(_Slot(count_at, 0, "count", rep, book.say("rep_last")))
+        else:
+            slots.append(_Slot(count_at, 0, "count", rep, book.say("rep", n=rep)))
+            if final:
+                slots.append(_Slot(first, 1, "last", rep, book.say("rep_last")))
+        if 1 < rep < reps or (rep == halfway_rep):
+            slots.append(_Slot(count_at, 3, "filler", rep, halfway=rep == halfway_rep))
+        if 1 < rep < reps:  # or once this rep's opening tone has sounded
+            late_halfway = halfway_rep is not None and rep == halfway_rep + 1
+            slots.append(
+                _Slot(first + b.tone_lengths["up"], 3, "filler", rep, halfway=late_halfway)
+            )
+        if rep > 1:
+            for move in moves[(rep - 1) * pair : rep * pair]:
+                for phase in sorted(phases):
+                    begin, end = bounds[phase]
+                    slots.append(_Slot(move + begin, 2, "phase", rep, phase, move + end))
+    slots.sort(key=lambda s: (s.at, s.order))
+    counts = sorted(s.at for s in slots if s.kind == "count")
 
-def _next_count(dose: RepsDose, rep: int, start: float) -> float:
-    """Latest end for speech that follows rep REP's count (the next rep's count)."""
-    tempo = dose.tempo
-    if rep == dose.reps:
-        return start + (rep - 1) * tempo.period + tempo.active
-    next_start = start + rep * tempo.period
-    if rep + 1 == dose.reps:
-        return next_start  # leave room for "last one" at the last rep's start
-    return next_start + tempo.up + tempo.hold - SPEECH_GAP
+    def next_count(after: float) -> float:
+        return next((c for c in counts if c > after + 1e-9), float("inf"))
+
+    def next_move(after: float) -> float:
+        return next((m for m in moves if m > after + 1e-9), float("inf"))
+
+    set_finish = moves[-1] + tempo.active
+    last_at = next((s.at for s in slots if s.kind == "last"), float("inf"))
+    halfway, halfway_said = book.say("halfway"), False
+    for slot in slots:
+        rctx = ctx.with_rep(slot.rep)
+        if slot.kind == "count":
+            deadline = next_count(slot.at) - SPEECH_GAP
+            if deadline == float("inf"):
+                deadline = max(set_finish, slot.at) + b.length(slot.text)
+            b.try_say([slot.text], slot.at, deadline, rctx)
+        elif slot.kind == "last":
+            at = max(slot.at, b.speech_free_at)
+            b.try_say([slot.text], at, next_count(slot.at) - SPEECH_GAP, rctx)
+        elif slot.kind == "filler":
+            bound = last_at if last_at >= slot.at - 1e-9 else float("inf")  # not after it
+            deadline = min(next_count(slot.at), next_move(slot.at), set_finish, bound)
+            deadline -= SPEECH_GAP
+            extra = (halfway,) if slot.halfway and not halfway_said else ()
+            mark = len(b.events)
+            _filler(b, slot.at, deadline, rctx, reminders, extra, remind=1 < slot.rep < reps)
+            halfway_said = halfway_said or any(e.text == halfway for e in b.events[mark:])
+        else:  # starts in the first half of its phase, ends before the next count or rep
+            deadline = min(next_count(slot.at), next_move(slot.at), set_finish) - SPEECH_GAP
+            at = max(slot.at, b.speech_free_at)
+            if at <= (slot.at + slot.until) / 2 and at - reminders.last_said_at >= REMINDER_SPACING:
+                remind_in_gap(b, at, deadline, rctx, reminders, slot.text, general=False)
 
 
 def _holds(
     b: TimelineBuilder,
     book: PhraseBook,
+    exercise: Exercise,
     dose: HoldDose,
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
 ) -> None:
-    """Hold, the last seconds counted down, then relax until the next hold."""
+    """Move into position, hold (time left said, the last seconds counted), relax."""
+    if exercise.tempo_words:
+        lead_in = capitalised(book.say("lead_in_word", word=exercise.tempo_words[0]))
+    else:
+        lead_in = book.say("lead_in")
     for rep in range(1, dose.reps + 1):
         rctx = ctx.with_rep(rep)
-        hold_start = start + (rep - 1) * dose.period
+        rep_start = start + (rep - 1) * dose.period
+        hold_start = rep_start + dose.lead_in
         hold_end = hold_start + dose.hold
         last = rep == dose.reps
-        b.tone("go" if rep == 1 else "hold", hold_start, rctx)
-        if last and dose.reps > 1:
-            b.try_say([book.say("rep_last")], hold_start, hold_end - SPEECH_GAP, rctx)
-        b.try_say(
-            [book.say("hold_start")], max(hold_start, b.speech_free_at), hold_end - SPEECH_GAP, rctx
+        if dose.lead_in > 0:
+            b.tone("go" if rep == 1 else "up", rep_start, rctx)
+            b.tone("hold", hold_start, rctx)
+            opening = [book.say("rep_last")] if last and dose.reps > 1 else []
+            for text in [*opening, lead_in]:
+                b.try_say([text], max(rep_start, b.speech_free_at), hold_start - SPEECH_GAP, rctx)
+            hold_word = book.say("hold_after_lead_in")
+        else:
+            b.tone("go" if rep == 1 else "hold", rep_start, rctx)
+            if last and dose.reps > 1:
+                b.try_say([book.say("rep_last")], hold_start, hold_end - SPEECH_GAP, rctx)
+            hold_word = book.say("hold_start")
+        b.try_say([hold_word], max(hold_start, b.speech_free_at), hold_end - SPEECH_GAP, rctx)
+        _countdown_inside(
+            b, book, (hold_start, hold_end), rctx, reminders, ("hold_left", "hold_time_left")
         )
-        _countdown_inside(b, book, hold_start, hold_end, rctx, reminders, "hold_left")
         if last:  # the set's end tone sounds here; the release is still said
             relax = book.say("relax")
             b.try_say([relax], hold_end, hold_end + b.length(relax), rctx)
             continue
         b.tone("down", hold_end, rctx)
-        next_start = hold_start + dose.period
+        next_start = rep_start + dose.period
         b.try_say(  # reminders belong in the hold, not while relaxing
             [book.say("relax_count", count=rep, n=rep), book.say("relax")],
             hold_end,
             next_start - SPEECH_GAP,
             rctx,
         )
+        if "relax" in {p for _, p in reminders.phased}:
+            at = max(hold_end, b.speech_free_at)
+            if at - reminders.last_said_at >= REMINDER_SPACING:
+                deadline = next_start - SPEECH_GAP
+                remind_in_gap(b, at, deadline, rctx, reminders, "relax", general=False)
+        _time_updates(b, book, hold_end, next_start, rctx, "rest_time_left")
 
 
 def _work(
@@ -184,26 +341,49 @@ def _work(
     """A timed bout: halfway, time left, the final seconds counted, then stop."""
     b.tone("go", start, ctx)
     end = start + dose.work
-    _countdown_inside(b, book, start, end, ctx, reminders, "work_left", halfway=True)
+    _countdown_inside(
+        b, book, (start, end), ctx, reminders, ("work_left", "work_time_left"), halfway=True
+    )
     b.try_say([book.say("stop")], end, end + b.length(book.say("stop")), ctx)
+
+
+def _time_updates(
+    b: TimelineBuilder, book: PhraseBook, start: float, end: float, ctx: Context, key: str
+) -> None:
+    """Say the time left at each 30 s mark of [START, END] where it fits."""
+    marks = [end - left for left in time_left_marks(start, end)][::-1]
+    for i, when in enumerate(marks):
+        text = capitalised(book.say(key, duration=book.duration(end - when)))
+        deadline = (marks[i + 1] if i + 1 < len(marks) else end) - SPEECH_GAP
+        b.try_say([text], when, deadline, ctx)
 
 
 def _countdown_inside(
     b: TimelineBuilder,
     book: PhraseBook,
-    start: float,
-    end: float,
+    span: tuple[float, float],
     ctx: Context,
     reminders: ReminderRotation,
-    left_key: str,
+    keys: tuple[str, str],
     *,
     halfway: bool = False,
 ) -> None:
-    """Within [START, END]: reminders, halfway, "N seconds left" and a 3-2-1 count."""
+    """Within SPAN: reminders, halfway, time left, "N seconds" and a 3-2-1 count.
+
+    KEYS: the phrases for "N seconds" and for the time left at each 30 s mark. A hold
+    (no halfway) also says the reminders tied to its phase.
+    """
+    start, end = span
+    left_key, time_key = keys
+    phase = None if halfway else "hold"
     length = end - start
-    anchors: list[tuple[float, str]] = []
-    if halfway and length >= 20:
-        anchors.append((start + length / 2, book.say("halfway")))
+    anchors: list[tuple[float, str]] = [
+        (end - left, capitalised(book.say(time_key, duration=book.duration(left))))
+        for left in time_left_marks(start, end)
+    ]
+    middle = start + length / 2
+    if halfway and length >= 20 and all(abs(when - middle) > 5 for when, _ in anchors):
+        anchors.append((middle, book.say("halfway")))
     left = 10 if length >= 30 else 5 if length >= 10 else None
     if left is not None:
         anchors.append((end - left, book.say(left_key, seconds=left)))
@@ -213,8 +393,8 @@ def _countdown_inside(
     cursor = start + 1.0  # let the tone that opened the bout be heard first
     for i, (when, text) in enumerate(anchors):
         deadline = (anchors[i + 1][0] if i + 1 < len(anchors) else end) - SPEECH_GAP
-        _filler(b, book, cursor, when - SPEECH_GAP, ctx, reminders)
+        _filler(b, cursor, when - SPEECH_GAP, ctx, reminders, phase=phase)
         b.try_say([text], when, deadline, ctx)
         cursor = when
     if not anchors:  # after the final 3-2-1 nothing else is said before the end
-        _filler(b, book, cursor, end - SPEECH_GAP, ctx, reminders)
+        _filler(b, cursor, end - SPEECH_GAP, ctx, reminders, phase=phase)
