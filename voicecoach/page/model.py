@@ -105,19 +105,22 @@ def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
         found.append(Segment(0.0, first, "intro"))
     for index, exercise in enumerate(programme.exercises):
         chapter = chapters[chapter_of[index]]
-        sets = _sets(by_exercise.get(index, []))
+        sets = _sets(by_exercise.get(index, []), per_rep=exercise.alternate_reps)
         found += _exercise_segments(exercise, index, chapter.start, chapter.end, sets)
     outro = chapters[-1]
     found.append(Segment(outro.start, max(outro.end, timeline.duration), "outro"))
     return tuple(s for s in found if s.end > s.start)
 
 
-def _sets(events: Sequence[Event]) -> list[_SetTimes]:
-    """The sets of one exercise, in running order, from its tone events."""
+def _sets(events: Sequence[Event], *, per_rep: bool = False) -> list[_SetTimes]:
+    """The sets of one exercise, in running order, from its tone events.
+
+    PER_REP: sides change every rep, so a set holds both sides' movements.
+    """
     blocks: dict[tuple[str | None, int], list[Event]] = {}
     for event in events:
         if event.set is not None:
-            blocks.setdefault((event.side, event.set), []).append(event)
+            blocks.setdefault((None if per_rep else event.side, event.set), []).append(event)
     found = []
     previous_end = None
     for (side, number), block in blocks.items():
@@ -134,7 +137,7 @@ def _sets(events: Sequence[Event]) -> list[_SetTimes]:
                 continue
             rep_starts[e.rep] = min(rep_starts.get(e.rep, e.start), e.start)
             if e.tone == "down":
-                hold_ends[e.rep] = e.start
+                hold_ends.setdefault(e.rep, e.start)
         reps = tuple(rep_starts[r] for r in sorted(rep_starts))
         ends = tuple(hold_ends.get(r, end) for r in sorted(rep_starts))
         chime = previous_end is not None and any(
@@ -185,7 +188,9 @@ def _set_segments(exercise: Exercise, block: _SetTimes, where: dict) -> list[Seg
         for n, (s, hold_end) in enumerate(zip(starts, block.hold_ends, strict=False), start=1):
             following = starts[n] if n < len(starts) else block.end
             hold_end = min(hold_end, following)
-            out.append(Segment(s, hold_end, "hold", **where, rep=n, until=hold_end))
+            held = min(s + dose.lead_in, hold_end)  # moving into position first
+            out.append(Segment(s, held, "rep", **where, rep=n))
+            out.append(Segment(held, hold_end, "hold", **where, rep=n, until=hold_end))
             out.append(Segment(hold_end, following, "relax", **where, rep=n, until=following))
         return out
     return [Segment(block.start, block.end, "work", **where, until=block.end)]
