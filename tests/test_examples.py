@@ -60,8 +60,9 @@ def test_the_seed_exercise_says_what_the_clinic_page_says():
     for line in (*seed.setup, *seed.cues):
         assert line in said
     assert f"Take care: {seed.caution}" in said
-    assert "Start with your left side." in said
-    assert "Change sides. Now your right side." in said
+    # which side to lie on and which leg works, at the start and at the change of sides
+    assert "Lie on your left side; you work your right leg." in said
+    assert "Turn over: lie on your right side; you work your left leg." in said
     # the slow lowering is timed: the down tone comes up + hold after each rep's start
     tempo = seed.dose.tempo
     for rep in range(1, seed.dose.reps + 1):

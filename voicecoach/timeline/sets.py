@@ -10,6 +10,8 @@ from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
 from voicecoach.timeline.estimate import set_seconds
 from voicecoach.timeline.sides import capitalised
 
+COUNT, LAST = "count", "last"
+"""Kinds of slot in a set of reps: a rep's number, and "last one"."""
 REMINDER_SPACING = 15.0
 """Least seconds between two reminders."""
 REPEAT_SPACING = 40.0
@@ -219,12 +221,13 @@ def _reps(
             "end": last_move + tempo.active,
         }[exercise.count]
         final = rep == reps and reps > 1
+        last_one, number = book.say("rep_last"), book.say("rep", n=rep)
         if final and exercise.count == "start":
-            slots.append(_Slot(count_at, 0, "count", rep, book.say("rep_last")))
+            slots.append(_Slot(count_at, 0, COUNT, rep, last_one))
         else:
-            slots.append(_Slot(count_at, 0, "count", rep, book.say("rep", n=rep)))
+            slots.append(_Slot(count_at, 0, COUNT, rep, number))
             if final:
-                slots.append(_Slot(first, 1, "last", rep, book.say("rep_last")))
+                slots.append(_Slot(first, 1, LAST, rep, last_one))
         if 1 < rep < reps or (rep == halfway_rep):
             slots.append(_Slot(count_at, 3, "filler", rep, halfway=rep == halfway_rep))
         if 1 < rep < reps:  # or once this rep's opening tone has sounded

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise
+from voicecoach.script.wording import SIDES
 
 _NOUNS = ("side", "leg", "arm")
 """Built-in meanings said with the pack's generic sentences and a label."""
@@ -20,9 +21,10 @@ def other_side(side: str) -> str:
     return "right" if side == "left" else "left"
 
 
-def noun_label(book: PhraseBook, side: str, noun: str = "side") -> str:
+def noun_label(book: PhraseBook, side: str, noun: str = _NOUNS[0]) -> str:
     """'your left leg': SIDE with NOUN (side, leg or arm), as the pack says it."""
-    return book.part(f"label_{side}" + ("" if noun == "side" else f"_{noun}"))
+    suffix = "" if noun == _NOUNS[0] else f"_{noun}"
+    return book.part(f"label_{side}{suffix}")
 
 
 def label(book: PhraseBook, exercise: Exercise, side: str) -> str:
@@ -32,13 +34,13 @@ def label(book: PhraseBook, exercise: Exercise, side: str) -> str:
         return noun_label(book, side, means)
     if means == "lying_on":
         return book.part("label_lying_on", side=noun_label(book, side))
-    words = {s: book.part(f"side_word_{s}") for s in ("left", "right")}
+    words = {s: book.part(f"side_word_{s}") for s in SIDES}
     return means.format(side=words[side], other=words[other_side(side)])
 
 
 def _sentence(book: PhraseBook, exercise: Exercise, key: str, side: str) -> str:
     if exercise.side_means == "lying_on":
-        leg = noun_label(book, other_side(side), "leg")
+        leg = noun_label(book, other_side(side), _NOUNS[1])
         return book.say(f"{key}_lying_on", side=noun_label(book, side), other=leg)
     return capitalised(book.say(key, label=label(book, exercise, side)))
 
