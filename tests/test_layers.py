@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("voicecoach.speech", "voicecoach.audio", "voicecoach.page"),
     ("voicecoach.pipeline",),
     ("voicecoach.live", "voicecoach.library"),
-    ("voicecoach.cli", "voicecoach.cli_options", "voicecoach.cli_library"),
+    ("voicecoach.cli", "voicecoach.cli_options", "voicecoach.cli_library", "voicecoach.cli_cache"),
 )
 """Lowest first: a module may import from its own layer or the ones above it here."""
 

@@ -16,7 +16,7 @@ from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache, default_cache_dir
 from voicecoach.speech.base import estimate_samples
-from voicecoach.speech.cache import MAX_ENTRY_BYTES, _decode_entry
+from voicecoach.speech.cache import MAX_ENTRY_BYTES, decode_entry
 from voicecoach.speech.fake import FakeEngine
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)
@@ -172,7 +172,7 @@ def test_entry_appears_only_by_renaming_a_complete_file_from_the_same_directory(
         src_path, dst_path = Path(src), Path(dst)
         assert src_path.parent == dst_path.parent
         assert not dst_path.exists()
-        assert _decode_entry(src_path.read_bytes(), dst_path.stem) is not None
+        assert decode_entry(src_path.read_bytes(), dst_path.stem) is not None
         renames.append((src_path, dst_path))
         real_replace(src, dst)
 

@@ -157,6 +157,8 @@ def file_kind(mode: int) -> str:
         return "a named pipe"
     if stat.S_ISSOCK(mode):
         return "a socket"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
     return "a special file"
 
 

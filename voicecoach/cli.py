@@ -343,9 +343,11 @@ class _Progress:
         self.bar.update(int(done) - self.bar.pos)
 
 
+from voicecoach.cli_cache import cache as cache_group  # noqa: E402
 from voicecoach.cli_library import library as library_group  # noqa: E402
 
 main.add_command(library_group)
+main.add_command(cache_group)
 
 if __name__ == "__main__":
     main()

@@ -90,6 +90,23 @@ class OptionSpec:
         return None
 
 
+@dataclass(frozen=True)
+class ClipCheck:
+    """How an engine's new clips are checked before they are cached (`speech/clip_check.py`)."""
+
+    default_rate: int | None = None
+    """Words per minute when the voice sets none; None: the engine has no rate to check
+    (the length check is skipped, the second synthesis still applies)."""
+    band: tuple[float, float] = (0.45, 1.6)
+    """Allowed range of a clip's length over what its syllables at the rate imply."""
+    repeat_below: float = 1.5
+    """Clips shorter than this (seconds) are always synthesised a second time."""
+    repeat_tolerance: float = 0.02
+    """How much two syntheses of one phrase may differ in length (a fraction)."""
+    attempts: int = 3
+    """Syntheses at most before a phrase whose clips never agree is an error."""
+
+
 @runtime_checkable
 class SpeechEngine(Protocol):
     """Turns text into a 44100 Hz mono clip, trimmed of leading and trailing silence."""
@@ -100,6 +117,9 @@ class SpeechEngine(Protocol):
     """Lowest and highest `voice.rate` (words per minute) the engine speaks."""
     voice_options: Mapping[str, OptionSpec]
     """The `voice: {options: ...}` settings it understands, by key."""
+    clip_check: ClipCheck
+    """How its clips are checked before caching: its default rate, how far a clip may
+    stray from its rate, and how much two syntheses of a phrase may differ."""
 
     def check(self) -> None:
         """Raise SpeechError (one line, with the install command) if the engine can't run."""

@@ -1,12 +1,14 @@
 """A content-addressed, on-disk cache of finished phrase clips.
 
 Each entry is `<directory>/phrases/<key[:2]>/<key>.wav`: a 16-bit mono 44100 Hz WAV of
-the final (trimmed) clip, with a "vcph" chunk holding the key, frame count and the
-sha256 of the PCM data. The key is the sha256 of the cache format, `dsp.FINISHING`,
-the engine's name and sound key (its version, model, voice, rate and options) and the
-text. An entry that fails any check is re-synthesised, never used. Entries are written
-to a temporary file in the same directory and renamed into place, so readers (and
-other processes writing the same key) only ever see whole files.
+the final (trimmed) clip, with a "vcph" chunk holding the key, frame count, the sha256
+of the PCM data and what the clip was spoken from. The key is the sha256 of the cache
+format, `dsp.FINISHING`, the engine's name and sound key (its version, model, voice,
+rate and options) and the text. A clip is checked before it is stored (`clip_check`:
+its length against its rate, a second synthesis of short or suspect clips), and an
+entry that fails any check is re-synthesised, never used. Entries are written to a
+temporary file in the same directory and renamed into place, so readers (and other
+processes writing the same key) only ever see whole files.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from voicecoach.atomic import atomic_outputs
+from voicecoach.atomic import atomic_outputs, file_kind
 from voicecoach.errors import AudioError, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
 from voicecoach.speech.dsp import FINISHING
+from voicecoach.speech.clip_check import confirmed_clip
 from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
-CACHE_FORMAT = "voicecoach.phrase/2"
-"""Bump to invalidate every entry (part of every key)."""
+CACHE_FORMAT = "voicecoach.phrase/3"
+"""Bump to invalidate every entry (part of every key). 2: engines' sound keys; 3: clips
+checked before storing (`clip_check`), the voice in the record."""
 CHUNK_ID = "vcph"
 """The WAV chunk holding an entry's integrity record."""
 MEMORY_LIMIT = 16 * 2**20
@@ -235,7 +239,14 @@ class PhraseCache:
         """Speak the phrase (with ENGINE, default the cache's), store it, and return the
         clip exactly as stored."""
         key, path = self.key(text, voice), self.path(text, voice)
-        clip = synthesize_checked(engine or self.engine, text, voice)
+        speaker = engine or self.engine
+        clip, agreeing = confirmed_clip(
+            text,
+            voice,
+            lambda: synthesize_checked(speaker, text, voice),
+            self.engine.clip_check,
+            self.engine.name,
+        )
         with self._lock:
             self.synthesized += 1
         data = pcm16(clip.samples)
@@ -246,11 +257,18 @@ class PhraseCache:
             "sha256": hashlib.sha256(data).hexdigest(),
             "engine": self.engine.name,
             "sound": self._sound_keys[voice],
+            "voice": {
+                "engine": voice.engine,
+                "name": voice.name,
+                "rate": voice.rate,
+                "options": [list(item) for item in voice.options],
+            },
             "text": text,
+            "agreeing": agreeing,
         }
         raw = build_wav(data, SAMPLE_RATE, {CHUNK_ID: json.dumps(record).encode("utf-8")})
         self._write(path, raw)
-        stored = _decode_entry(raw, key)
+        stored = decode_entry(raw, key)
         if stored is None:  # can't happen unless the WAV code is broken
             raise SpeechError(f"internal error: the cache entry for {text!r} doesn't verify")
         return stored
@@ -264,7 +282,7 @@ class PhraseCache:
         except OSError:  # a FIFO, device, link, folder or oversized file: replaced
             self.corrupt += 1
             return None
-        clip = _decode_entry(raw, key)
+        clip = decode_entry(raw, key)
         if clip is None:
             self.corrupt += 1
         return clip
@@ -317,13 +335,13 @@ def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
     LIMIT bytes (FileNotFoundError if there is nothing)."""
     info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
+        raise OSError(errno.EINVAL, f"it is {file_kind(info.st_mode)}, not a file", str(path))
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)  # the file opened, whatever replaced the name since lstat
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise OSError(errno.EINVAL, f"it is {file_kind(info.st_mode)}, not a file", str(path))
         if info.st_size > limit:
             raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
         chunks = []
@@ -342,7 +360,7 @@ def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
     return raw
 
 
-def _decode_entry(raw: bytes, key: str) -> Clip | None:
+def decode_entry(raw: bytes, key: str) -> Clip | None:
     """The clip in a cache entry if every check passes, else None."""
     try:
         wav = parse_wav(raw)

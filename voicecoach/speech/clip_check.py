@@ -1,6 +1,7 @@
 """Is a freshly synthesised clip the engine's real answer? Checked before it is cached.
 
-Two checks, neither specific to an engine (each engine tunes them with a `ClipCheck`):
+Two checks, neither specific to an engine (each engine tunes them with its
+`clip_check`, a `ClipCheck` from `speech/base.py`):
 
 - **length against the rate**: a phrase of enough syllables lasts roughly what its
   syllables at the voice's words-per-minute imply; a clip far outside that band (e.g.
@@ -14,32 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, quote_phrase
+from voicecoach.speech.base import Clip, ClipCheck, quote_phrase
 
-
-@dataclass(frozen=True)
-class ClipCheck:
-    """How an engine's clips are checked (an engine's `clip_check` attribute)."""
-
-    default_rate: int | None = None
-    """Words per minute when the voice sets none; None: the engine has no rate to check
-    (the length check is skipped, the second synthesis still applies)."""
-    band: tuple[float, float] = (0.45, 1.6)
-    """Allowed range of a clip's length over what its syllables at the rate imply."""
-    repeat_below: float = 1.5
-    """Clips shorter than this (seconds) are always synthesised a second time."""
-    repeat_tolerance: float = 0.02
-    """How much two syntheses of one phrase may differ in length (a fraction)."""
-    attempts: int = 3
-    """Syntheses at most before a phrase whose clips never agree is an error."""
-
-
-DEFAULT_CHECK = ClipCheck()
-"""For engines that declare nothing."""
 MIN_SYLLABLES = 6
 """Shorter phrases get no length check: their estimate says too little."""
 SYLLABLES_PER_WORD = 1.45
@@ -47,12 +27,6 @@ SYLLABLES_PER_WORD = 1.45
 _WORDS = re.compile(r"\d+|[^\W\d_]+")
 _VOWELS = re.compile(r"[aeiouyàáâãäåæèéêëìíîïòóôõöøœùúûüý]+")
 _PAUSES = re.compile(r"[,;:.!?]\s+\S")
-
-
-def check_of(engine: object) -> ClipCheck:
-    """The engine's ClipCheck, or the default one."""
-    check = getattr(engine, "clip_check", None)
-    return check if isinstance(check, ClipCheck) else DEFAULT_CHECK
 
 
 def syllables(text: str) -> float:

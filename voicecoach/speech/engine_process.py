@@ -27,7 +27,14 @@ import numpy as np
 
 from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, OptionSpec, SpeechEngine, VoiceInfo, quote_phrase
+from voicecoach.speech.base import (
+    Clip,
+    ClipCheck,
+    OptionSpec,
+    SpeechEngine,
+    VoiceInfo,
+    quote_phrase,
+)
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds one phrase may take before the engine is considered hung."""
@@ -73,6 +80,11 @@ class IsolatedEngine:
     def voice_options(self) -> Mapping[str, OptionSpec]:
         """The inner engine's options."""
         return self._profile().voice_options
+
+    @property
+    def clip_check(self) -> ClipCheck:
+        """The inner engine's clip check."""
+        return self._profile().clip_check
 
     def sound_key(self, voice: Voice) -> list[Any]:
         """The inner engine's sound key."""

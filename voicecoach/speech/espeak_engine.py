@@ -16,6 +16,7 @@ from voicecoach.errors import SpeechError, UnknownVoiceError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import (
     Clip,
+    ClipCheck,
     OptionSpec,
     VoiceInfo,
     language_matches,
@@ -41,6 +42,8 @@ class EspeakNgEngine:
             "word_gap": OptionSpec(int, "word_gap: extra pause between words in 10 ms", 0, 100),
         }
     )
+    clip_check = ClipCheck(default_rate=175, repeat_tolerance=0.0)
+    """A new espeak-ng process per phrase: the same phrase gives the same samples."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, command: str = "espeak-ng") -> None:
         self.timeout = timeout

@@ -14,6 +14,7 @@ import numpy as np
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import (
     Clip,
+    ClipCheck,
     OptionSpec,
     VoiceInfo,
     estimate_samples,
@@ -47,6 +48,8 @@ class FakeEngine:
     voice_options = MappingProxyType(
         {"pitch": OptionSpec(float, "pitch: a factor on the tone's frequency", 0.5, 2.0)}
     )
+    clip_check = ClipCheck(default_rate=None, repeat_below=0.0, repeat_tolerance=0.0)
+    """Same clip for the same text by construction, whatever the rate: nothing to check."""
 
     def __init__(
         self,

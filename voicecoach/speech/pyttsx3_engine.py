@@ -23,6 +23,7 @@ from voicecoach.script.model import Voice
 from voicecoach.speech import pyttsx3_fresh
 from voicecoach.speech.base import (
     Clip,
+    ClipCheck,
     OptionSpec,
     VoiceInfo,
     language_matches,
@@ -81,6 +82,8 @@ class Pyttsx3Engine(IsolatedEngine):
 
     rates = (60, 400)
     voice_options: MappingProxyType[str, OptionSpec] = MappingProxyType({})
+    clip_check = ClipCheck(default_rate=DEFAULT_RATE, repeat_tolerance=0.0)
+    """Every phrase from a fresh espeak-ng: a repeat must give the very same length."""
 
     def __init__(
         self,
