@@ -120,13 +120,16 @@ def test_an_entry_of_an_engine_not_installed_here_is_kept(tmp_path: Path) -> Non
 
 def test_clear_removes_only_cache_files(tmp_path: Path) -> None:
     fill(tmp_path)
+    level = tmp_path / "levels" / "ab" / ("ab" + "0" * 62 + ".npy")
+    level.parent.mkdir(parents=True)
+    level.write_bytes(b"levels")
     mine = tmp_path / "notes.txt"
     mine.write_text("keep me")
     stray = tmp_path / "phrases" / "README"
     stray.write_text("not ours")
     count, size = clear_cache(tmp_path)
     assert count == 3 and size > 0
-    assert list(entry_files(tmp_path)) == []
+    assert list(entry_files(tmp_path)) == [] and not (tmp_path / "levels").exists()
     assert mine.read_text() == "keep me" and stray.read_text() == "not ours"
 
 

@@ -5,7 +5,8 @@ name that is not a plain file, damaged or mislabelled entries, entries of an old
 format, leftover temporaries, and clips whose length does not fit their rate unless two
 syntheses agreed on them. With `resynthesize` each remaining entry is spoken again and
 removed if the new clip does not agree with it (the deep check for a poisoned entry).
-Only files under `<directory>/phrases/` that look like cache files are ever deleted.
+Only files under `<directory>/phrases/` (and, for clear, the clip levels stored beside
+them in `levels/`) that look like cache files are ever deleted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from voicecoach.speech.clip_check import agree, length_problem
 from voicecoach.wavio import WavFormatError, parse_wav
 
 _ENTRY = re.compile(r"^[0-9a-f]{64}\.wav$")
+_LEVELS = re.compile(r"^[0-9a-f]{64}\.npy$")
 _SHARD = re.compile(r"^[0-9a-f]{2}$")
+_STORES = (("phrases", _ENTRY), ("levels", _LEVELS))
+"""The cache's folders and the file names of theirs (clip levels live beside phrases)."""
 
 EngineFor = Callable[[str], SpeechEngine | None]
 """The engine registered under a name (None if there is none here)."""
@@ -61,17 +65,14 @@ class VerifyReport:
         return self.checked - sum(1 for r in self.removed if _ENTRY.match(r.path.name))
 
 
-def entry_files(directory: Path) -> Iterator[Path]:
-    """Every name under DIRECTORY/phrases/<2 hex>/ that is an entry's (whatever it is)."""
-    root = directory / "phrases"
-    with contextlib.suppress(OSError):
-        for shard in sorted(root.iterdir()):
-            if not _SHARD.match(shard.name) or shard.is_symlink() or not shard.is_dir():
-                continue
-            with contextlib.suppress(OSError):
-                for path in sorted(shard.iterdir()):
-                    if _ENTRY.match(path.name):
-                        yield path
+def entry_files(directory: Path, store: str = "phrases") -> Iterator[Path]:
+    """Every name under DIRECTORY/STORE/<2 hex>/ that is one of its files (whatever it is)."""
+    pattern = dict(_STORES)[store]
+    for shard in _shards(directory, store):
+        with contextlib.suppress(OSError):
+            for path in sorted(shard.iterdir()):
+                if pattern.match(path.name):
+                    yield path
 
 
 def verify_cache(
@@ -103,24 +104,26 @@ def verify_cache(
 
 
 def clear_cache(directory: Path) -> tuple[int, int]:
-    """Delete every entry (and leftover temporary) under DIRECTORY/phrases; the number
-    of entries and bytes removed. Empty shard folders go too; nothing else is touched."""
+    """Delete every phrase entry and stored clip level (and leftover temporaries) in
+    DIRECTORY; the number of phrase entries and the bytes removed. Empty shard folders
+    go too; nothing that does not look like the cache's is touched."""
     count = size = 0
-    for path in entry_files(directory):
+    for store, _ in _STORES:
+        for path in entry_files(directory, store):
+            with contextlib.suppress(OSError):
+                bytes_ = path.lstat().st_size
+                if _remove(path):
+                    count += store == "phrases"
+                    size += bytes_
+        for shard in _shards(directory, store):
+            with contextlib.suppress(OSError):
+                for path in shard.iterdir():
+                    if path.name.startswith(".") and TEMP_MARKER in path.name:
+                        path.unlink()
+            with contextlib.suppress(OSError):
+                shard.rmdir()  # only if empty
         with contextlib.suppress(OSError):
-            bytes_ = path.lstat().st_size
-            if _remove(path):
-                count += 1
-                size += bytes_
-    for shard in _shards(directory):
-        with contextlib.suppress(OSError):
-            for path in shard.iterdir():
-                if path.name.startswith(".") and TEMP_MARKER in path.name:
-                    path.unlink()
-        with contextlib.suppress(OSError):
-            shard.rmdir()  # only if empty
-    with contextlib.suppress(OSError):
-        (directory / "phrases").rmdir()
+            (directory / store).rmdir()
     return count, size
 
 
@@ -205,10 +208,13 @@ def _remove(path: Path) -> bool:
     return True
 
 
-def _shards(directory: Path) -> list[Path]:
+def _shards(directory: Path, store: str = "phrases") -> list[Path]:
+    """The <2 hex> folders of a store (real folders only, never links)."""
     with contextlib.suppress(OSError):
-        root = directory / "phrases"
-        return [p for p in root.iterdir() if _SHARD.match(p.name) and p.is_dir()]
+        root = directory / store
+        return sorted(
+            p for p in root.iterdir() if _SHARD.match(p.name) and p.is_dir() and not p.is_symlink()
+        )
     return []
 
 
