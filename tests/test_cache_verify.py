@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from voicecoach.cli import main
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache
+from voicecoach.speech.base import estimate_samples
 from voicecoach.speech.cache import CACHE_FORMAT, CHUNK_ID
 from voicecoach.speech.cache_verify import clear_cache, entry_files, verify_cache
 from voicecoach.speech.clip_check import ClipCheck, expected_seconds
-from voicecoach.speech.fake import FakeEngine, estimate_samples
+from voicecoach.speech.fake import FakeEngine
 from voicecoach.wavio import build_wav, parse_wav
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)

@@ -30,8 +30,8 @@ from voicecoach.atomic import atomic_outputs, file_kind
 from voicecoach.errors import AudioError, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
-from voicecoach.speech.dsp import FINISHING
 from voicecoach.speech.clip_check import confirmed_clip
+from voicecoach.speech.dsp import FINISHING
 from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
 CACHE_FORMAT = "voicecoach.phrase/3"
