@@ -28,9 +28,10 @@ from voicecoach.library.manifest import (
     manifest_text,
     read_manifest,
 )
-from voicecoach.library.pages import clock, index_html, playlist_m3u8
+from voicecoach.library.pages import index_html, playlist_m3u8
 from voicecoach.library.sources import discover, inside, output_names, slug_collisions
 from voicecoach.speech.base import Clip
+from voicecoach.timeline.clock import clock
 
 TONES = {"go": Clip(np.zeros(10, dtype=np.float32), 44100)}
 

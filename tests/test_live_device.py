@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from test_live_support import SHORT, Session, cli_env, make_session
 
-from voicecoach.live.timing import clock
+from voicecoach.timeline.clock import clock
 
 PROBE = r"""
 import json, sys, threading, time

@@ -19,7 +19,8 @@ from voicecoach.live.terminal import (
     signals_stop,
     split_keys,
 )
-from voicecoach.live.timing import chapter_exercises, clock
+from voicecoach.live.timing import chapter_exercises
+from voicecoach.timeline.clock import clock
 
 
 class FakeTTY(io.StringIO):

@@ -24,6 +24,7 @@ from voicecoach.page import page_names
 from voicecoach.phrases import LANGUAGES, PhraseBook
 from voicecoach.printable import printable
 from voicecoach.timeline import Timeline
+from voicecoach.timeline.clock import clock
 
 
 class _Group(click.Group):
@@ -155,7 +156,8 @@ def build(
             beside += [p.name for p in page_names(files.track)]
         click.echo(
             printable(
-                f"wrote {files.track} ({_clock(timeline.duration)}, {len(timeline.chapters)} "
+                f"wrote {files.track} ({clock(timeline.duration, tenths=True)}, "
+                f"{len(timeline.chapters)} "
                 f"chapters) with {', '.join(beside[:-1])} and {beside[-1]}"
             )
         )
@@ -285,7 +287,7 @@ def voices(language: str | None, engine: str | None) -> None:
 def format_plan(timeline: Timeline) -> str:
     """The timeline as a readable table: time, chapter, what is said or played."""
     lines = [
-        f"{timeline.title}: {_clock(timeline.duration)} "
+        f"{timeline.title}: {clock(timeline.duration, tenths=True)} "
         f"({len(timeline.chapters)} chapters, {len(timeline.speech())} spoken lines, "
         f"{len(timeline.tones())} tones)",
         "",
@@ -299,14 +301,9 @@ def format_plan(timeline: Timeline) -> str:
             where.append(f"rep {event.rep}")
         context = f"  [{', '.join(where)}]" if where else ""
         what = f'"{event.text}"' if event.kind == "speech" else f"♪ {event.tone}"
-        lines.append(f"{_clock(event.start):>8}  {title[:24]:24}  {what}{context}")
-    lines.append(f"{_clock(timeline.duration):>8}  {'':24}  end of track")
+        lines.append(f"{clock(event.start, tenths=True):>8}  {title[:24]:24}  {what}{context}")
+    lines.append(f"{clock(timeline.duration, tenths=True):>8}  {'':24}  end of track")
     return "\n".join(lines)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes)}:{secs:04.1f}"
 
 
 class _Progress:

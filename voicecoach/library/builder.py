@@ -40,7 +40,6 @@ from voicecoach.library.manifest import (
 from voicecoach.library.pages import (
     INDEX_NAME,
     PLAYLIST_NAME,
-    clock,
     index_html,
     library_title,
     playlist_m3u8,
@@ -55,6 +54,7 @@ from voicecoach.library.sources import (
     output_names,
     slug_collisions,
 )
+from voicecoach.timeline.clock import clock
 
 PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
 INTERRUPTED = "interrupted"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from voicecoach.library.manifest import TrackEntry
 from voicecoach.phrases import LANGUAGES, PhraseBook
+from voicecoach.timeline.clock import clock
 
 INDEX_NAME = "index.html"
 """The index page's file name in OUT."""
@@ -95,14 +96,6 @@ document.querySelectorAll("audio").forEach((audio) => {
   });
 });
 """.strip()
-
-
-def clock(seconds: float) -> str:
-    """M:SS (or H:MM:SS) for a length or a start time (whole seconds, rounded down)."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def library_book(entries: Sequence[TrackEntry]) -> PhraseBook:

@@ -3,7 +3,8 @@
 from voicecoach.live.player import BLOCK_SAMPLES, Player, PlayerState
 from voicecoach.live.session import play_session, summary
 from voicecoach.live.sinks import SINK_HELP, NullSink, Sink, WavSink, parse_sink
-from voicecoach.live.timing import StartSpec, chapter_exercises, clock, parse_start, start_seconds
+from voicecoach.live.timing import StartSpec, chapter_exercises, parse_start, start_seconds
+from voicecoach.timeline.clock import clock
 
 __all__ = [
     "BLOCK_SAMPLES",

@@ -9,7 +9,8 @@ from voicecoach.audio.mixer import Mixer
 from voicecoach.live.player import Player, PlayerState
 from voicecoach.live.sinks import Sink
 from voicecoach.live.terminal import KeyReader, StatusLine, describe, key_actions, signals_stop
-from voicecoach.live.timing import clock, exercise_count
+from voicecoach.live.timing import exercise_count
+from voicecoach.timeline.clock import clock
 
 
 def play_session(

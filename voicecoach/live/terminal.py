@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TextIO
 
 from voicecoach.live.player import Player, PlayerState
-from voicecoach.live.timing import clock
 from voicecoach.printable import printable
+from voicecoach.timeline.clock import clock
 
 
 def key_actions(player: Player) -> dict[str, Callable[[], None]]:

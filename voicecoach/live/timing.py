@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from voicecoach.timeline.clock import clock
 from voicecoach.timeline.model import Timeline
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)$")
@@ -69,11 +70,3 @@ def start_seconds(timeline: Timeline, spec: StartSpec) -> float:
             + (f"exercises 1 to {count}" if count > 1 else f"{count} exercise")
         )
     return timeline.chapters[exercises.index(spec.exercise - 1)].start
-
-
-def clock(seconds: float) -> str:
-    """``M:SS`` (or ``H:MM:SS``), rounded down to the second."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

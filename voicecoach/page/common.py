@@ -29,14 +29,6 @@ def labels(book: PhraseBook) -> dict[str, str]:
     return {key: book.template(key) for key in book.pack.table if key.startswith(LABEL_PREFIXES)}
 
 
-def clock(seconds: float) -> str:
-    """M:SS (or H:MM:SS), whole seconds rounded down."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def side_label(book: PhraseBook, side: str) -> str:
     """'Left side' for left; a side the pack doesn't know as the programme writes it."""
     key = f"page_side_{side.lower()}"

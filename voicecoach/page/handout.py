@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from voicecoach.page.common import asset, clock, escape, exercise_book, programme_book
+from voicecoach.page.common import asset, escape, exercise_book, programme_book
 from voicecoach.page.model import exercise_chapters
 from voicecoach.script.model import Programme
+from voicecoach.timeline.clock import clock
 from voicecoach.timeline.compiler import dose_lines
 from voicecoach.timeline.model import Timeline
 

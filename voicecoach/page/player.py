@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from voicecoach.page.common import (
     asset,
-    clock,
     escape,
     exercise_book,
     json_for_script,
@@ -26,6 +25,7 @@ from voicecoach.page.common import (
 from voicecoach.page.model import SEGMENT_KINDS, exercise_chapters, segments
 from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, Programme
+from voicecoach.timeline.clock import clock
 from voicecoach.timeline.compiler import dose_lines
 from voicecoach.timeline.model import Timeline
 
