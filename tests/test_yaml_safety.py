@@ -14,6 +14,9 @@ from voicecoach.script.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, p
 
 VALID_TAIL = "exercises:\n  - name: A\n    reps: 3\n"
 
+HANG_GUARD = 30.0
+"""Seconds that only a hang or runaway expansion takes; speed lives in bench.py."""
+
 
 @pytest.mark.parametrize(
     "tagged",
@@ -78,7 +81,7 @@ def test_billion_laughs_is_refused_quickly(tmp_path):
     started = time.perf_counter()
     with pytest.raises(LimitError) as info:
         load_programme(path)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD
     assert f"more than {MAX_NODES} values once aliases are expanded" in str(info.value)
     assert str(info.value).startswith(str(path))
 
@@ -88,7 +91,7 @@ def test_billion_laughs_inside_a_key_value_pair(tmp_path):
     text = billion_laughs(7) + "title: T\n" + VALID_TAIL + "    reminders: [*a7, *a7, *a7]\n"
     started = time.perf_counter()
     err = load_error(tmp_path, text, kind=LimitError)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD
     assert "aliases" in str(err)
 
 
@@ -267,4 +270,4 @@ def test_special_files_in_the_library_are_refused_without_hanging(tmp_path, libr
         err = load_error(tmp_path, f"title: T\nexercises:\n  - use: {ex_id}\n")
         assert where(err) == (3, 10)
         assert f"'{ex_id}'" in str(err)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD
