@@ -60,6 +60,8 @@ class VoiceInfo:
     """Language tags the voice speaks, lower case (e.g. ("en-gb",))."""
     engine: str
     """Registered name of the engine offering the voice."""
+    quality: str = "formant"
+    """How it sounds: "neural" (natural, e.g. Piper) or "formant" (clear but robotic)."""
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ class IsolatedEngine:
         header, _ = self._request(
             {"op": "voices", "language": language}, self.startup_timeout, "listing voices"
         )
-        return [VoiceInfo(i, n, tuple(langs), e) for i, n, langs, e in header["voices"]]
+        return [VoiceInfo(i, n, tuple(langs), e, q) for i, n, langs, e, q in header["voices"]]
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
         """Speak `text` in the worker; SpeechError naming the phrase if it fails or hangs."""

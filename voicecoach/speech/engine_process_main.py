@@ -39,7 +39,7 @@ def handle(engine: Any, request: dict[str, Any], out: BinaryIO) -> None:
         _send(out, {"ok": True})
     elif op == "voices":
         voices = engine.voices(request.get("language"))
-        rows = [[v.id, v.name, list(v.languages), v.engine] for v in voices]
+        rows = [[v.id, v.name, list(v.languages), v.engine, v.quality] for v in voices]
         _send(out, {"ok": True, "voices": rows})
     elif op == "synthesize":
         clip = engine.synthesize(request["text"], _voice(request["voice"]))

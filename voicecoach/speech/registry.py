@@ -50,6 +50,18 @@ def _espeak_ng(**options: Any) -> SpeechEngine:
     return EspeakNgEngine(**options)
 
 
+def _piper(**options: Any) -> SpeechEngine:
+    from voicecoach.speech.piper_engine import PiperEngine
+
+    return PiperEngine(**options)
+
+
+def _command(**options: Any) -> SpeechEngine:
+    from voicecoach.speech.command_engine import CommandEngine
+
+    return CommandEngine(**options)
+
+
 def _fake(**options: Any) -> SpeechEngine:
     """The fake engine (for tests; tests/speech_helpers.py runs it in a worker process)."""
     from voicecoach.speech.fake import FakeEngine
@@ -59,4 +71,6 @@ def _fake(**options: Any) -> SpeechEngine:
 
 register_engine("pyttsx3", _pyttsx3)
 register_engine("espeak-ng", _espeak_ng)
+register_engine("piper", _piper)
+register_engine("command", _command)
 register_engine("fake", _fake)
