@@ -6,7 +6,8 @@
 
 Prints: compile speed (track seconds laid out per second of compiling), render+encode
 speed (x realtime), peak memory of a 10- and a 60-minute build (bounded memory means the
-ratio stays near 1 although the track is 6x longer), the phrase cache (cold build
+ratio stays near 1 although the track is 6x longer), synthesis speed of each installed
+speech engine (seconds of speech per second, over the demo's lines), the phrase cache (cold build
 vs warm rebuild with the real pyttsx3 voice), warm builds of the demo, a speech-heavy
 and a 2-hour programme against ffmpeg alone encoding the same audio (wall, CPU, peak
 memory), `library build -j 1` vs `-j 2`, a cold build with one speaking engine vs one
@@ -142,13 +143,62 @@ def bench_render_and_memory(folder: Path) -> None:
     )
 
 
+SYNTH_ENGINES = (
+    ("piper", {"engine": "piper"}),
+    ("pyttsx3", {"engine": "pyttsx3"}),
+    ("espeak-ng", {"engine": "espeak-ng"}),
+    ("command", {"engine": "command", "options": {"run": "espeak-ng -v {voice} -w {out} {text}"}}),
+)
+"""(label, voice settings) of every engine the synthesis benchmark tries."""
+
+
+def demo_lines(limit: int = 40) -> list[str]:
+    """The first LIMIT distinct lines of the bundled demo."""
+    programme = load_programme(pipeline.demo_programme())
+    return compile_programme(programme, estimate_duration).phrases()[:limit]
+
+
+def bench_synthesis() -> None:
+    from dataclasses import replace
+
+    from voicecoach.errors import SpeechError
+    from voicecoach.script.model import Voice
+    from voicecoach.speech.registry import get_engine
+
+    lines = demo_lines()
+    for label, settings in SYNTH_ENGINES:
+        engine = get_engine(settings["engine"])
+        voice = Voice(engine=settings["engine"], name="en")
+        if "options" in settings:
+            voice = replace(voice, options=settings["options"])
+        try:
+            engine.check()
+            started = time.perf_counter()
+            engine.synthesize(lines[0], voice)  # start-up: a model load, a worker...
+            startup = time.perf_counter() - started
+            started = time.perf_counter()
+            speech = sum(engine.synthesize(text, voice).duration for text in lines[1:])
+            elapsed = time.perf_counter() - started
+        except SpeechError as err:
+            print(f"synthesis ({label}): skipped: {err}")
+            continue
+        finally:
+            if hasattr(engine, "close"):
+                engine.close()
+        print(
+            f"synthesis ({label}): {speech:.0f} s of speech ({len(lines) - 1} lines) in "
+            f"{elapsed:.1f} s = {speech / elapsed:.1f} s of speech per second "
+            f"(first line, with start-up: {startup:.1f} s)"
+        )
+
+
 def bench_cache(folder: Path) -> None:
     cache = folder / "cache-real"
     demo = pipeline.demo_programme()
     cold = run_build(demo, folder / "cold.mp3", cache)
     warm = run_build(demo, folder / "warm-real.mp3", cache)
     print(
-        f"phrase cache (pyttsx3, demo): cold build {cold['wall']:.1f} s "
+        f"phrase cache (demo, default voice): cold build {cold['wall']:.1f} s "
         f"({cold['synthesized']} phrases synthesised), warm rebuild {warm['wall']:.1f} s "
         f"({warm['synthesized']} synthesised) = {cold['wall'] / warm['wall']:.1f}x faster"
     )
@@ -338,9 +388,14 @@ def bench_library_jobs(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
+    parser.add_argument("--synthesis", action="store_true", help="only the synthesis speeds")
     args = parser.parse_args()
+    if args.synthesis:
+        bench_synthesis()
+        return
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         folder = Path(tmp)
+        bench_synthesis()
         bench_compile(folder)
         bench_refusals(folder)
         bench_render_and_memory(folder)
