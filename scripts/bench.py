@@ -170,7 +170,7 @@ def bench_synthesis() -> None:
         engine = get_engine(settings["engine"])
         voice = Voice(engine=settings["engine"], name="en")
         if "options" in settings:
-            voice = replace(voice, options=settings["options"])
+            voice = replace(voice, options=tuple(sorted(settings["options"].items())))
         try:
             engine.check()
             started = time.perf_counter()

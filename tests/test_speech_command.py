@@ -16,9 +16,10 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 
 
 def _voice(name: str | None = "en-gb", **options) -> Voice:
-    voice = Voice("command", name)
-    object.__setattr__(voice, "options", options)
-    return voice
+    run = options.get("run")
+    if isinstance(run, list):  # a list of arguments, as the engine's own API takes
+        options["run"] = tuple(run)
+    return Voice("command", name, options=tuple(sorted(options.items())))
 
 
 def test_run_is_split_like_a_shell_line():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from voicecoach.errors import SpeechError, UnknownVoiceError
+from voicecoach.errors import SpeechError, UnknownVoiceError, VoiceSettingError
 from voicecoach.script.model import Voice
 from voicecoach.speech import piper_voices
+from voicecoach.speech.base import check_settings
 from voicecoach.speech.piper_engine import (
     NATURAL_WPM,
     PiperEngine,
@@ -155,10 +155,14 @@ def test_voices_in_the_folder_are_found_by_name_language_and_path(monkeypatch, t
 
 def test_engine_rejects_bad_options_as_speech_errors():
     engine = PiperEngine()
-    voice = replace(Voice("piper", "en"), rate=None)
-    object.__setattr__(voice, "options", {"noise": 1})  # until Voice carries options
+    voice = Voice("piper", "en", options=(("noise", 1),))
     with pytest.raises(SpeechError, match="unknown piper option 'noise'"):
         engine.settings(voice)
+    with pytest.raises(VoiceSettingError, match="piper has no option 'noise'"):
+        check_settings(engine, voice)
+    with pytest.raises(VoiceSettingError, match="from 0.25 to 4"):
+        check_settings(engine, Voice("piper", "en", options=(("length_scale", 9),)))
+    check_settings(engine, Voice("piper", "en", options=(("speaker_name", "x"), ("seed", 3))))
 
 
 # --- the real voice -----------------------------------------------------------------
@@ -195,9 +199,7 @@ def joe():
 
 
 def _voice(**options) -> Voice:
-    voice = Voice("piper", "en_US-joe-medium")
-    object.__setattr__(voice, "options", options)
-    return voice
+    return Voice("piper", "en_US-joe-medium", options=tuple(sorted(options.items())))
 
 
 @needs_piper

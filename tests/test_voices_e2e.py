@@ -1,4 +1,4 @@
-"""End to end: recorded lines and pronunciations in real builds.
+"""End to end: the command engine, recorded lines and pronunciations in real builds.
 
 Each test runs the real `voicecoach` command and reads the track back with ffmpeg.
 Unrecorded lines are spoken by espeak-ng (fast), so the recordings stand out.
@@ -102,6 +102,41 @@ def encode(samples: np.ndarray, rate: int, channels: int, path: Path) -> None:
         input=data,
         check=True,
     )
+
+
+# --- the command engine -------------------------------------------------------------
+
+COMMAND_VOICE = (
+    '{engine: command, name: en-gb, options: {run: "espeak-ng -v {voice} -w {out} {text}"}}'
+)
+
+
+def test_command_engine_driven_by_espeak_ng(tmp_path):
+    script = write_programme(tmp_path, COMMAND_VOICE)
+    timeline, audio, stderr = build(tmp_path, script, "command")
+    assert "spoken by command en-gb" in stderr
+    spoken = [e for e in timeline["events"] if e["kind"] == "speech"]
+    assert len(spoken) >= 5
+    espeak = EspeakNgEngine()
+    for event in spoken:
+        region = audio[round(event["start"] * SR) : round(event["end"] * SR)]
+        assert rms_db(region) > -40, event["text"]
+    # what the command wrote is espeak-ng's own voice, placed where the timeline says
+    event = speech_events(timeline, "Lie on your side on the mat.")[0]
+    same = espeak.synthesize(event["text"], Voice("espeak-ng", "en-gb"))
+    assert abs(same.duration - (event["end"] - event["start"])) < 0.002
+    lag, score = located(audio, same.samples[: SR // 2].astype(np.float64), event["start"])
+    assert abs(lag) <= 0.010 and score > 0.9
+
+
+def test_command_failure_is_one_line_naming_the_phrase(tmp_path):
+    voice = "{engine: command, options: {run: \"sh -c 'exit 4' {text}\"}}"
+    result = run_cli("build", str(write_programme(tmp_path, voice)), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "exit status 4" in lines[0] and '"' in lines[0]
+    assert not (tmp_path / "output").exists() or not list((tmp_path / "output").iterdir())
 
 
 # --- recordings ---------------------------------------------------------------------

@@ -21,17 +21,24 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.audiofile import read_clip
-from voicecoach.speech.base import Clip, VoiceInfo, quote_phrase
+from voicecoach.speech.base import Clip, OptionSpec, VoiceInfo, quote_phrase, voice_key
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 
 PLACEHOLDERS = ("text", "voice", "out")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 OPTIONS = ("run", "timeout")
+VOICE_OPTIONS = MappingProxyType(
+    {
+        "run": OptionSpec(str, "run: the command line, with {text}, {voice} and {out}"),
+        "timeout": OptionSpec(float, "timeout: seconds one line may take", 0.1, 600),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class CommandEngine:
     """Runs the programme's command once per phrase and reads the WAV it writes."""
 
     name = "command"
+    rates = (1, 1000)  # the program gets no rate; {voice} or run say how it speaks
+    voice_options = VOICE_OPTIONS
 
     def check(self) -> None:
         """Nothing to check before a voice names its command."""
@@ -93,20 +102,26 @@ class CommandEngine:
     def settings(self, voice: Voice) -> CommandSettings:
         """The voice's command; SpeechError if its options are bad or the program is missing."""
         try:
-            settings = parse_settings(getattr(voice, "options", None))
+            settings = parse_settings(voice.option_map())
         except ValueError as exc:
             raise SpeechError(str(exc)) from None
         if shutil.which(settings.run[0]) is None:
             raise SpeechError(f"the command engine's program {settings.run[0]!r} was not found")
         return settings
 
-    def cache_key(self, voice: Voice) -> str:
+    def sound_key(self, voice: Voice) -> list[Any]:
         """The command line and the program it runs (path, size, modification time)."""
         settings = self.settings(voice)
         program = Path(shutil.which(settings.run[0]) or settings.run[0]).resolve()
         stat = program.stat()
-        parts = [list(settings.run), str(program), stat.st_size, stat.st_mtime_ns]
-        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+        return ["command", str(program), stat.st_size, stat.st_mtime_ns, *voice_key(voice)]
+
+    def cache_key(self, voice: Voice) -> str:
+        """sha256 of the sound key."""
+        return hashlib.sha256(json.dumps(self.sound_key(voice)).encode()).hexdigest()
+
+    def close(self) -> None:
+        """Nothing to release (one process per line)."""
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
         """Run the command for TEXT and read the audio it wrote."""

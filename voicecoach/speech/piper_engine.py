@@ -16,13 +16,14 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, VoiceInfo, language_matches, quote_phrase
+from voicecoach.speech.base import Clip, OptionSpec, VoiceInfo, language_matches, quote_phrase
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.piper_noise import NOISE_FORMAT, fix_noise
 from voicecoach.speech.piper_voices import (
@@ -51,6 +52,18 @@ OPTION_BOUNDS = {
     "noise_w_scale": (0.0, 2.0),
     "sentence_silence": (0.0, 5.0),
 }
+VOICE_OPTIONS = MappingProxyType(
+    {
+        "length_scale": OptionSpec(float, "length_scale: >1 slower, <1 faster", 0.25, 4.0),
+        "noise_scale": OptionSpec(float, "noise_scale: variation of the voice, 0 flat", 0, 2),
+        "noise_w_scale": OptionSpec(float, "noise_w_scale: variation of phoneme lengths", 0, 2),
+        "speaker": OptionSpec(int, "speaker: id in a multi-speaker voice", 0, 100000),
+        "speaker_name": OptionSpec(str, "speaker_name: a multi-speaker voice's speaker"),
+        "seed": OptionSpec(int, "seed: which fixed noise (another take)", 0, 2**31 - 1),
+        "sentence_silence": OptionSpec(float, "sentence_silence: seconds between sentences", 0, 5),
+    }
+)
+"""What `voice: {engine: piper, options: ...}` accepts."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ class PiperSettings:
     noise_w_scale: float | None = None
     """Variation of phoneme lengths; None: the model's."""
     speaker: int | str | None = None
-    """Speaker id or name of a multi-speaker model; None: its default."""
+    """Speaker id or name (option speaker_name) of a multi-speaker model; None: default."""
     seed: int = 0
     """Which fixed noise table to use (another seed: another, equally natural take)."""
     sentence_silence: float = SENTENCE_PAUSE_S
@@ -74,6 +87,10 @@ class PiperSettings:
 def parse_settings(options: Mapping[str, Any] | None, rate: int | None = None) -> PiperSettings:
     """PiperSettings from an options mapping; ValueError naming the key if one is bad."""
     options = dict(options or {})
+    if "speaker_name" in options:
+        if "speaker" in options:
+            raise ValueError("give either the piper option 'speaker' or 'speaker_name'")
+        options["speaker"] = options.pop("speaker_name")
     known = set(PiperSettings.__dataclass_fields__)
     unknown = sorted(set(options) - known)
     if unknown:
@@ -113,6 +130,8 @@ class PiperEngine:
     """Speaks with Piper voices; models are loaded on first use and kept until close()."""
 
     name = "piper"
+    rates = (60, 400)
+    voice_options = VOICE_OPTIONS
 
     def __init__(self, *, threads: int = THREADS) -> None:
         self.threads = threads
@@ -131,14 +150,15 @@ class PiperEngine:
     def settings(self, voice: Voice) -> PiperSettings:
         """The voice's Piper settings; SpeechError if its options are bad."""
         try:
-            return parse_settings(getattr(voice, "options", None), voice.rate)
+            return parse_settings(voice.option_map(), voice.rate)
         except ValueError as exc:
             raise SpeechError(str(exc)) from None
 
-    def cache_key(self, voice: Voice) -> str:
+    def sound_key(self, voice: Voice) -> list[Any]:
         """Everything that shapes the sound: versions, the model's bytes, the settings."""
         found = find_voice(voice.name)
-        parts = [
+        return [
+            "piper",
             NOISE_FORMAT,
             _version("piper-tts"),
             _version("onnxruntime"),
@@ -147,7 +167,10 @@ class PiperEngine:
             file_digest(found.config),
             asdict(self.settings(voice)),
         ]
-        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+    def cache_key(self, voice: Voice) -> str:
+        """sha256 of the sound key."""
+        return hashlib.sha256(json.dumps(self.sound_key(voice)).encode()).hexdigest()
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
         """Speak TEXT: one Piper run per sentence, joined by a short pause."""
