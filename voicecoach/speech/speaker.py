@@ -8,7 +8,7 @@ always the lines as the timeline and captions show them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from voicecoach.script.model import Programme, Voice
@@ -54,6 +54,10 @@ class ProgrammeSpeech:
             return recorded
         return self.cache.clip(self.spoken(text), voice)
 
+    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip]:
+        """The clips of TEXTS by line, each fetched when looked up (bounded memory)."""
+        return _LineClips(self, voice, tuple(dict.fromkeys(texts)))
+
     def duration(self, text: str, voice: Voice) -> float:
         """Seconds the line lasts (exactly `clip(text, voice).duration`)."""
         recorded = self.recorded(text)
@@ -91,3 +95,22 @@ class ProgrammeSpeech:
         if name == "cache":  # not set yet (e.g. while unpickling)
             raise AttributeError(name)
         return getattr(self.cache, name)
+
+
+class _LineClips(Mapping[str, Clip]):
+    """The clips of a fixed set of lines, fetched from a ProgrammeSpeech on lookup."""
+
+    def __init__(self, speech: ProgrammeSpeech, voice: Voice, texts: tuple[str, ...]) -> None:
+        self._speech, self._voice, self._texts = speech, voice, texts
+        self._known = frozenset(texts)
+
+    def __getitem__(self, text: str) -> Clip:
+        if text not in self._known:
+            raise KeyError(text)
+        return self._speech.clip(text, self._voice)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
