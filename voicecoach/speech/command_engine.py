@@ -27,7 +27,7 @@ from typing import Any
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.audiofile import read_clip
-from voicecoach.speech.base import Clip, OptionSpec, VoiceInfo, quote_phrase, voice_key
+from voicecoach.speech.base import Clip, ClipCheck, OptionSpec, VoiceInfo, quote_phrase, voice_key
 from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 
 PLACEHOLDERS = ("text", "voice", "out")
@@ -91,6 +91,8 @@ class CommandEngine:
     name = "command"
     rates = (1, 1000)  # the program gets no rate; {voice} or run say how it speaks
     voice_options = VOICE_OPTIONS
+    clip_check = ClipCheck(default_rate=None)
+    """No rate to check a program's lengths against; a short line is still said twice."""
 
     def check(self) -> None:
         """Nothing to check before a voice names its command."""

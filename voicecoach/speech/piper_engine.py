@@ -23,7 +23,14 @@ import numpy as np
 
 from voicecoach.errors import SpeechError
 from voicecoach.script.model import Voice
-from voicecoach.speech.base import Clip, OptionSpec, VoiceInfo, language_matches, quote_phrase
+from voicecoach.speech.base import (
+    Clip,
+    ClipCheck,
+    OptionSpec,
+    VoiceInfo,
+    language_matches,
+    quote_phrase,
+)
 from voicecoach.speech.dsp import finish
 from voicecoach.speech.piper_noise import NOISE_FORMAT, fix_noise
 from voicecoach.speech.piper_voices import (
@@ -132,6 +139,8 @@ class PiperEngine:
     name = "piper"
     rates = (60, 400)
     voice_options = VOICE_OPTIONS
+    clip_check = ClipCheck(default_rate=NATURAL_WPM, repeat_tolerance=0.0)
+    """Fixed noise: a repeat of a phrase must give the very same length."""
 
     def __init__(self, *, threads: int = THREADS) -> None:
         self.threads = threads
