@@ -21,11 +21,13 @@ from voicecoach.script.model import (
     OptionValue,
     Programme,
     RepsDose,
+    Sound,
     Tempo,
     TimedDose,
     Voice,
 )
 from voicecoach.script.overrides import Overrides, merge_phrases, parse_phrases
+from voicecoach.script.sound import SOUND_KEYS, parse_author, parse_sound
 from voicecoach.script.values import (
     fail,
     parse_bool,
@@ -55,6 +57,7 @@ PROGRAMME_KEYS = (
     "exercises",
     "library",
     "phrases",
+    *SOUND_KEYS,
 )
 VOICE_KEYS = ("engine", "name", "rate", "options")
 DOSE_KEYS = ("reps", "tempo", "hold", "relax", "lead_in", "work")
@@ -150,6 +153,9 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
     with problems.collect():
         if "phrases" in fields:
             phrases = parse_phrases(fields["phrases"], in_exercise=False)
+    sound, author = Sound(), None
+    with problems.collect():
+        sound, author = parse_sound(fields, path), parse_author(fields)
 
     defaults: Layer = {}
     if "defaults" in fields:
@@ -186,6 +192,8 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
         library=library_dir,
         warnings=tuple(warnings),
         phrases=phrases,
+        sound=sound,
+        author=author,
     )
 
 
