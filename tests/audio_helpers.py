@@ -145,3 +145,43 @@ def rms_db(samples: np.ndarray) -> float:
 def render(timeline: Timeline, speech, tones, levels: MixLevels | None = None) -> np.ndarray:
     """The whole track as build and play mix it (calibrated)."""
     return RenderAssembly(timeline, speech, tones, levels or MixLevels()).mixer().track()
+
+
+def make_music(
+    path: Path,
+    seconds: float,
+    freqs: tuple[float, ...] = (220.0, 277.18, 329.63),
+    rate: int = 48000,
+    channels: int = 2,
+) -> Path:
+    """A synthetic music file (a chord of sines; format from PATH's suffix) made with
+    ffmpeg's lavfi sources, never downloaded."""
+    inputs: list[str] = []
+    for freq in freqs:
+        inputs += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={freq}:duration={seconds}:sample_rate={rate}",
+        ]
+    layout = "stereo" if channels == 2 else "mono"
+    graph = "".join(f"[{i}]" for i in range(len(freqs))) + (
+        f"amix=inputs={len(freqs)}:normalize=0,volume={0.6 / len(freqs)},"
+        f"aformat=channel_layouts={layout}"
+    )
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            *inputs,
+            "-filter_complex",
+            graph,
+            "-ar",
+            str(rate),
+            str(path),
+        ],
+        check=True,
+    )
+    return path

@@ -18,7 +18,7 @@ from voicecoach import __version__, pipeline
 from voicecoach.atomic import TERMINATION_SIGNALS, signals_as_interrupt
 from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.audio.sidecars import timeline_json_text
-from voicecoach.cli_options import speech_options
+from voicecoach.cli_options import sound_options, speech_options
 from voicecoach.errors import VoiceCoachError
 from voicecoach.page import page_names
 from voicecoach.phrases import LANGUAGES, PhraseBook
@@ -107,9 +107,10 @@ def _prepare(
     cache_dir: str | None,
     recordings: str | None = None,
     quiet: bool = False,
+    music: str | None = None,
 ) -> tuple[pipeline.Programme, Timeline, pipeline.ProgrammeSpeech]:
     override = pipeline.VoiceOverride(engine, voice_name, rate)
-    programme = pipeline.load(script, library, override, recordings)
+    programme = pipeline.load(script, library, override, recordings, music)
     for warning in programme.warnings:
         report("warning", warning)
     cache = pipeline.open_cache(programme, cache_dir)
@@ -131,12 +132,15 @@ def _prepare(
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @speech_options()
+@sound_options()
 def build(
     script: str | None,
     out: str | None,
     fmt: str | None,
     no_page: bool,
     quiet: bool,
+    loudness: float,
+    bitrate: int | None,
     **options: Any,
 ) -> None:
     """Build the track (no SCRIPT: the bundled demo) with its .vtt and .timeline.json,
@@ -145,12 +149,22 @@ def build(
         path, fmt = pipeline.check_output(out, fmt)
     except pipeline.OutputNameError as err:
         raise click.BadParameter(str(err), param_hint="'-o'") from None
+    if bitrate is not None and fmt == "wav":
+        raise click.BadParameter("wav is uncompressed: it takes no bitrate", param_hint="--bitrate")
     find_ffmpeg()  # before any speech is synthesised
     programme, timeline, cache = _prepare(script, quiet=quiet, **options)
     path = path or pipeline.default_output(programme, fmt)
     with _Progress("encoding", quiet) as progress:
         files = pipeline.build(
-            programme, timeline, cache, path, fmt, progress.seconds, page=not no_page
+            programme,
+            timeline,
+            cache,
+            path,
+            fmt,
+            progress.seconds,
+            bitrate=bitrate,
+            loudness=loudness,
+            page=not no_page,
         )
     if not quiet:
         beside = [Path(files.captions).name, Path(files.timeline).name]
@@ -279,7 +293,8 @@ def _play_start(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="Start at exercise N (1-based) or at a time into the session.",
 )
 @speech_options()
-def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None:
+@sound_options(bitrate=False)
+def play(script: str | None, sink_spec: str, start: Any, loudness: float, **options: Any) -> None:
     """Play the session live (no SCRIPT: the bundled demo).
 
     Keys while playing in a terminal: space pause/resume, n next, p previous, q quit.
@@ -298,7 +313,7 @@ def play(script: str | None, sink_spec: str, start: Any, **options: Any) -> None
         seconds = live.start_seconds(timeline, start) if start is not None else 0.0
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--from") from err
-    mixer = pipeline.assemble(programme, timeline, cache).mixer()
+    mixer = pipeline.assemble(programme, timeline, cache, loudness).mixer()
     final = live.play_session(mixer, sink, seconds)
     click.echo(printable(live.summary(final, timeline.duration)), err=True)
 

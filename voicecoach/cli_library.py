@@ -7,12 +7,15 @@ VoiceCoachError (or an interruption) into one `error: ...` line and exit 1.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
-from voicecoach.cli_options import speech_options
+from voicecoach.cli_options import sound_options, speech_options
 from voicecoach.library.builder import build_library
 from voicecoach.library.fingerprint import BuildSettings
+from voicecoach.library.sources import TRACK_FORMAT
+from voicecoach.pipeline import FORMATS
 from voicecoach.printable import printable
 
 
@@ -41,7 +44,20 @@ def library() -> None:
     "--title",
     help="The index page's title (default: 'Exercise programmes' in the library's language).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=TRACK_FORMAT,
+    show_default=True,
+    help="Track format.",
+)
+@click.option(
+    "--author",
+    help="Artist of the tracks whose programme has no `author:` (e.g. the clinic's name).",
+)
 @speech_options(library=False)
+@sound_options()
 @click.option("-q", "--quiet", is_flag=True, help="Only errors, warnings and the summary.")
 def build(
     src: str,
@@ -49,15 +65,20 @@ def build(
     jobs: int | None,
     force: bool,
     title: str | None,
+    fmt: str,
+    author: str | None,
     engine: str | None,
     voice_name: str | None,
     rate: int | None,
     cache_dir: str | None,
+    music: str | None,
+    loudness: float,
+    bitrate: int | None,
     quiet: bool,
 ) -> None:
     """Build SRC/programmes/*.yaml (using SRC/exercises/) into OUT.
 
-    Writes OUT/NAME.mp3 with NAME.vtt, NAME.timeline.json, the player page NAME.html
+    Writes OUT/NAME.mp3 (or --format) with NAME.vtt, NAME.timeline.json, the player page NAME.html
     and NAME.handout.html per programme (NAME: the programme's file name without
     .yaml, lowercase-with-dashes), and OUT/index.html, library.m3u8 and manifest.json.
     Programmes whose inputs didn't change are skipped; tracks of programmes removed
@@ -72,7 +93,18 @@ def build(
         elif not quiet:
             click.echo(printable(message))
 
-    settings = BuildSettings(engine=engine, voice=voice_name, rate=rate)
+    if bitrate is not None and fmt == "wav":
+        raise click.BadParameter("wav is uncompressed: it takes no bitrate", param_hint="--bitrate")
+    settings = BuildSettings(
+        engine=engine,
+        voice=voice_name,
+        rate=rate,
+        format=fmt,
+        bitrate=bitrate,
+        loudness=loudness,
+        music=None if music is None else str(Path(music).expanduser().absolute()),
+        author=author,
+    )
     result = build_library(
         src,
         out,

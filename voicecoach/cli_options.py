@@ -44,3 +44,42 @@ def speech_options(*, library: bool = True) -> Callable[[Callable], Callable]:
         return command
 
     return decorate
+
+
+def sound_options(*, bitrate: bool = True) -> Callable[[Callable], Callable]:
+    """--music and --loudness, and --bitrate unless BITRATE is False (for `play`)."""
+    from voicecoach.audio.encode import BITRATE_RANGE
+    from voicecoach.pipeline import DEFAULT_LOUDNESS, LOUDNESS_RANGE
+
+    options = [
+        click.option(
+            "--music",
+            type=click.Path(dir_okay=False),
+            help="Music to play under the session (any format ffmpeg reads); "
+            "replaces the programme's `music:`.",
+        ),
+        click.option(
+            "--loudness",
+            type=click.FloatRange(*LOUDNESS_RANGE),
+            default=DEFAULT_LOUDNESS,
+            show_default=True,
+            metavar="LUFS",
+            help="Integrated loudness of the track.",
+        ),
+    ]
+    if bitrate:
+        options.append(
+            click.option(
+                "--bitrate",
+                type=click.IntRange(*BITRATE_RANGE),
+                metavar="KBPS",
+                help="Bitrate of mp3, m4a or ogg in kbit/s (default: 96, 96, 64).",
+            )
+        )
+
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

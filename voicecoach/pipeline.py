@@ -9,19 +9,24 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from voicecoach.atomic import check_target
 from voicecoach.audio import FORMATS as AUDIO_FORMATS
-from voicecoach.audio import RenderAssembly, TrackFiles, load_tones, sidecar_paths, write_track
+from voicecoach.audio import RenderAssembly, TrackFiles, sidecar_paths, write_track
+from voicecoach.audio.assets import load_tone_set, tone_files
+from voicecoach.audio.decode import DecodeError, probe_audio
+from voicecoach.audio.mixer import ClipLike, MixLevels
+from voicecoach.audio.music import MusicBed, MusicSettings, decode_music
 from voicecoach.errors import (
     AudioError,
     ScriptError,
     SpeechError,
     UnknownVoiceError,
+    VoiceCoachError,
     VoiceSettingError,
 )
 from voicecoach.page import page_files, page_names
@@ -35,9 +40,17 @@ from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.speech.speaker import ProgrammeSpeech, programme_pronunciation
 from voicecoach.timeline import Timeline, compile_programme
 from voicecoach.timeline.estimate import check_session_length
+from voicecoach.wavio import SAMPLE_RATE
 
 FORMATS = tuple(AUDIO_FORMATS)
 """Track formats `build` can write (audio/encode.py lists them)."""
+
+DEFAULT_LOUDNESS = -16.0
+"""Integrated loudness of a track (LUFS) unless --loudness says otherwise."""
+LOUDNESS_RANGE = (-30.0, -9.0)
+"""Loudness targets --loudness accepts (LUFS)."""
+DEFAULT_ARTIST = "voicecoach"
+"""A track's artist when the programme has no `author:` (and no clinic name is given)."""
 
 PhraseProgress = Callable[[int, int, str], None]
 """progress(done, total, text) while phrases are synthesised."""
@@ -127,16 +140,24 @@ def load(
     library: str | Path | None = None,
     voice: VoiceOverride | None = None,
     recordings: str | Path | None = None,
+    music: str | Path | None = None,
 ) -> Programme:
-    """Load SCRIPT (None: the bundled demo), with optional library and voice overrides.
+    """Load SCRIPT (None: the bundled demo), with optional library, voice and music
+    (``--music``) overrides.
 
-    Also refuses a session whose doses alone pass the length limit, so `validate`
-    catches it without synthesising anything.
+    Also refuses a session whose doses alone pass the length limit, and music or a
+    tone folder that cannot be used, so `validate` catches them without synthesising
+    anything.
     """
     programme = load_programme(script if script is not None else demo_programme(), library)
     check_session_length(programme.exercises)  # quick, before anything is laid out
     if recordings is not None:
         programme = replace(programme, recordings=Path(recordings))
+    if music is not None:
+        path = Path(music).expanduser().absolute()
+        sound = replace(programme.sound, music=path, music_source=None)
+        programme = replace(programme, sound=sound)
+    check_sound(programme)
     chosen = voice.apply(programme.voice) if voice is not None else programme.voice
     if chosen.engine is None:  # the most natural voice installed for the language
         engine, name = best_voice(programme.language, chosen.name)
@@ -298,11 +319,80 @@ def _check_is_file(path: Path) -> None:
         raise OutputNameError(err.message.removeprefix("cannot write ")) from None
 
 
-def assemble(programme: Programme, timeline: Timeline, cache: PhraseCache) -> RenderAssembly:
-    """TIMELINE with every phrase's clip (from the cache) and the bundled tones: what
-    `build`, `play` and `library build` render, so they all sound the same."""
+def music_settings(programme: Programme) -> MusicSettings | None:
+    """The programme's music bed settings (None: no music)."""
+    sound = programme.sound
+    if sound.music is None:
+        return None
+    return MusicSettings(sound.music, sound.music_level, sound.music_duck, sound.music_source)
+
+
+def check_sound(programme: Programme) -> None:
+    """Refuse music that ffmpeg cannot read and a tone folder that lacks a tone
+    (located at `music:` / `tones:`), without decoding either."""
+    settings = music_settings(programme)
+    if settings is not None:
+        try:
+            probe_audio(settings.path)
+        except DecodeError as err:
+            raise settings.error(str(err)) from None
+    sound = programme.sound
+    if sound.tone_folder is not None:
+        try:
+            tone_files(sound.tone_folder)
+        except AudioError as err:
+            raise _tones_error(programme, err) from None
+
+
+def _tones_error(programme: Programme, err: AudioError) -> VoiceCoachError:
+    """ERR about the tone folder, located at `tones:`."""
+    source = programme.sound.tones_source
+    if source is None:
+        return err
+    return ScriptError(f"tones: {err.message}", source)
+
+
+def tones_for(programme: Programme) -> Mapping[str, ClipLike]:
+    """The tones the programme's track plays (`tones:`)."""
+    sound = programme.sound
+    try:
+        return load_tone_set(sound.tones, sound.tone_folder)
+    except AudioError as err:
+        raise _tones_error(programme, err) from None
+
+
+def music_for(programme: Programme, timeline: Timeline) -> MusicBed | None:
+    """The music bed under TIMELINE (decoded now), or None without music."""
+    settings = music_settings(programme)
+    if settings is None:
+        return None
+    source = decode_music(settings, SAMPLE_RATE)
+    return MusicBed.for_timeline(source, timeline, settings, SAMPLE_RATE)
+
+
+def mix_levels(programme: Programme, loudness: float = DEFAULT_LOUDNESS) -> MixLevels:
+    """The mix's targets: the track's loudness and the tones' level from the programme."""
+    return MixLevels(track_lufs=loudness, tone_offset_db=programme.sound.tone_level)
+
+
+def assemble(
+    programme: Programme,
+    timeline: Timeline,
+    cache: PhraseCache,
+    loudness: float = DEFAULT_LOUDNESS,
+) -> RenderAssembly:
+    """TIMELINE with every phrase's clip (from the cache), the programme's tones and
+    music bed, at its levels: what `build`, `play` and `library build` render, so they
+    all sound the same (a WAV build and `play --sink wav:` give the same samples)."""
     speech = cache.clips(timeline.phrases(), programme.voice)
-    return RenderAssembly(timeline, speech, load_tones(), levels_dir=cache.directory / "levels")
+    return RenderAssembly(
+        timeline,
+        speech,
+        tones_for(programme),
+        mix_levels(programme, loudness),
+        levels_dir=cache.directory / "levels",
+        music=music_for(programme, timeline),
+    )
 
 
 def build(
@@ -313,16 +403,25 @@ def build(
     fmt: str = "mp3",
     progress: Callable[[float, float], None] | None = None,
     page: bool = True,
+    *,
+    bitrate: int | None = None,
+    loudness: float = DEFAULT_LOUDNESS,
+    artist: str | None = None,
 ) -> TrackFiles:
     """Render TIMELINE and write the track with its .vtt and .timeline.json (and, when
-    PAGE, the player page, the handout and the exercises' images), all or nothing."""
+    PAGE, the player page, the handout and the exercises' images), all or nothing.
+
+    The artist is the programme's `author:`, else ARTIST (e.g. a clinic's name), else
+    "voicecoach".
+    """
     return write_track(
-        assemble(programme, timeline, cache),
+        assemble(programme, timeline, cache, loudness),
         out,
         format=fmt,
         title=programme.title,
         album=programme.title,
-        artist="voicecoach",
+        artist=programme.author or artist or DEFAULT_ARTIST,
         progress=progress,
         extra=page_files(programme, timeline, out) if page else None,
+        bitrate=bitrate,
     )

@@ -5,14 +5,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voicecoach.atomic import TERMINATION_SIGNALS, atomic_outputs, signals_as_interrupt
 from voicecoach.audio.assembly import RenderAssembly
 from voicecoach.audio.assets import load_tones
-from voicecoach.audio.encode import FORMATS, ProgressCallback, encode_pcm
+from voicecoach.audio.encode import (
+    FORMATS,
+    Measured,
+    ProgressCallback,
+    check_bitrate,
+    encode_pcm,
+    measure_output,
+)
 from voicecoach.audio.mixer import (
     DEFAULT_BLOCK_SAMPLES,
     ClipLike,
@@ -41,6 +49,16 @@ DEFAULT_ARTIST = "voicecoach"
 """Artist written into every track unless overridden."""
 
 _ENCODE_BLOCK = 1 << 16
+_ENCODES = 3
+"""Encodes at most, each corrected by what the decoded one before it measured."""
+LOUDNESS_TOLERANCE = 0.5
+"""LU the decoded track's integrated loudness may differ from the target."""
+_SILENCE_LUFS = -69.0
+"""ffmpeg's ebur128 reports silence as -70 LUFS."""
+_PEAK_MARGIN_DB = 0.3
+"""Extra dB taken off when an encode overshot the true-peak ceiling."""
+_MAX_PEAK_STEP_DB = 1.0
+"""Most dB the mix's ceiling is lowered by for one overshooting encode."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +88,21 @@ def write_track(
     artist: str = DEFAULT_ARTIST,
     progress: ProgressCallback | None = None,
     extra: Mapping[Path, str | bytes] | None = None,
+    bitrate: int | None = None,
 ) -> TrackFiles:
     """Render ``assembly`` and write the track, ``.vtt`` and ``.timeline.json``.
 
     Title and album default to the timeline's title. EXTRA: more files to write with
-    them ({path: text or bytes}, e.g. the player page). All files appear together or
-    not at all: on any error, Ctrl-C or SIGTERM (raised as BuildInterrupted) the temps
-    are removed and files from an earlier build stay as they were.
+    them ({path: text or bytes}, e.g. the player page). The decoded track's true peak
+    stays under the assembly's ``levels.true_peak_dbtp``: the mix is limited below it
+    by the format's headroom, and an encode that still overshoots is redone with a
+    lower ceiling. All files appear together or not at all: on any error, Ctrl-C or
+    SIGTERM (raised as BuildInterrupted) the temps are removed and files from an
+    earlier build stay as they were.
     """
     if format not in FORMATS:
         raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    check_bitrate(format, bitrate)
     timeline = assembly.timeline
     out = Path(out)
     files = sidecar_paths(out)
@@ -88,7 +111,9 @@ def write_track(
         album=album if album is not None else timeline.title,
         artist=artist,
     )
-    mixer = assembly.mixer()
+    ceiling = assembly.levels.true_peak_dbtp
+    headroom = FORMATS[format].headroom_db
+    mixer = assembly.mixer(replace(assembly.levels, mix_peak_dbfs=ceiling - headroom))
     duration = mixer.total_samples / mixer.sample_rate
     extra = dict(extra or {})
     paths = [files.track, files.captions, files.timeline, *extra]
@@ -101,18 +126,51 @@ def write_track(
         tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
         with _metadata_file(tags, timeline, duration, FORMATS[format].metadata) as metadata:
-            written = encode_pcm(
-                mixer.blocks(0.0, _ENCODE_BLOCK),
-                tmp[files.track],
-                format=format,
-                total_samples=mixer.total_samples,
-                sample_rate=mixer.sample_rate,
-                metadata=metadata,
-                progress=progress,
-            )
+            for attempt in range(1, _ENCODES + 1):
+                written = encode_pcm(
+                    mixer.blocks(0.0, _ENCODE_BLOCK),
+                    tmp[files.track],
+                    format=format,
+                    total_samples=mixer.total_samples,
+                    sample_rate=mixer.sample_rate,
+                    metadata=metadata,
+                    progress=progress if attempt == 1 else None,  # never going back
+                    bitrate=bitrate,
+                )
+                if not _corrected(mixer, measure_output(tmp[files.track]), attempt, files):
+                    break
         if format == "mp3":
             tag_mp3(tmp[files.track], tags, timeline.chapters, written / mixer.sample_rate)
     return files
+
+
+def _corrected(mixer: Mixer, measured: Measured, attempt: int, files: TrackFiles) -> bool:
+    """Whether to encode again, after correcting MIXER for what the decoded track
+    MEASURED: a true peak over the ceiling lowers the mix's ceiling, loudness off by
+    more than LOUDNESS_TOLERANCE (a codec that cuts high frequencies, a lower ceiling)
+    shifts the gain; after _ENCODES encodes a true peak still over is a warning."""
+    levels = mixer.levels
+    overshoot = measured.true_peak - levels.true_peak_dbtp
+    loudness_error = levels.track_lufs - measured.lufs
+    audible = measured.lufs > _SILENCE_LUFS
+    retune = audible and abs(loudness_error) > LOUDNESS_TOLERANCE
+    if overshoot <= 0 and not retune:
+        return False
+    if attempt == _ENCODES:
+        if overshoot <= 0:
+            return False
+        warnings.warn(
+            f"{files.track.name}: true peak {measured.true_peak:+.1f} dBTP is above the "
+            f"{levels.true_peak_dbtp:+.1f} dBTP ceiling after {attempt} encodes",
+            stacklevel=3,
+        )
+        return False
+    if retune:
+        mixer.shift_gain(loudness_error)
+    if overshoot > 0:  # often a codec's one-off glitch: a small step is enough
+        step = min(overshoot + _PEAK_MARGIN_DB, _MAX_PEAK_STEP_DB)
+        mixer.levels = replace(levels, mix_peak_dbfs=levels.mix_peak_dbfs - step)
+    return True
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from voicecoach.audio.clip_levels import LevelStore
 from voicecoach.audio.mixer import ClipLike, Mixer, MixLevels
+from voicecoach.audio.music import MusicBed
 from voicecoach.timeline.model import Timeline
 
 
@@ -30,13 +31,20 @@ class RenderAssembly:
     """Loudness target of the track and the relative levels of its parts."""
     levels_dir: Path | None = None
     """Where clip levels are kept between builds (None: measured every time)."""
+    music: MusicBed | None = None
+    """The music bed under the whole track, ducked under speech (None: no music)."""
 
-    def mixer(self) -> Mixer:
-        """A mixer of these parts, calibrated to the loudness target (nothing rendered).
+    def mixer(self, levels: MixLevels | None = None) -> Mixer:
+        """A mixer of these parts, calibrated to the loudness target (nothing rendered;
+        with a music bed, a measuring pass or two). LEVELS replaces ``levels``
+        (`write_track` lowers the mix's peak ceiling by the format's headroom).
 
         AudioError if an event has no usable clip.
         """
+        levels = self.levels if levels is None else levels
         store = LevelStore(self.levels_dir)
-        mixer = Mixer(self.timeline, self.speech, self.tones, levels=self.levels, store=store)
+        mixer = Mixer(
+            self.timeline, self.speech, self.tones, levels=levels, store=store, music=self.music
+        )
         mixer.calibrate()
         return mixer

@@ -11,6 +11,7 @@ few milliseconds (at most 12 ms, faded out) when that estimate would pass 40 ms.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -42,15 +43,22 @@ class Format:
     """Whether ffmpeg writes the tags (and chapters, where the container has them)."""
     sample_rate: int | None = None
     """Rate the codec needs (Opus: 48 kHz), or None to keep the track's."""
+    bitrate: int | None = None
+    """Default bitrate in kbit/s (None: the format has no bitrate to choose)."""
+    headroom_db: float = 1.0
+    """dB the PCM's true peak stays below the ceiling, for the codec's overshoot."""
 
 
 FORMATS = {
-    "mp3": Format("mp3", ("-c:a", "libmp3lame", "-b:a", "96k", "-id3v2_version", "0"), False),
-    "m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), True),
-    "ogg": Format("ogg", ("-c:a", "libopus", "-b:a", "64k"), True, 48000),  # keeps chapters
-    "wav": Format("wav", ("-c:a", "pcm_s16le"), True),  # RIFF INFO tags; no chapters
+    "mp3": Format("mp3", ("-c:a", "libmp3lame", "-id3v2_version", "0"), False, None, 96, 1.0),
+    "m4a": Format("ipod", ("-c:a", "aac", "-movflags", "+faststart"), True, None, 96, 2.0),
+    "ogg": Format("ogg", ("-c:a", "libopus"), True, 48000, 64, 1.5),  # keeps chapters
+    "wav": Format("wav", ("-c:a", "pcm_s16le"), True, None, None, 0.5),  # INFO tags, no chapters
 }
 """Supported output formats by name (also the file extension)."""
+
+BITRATE_RANGE = (32, 320)
+"""Bitrates (kbit/s) `--bitrate` accepts for the lossy formats."""
 
 _MP3_FRAME = 1152
 _MP3_MAX_EXCESS = 1764  # 40 ms at 44.1 kHz
@@ -111,15 +119,18 @@ def encode_pcm(
     sample_rate: int,
     metadata: Path | None = None,
     progress: ProgressCallback | None = None,
+    bitrate: int | None = None,
 ) -> int:
     """Encode float blocks (``total_samples`` in all) into ``out``; return samples encoded.
 
-    ``metadata`` is an FFMETADATA file (tags, chapters), used where ``Format.metadata``.
-    AudioError if ffmpeg is missing or fails (with the last line of its stderr).
+    ``metadata`` is an FFMETADATA file (tags, chapters), used where ``Format.metadata``;
+    ``bitrate`` (kbit/s) replaces the format's default. AudioError if ffmpeg is missing
+    or fails (with the last line of its stderr).
     """
     spec = FORMATS.get(format)
     if spec is None:
         raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    check_bitrate(format, bitrate)
     length = total_samples
     if format == "mp3" and sample_rate == 44100:
         length = mp3_length(total_samples)
@@ -133,7 +144,10 @@ def encode_pcm(
     else:
         command += ["-map_metadata", "-1", "-map_chapters", "-1"]
     rate = spec.sample_rate or sample_rate
-    command += [*spec.codec_args, "-ar", str(rate), "-ac", "1", "-f", spec.muxer]
+    command += list(spec.codec_args)
+    if spec.bitrate is not None:
+        command += ["-b:a", f"{bitrate or spec.bitrate}k"]
+    command += ["-ar", str(rate), "-ac", "1", "-f", spec.muxer]
     command.append(ffmpeg_file(out))
     with tempfile.TemporaryFile() as stderr:
         process: subprocess.Popen | None = None
@@ -169,6 +183,50 @@ def _widen_pipe(fd: int) -> None:
         import fcntl
 
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+def check_bitrate(format: str, bitrate: int | None) -> None:
+    """AudioError unless BITRATE (kbit/s, None: the default) suits FORMAT."""
+    if bitrate is None:
+        return
+    if FORMATS[format].bitrate is None:
+        raise AudioError(f"{format} is uncompressed: it takes no bitrate")
+    low, high = BITRATE_RANGE
+    if not low <= bitrate <= high:
+        raise AudioError(f"bitrate {bitrate}k is outside {low}k-{high}k")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Loudness and true peak of an audio file as decoded, the way ffmpeg measures."""
+
+    lufs: float
+    """Integrated loudness (``ebur128``), LUFS."""
+    true_peak: float
+    """True peak, dBTP: the decoded signal resampled to 192 kHz with ffmpeg's resampler
+    (as ``ebur128=peak=true`` does), then its largest magnitude (``astats``)."""
+
+
+def measure_output(path: Path) -> Measured:
+    """Decode PATH once with ffmpeg and measure its loudness and true peak."""
+    graph = (
+        "[0:a]asplit[a][b];[a]ebur128=framelog=verbose[x];"
+        "[b]aresample=192000,astats=measure_perchannel=none:measure_overall=Peak_level[y]"
+    )
+    command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-i", ffmpeg_file(path)]
+    command += ["-filter_complex", graph]
+    command += ["-map", "[x]", "-f", "null", "-", "-map", "[y]", "-f", "null", "-"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
+    peaks = re.findall(r"Peak level dB:\s*(-?inf|-?[0-9.]+)", result.stderr)
+    summary = result.stderr[result.stderr.rfind("Summary:") :]
+    lufs = re.search(r"\bI:\s*(-?inf|-?[0-9.]+) LUFS", summary)
+    if result.returncode != 0 or not peaks or lufs is None:
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        raise AudioError(f"cannot measure {path}: {lines[-1] if lines else 'no output'}")
+    return Measured(float(lufs.group(1)), float(peaks[-1]))
 
 
 def _feed(

@@ -31,7 +31,9 @@ from voicecoach.audio.loudness import (
     limit_peaks,
     limiter_half_width,
     limiter_threshold,
+    true_peak_context,
 )
+from voicecoach.audio.music import MusicBed
 from voicecoach.errors import AudioError
 from voicecoach.timeline.model import Event, Timeline
 from voicecoach.wavio import SAMPLE_RATE
@@ -47,6 +49,7 @@ PREPARED_BUDGET = 24 * 2**20
 
 _MAX_CALIBRATION = 12.0
 _CALIBRATION_STEP = 0.05
+_MUSIC_PASSES = 2
 
 
 class ClipLike(Protocol):
@@ -67,7 +70,11 @@ class MixLevels:
     clip_peak_dbfs: float = -2.0
     """Ceiling of each prepared clip's peaks (look-ahead limited), dBFS."""
     mix_peak_dbfs: float = -1.5
-    """Ceiling of the mix where sounds overlap (look-ahead limited), dBFS."""
+    """True-peak ceiling of the mix (look-ahead limited, peaks between samples
+    included), dBTP; `write_track` sets it below ``true_peak_dbtp`` by the format's
+    headroom for the codec's overshoot."""
+    true_peak_dbtp: float = -1.0
+    """Ceiling of the true peak of the track as decoded from the written file, dBTP."""
 
 
 _Key = tuple[str, str]
@@ -84,12 +91,15 @@ class Mixer:
         *,
         levels: MixLevels | None = None,
         store: LevelStore | None = None,
+        music: MusicBed | None = None,
     ) -> None:
         """Check that every event has a usable clip (AudioError if not) and find every
         clip's level (in STORE, else measured now). SPEECH may load clips lazily: each
-        is read once here and again when the mix reaches it."""
+        is read once here and again when the mix reaches it. MUSIC is the bed under the
+        whole track, if any."""
         self.timeline = timeline
         self.levels = levels or MixLevels()
+        self.music = music
         self.gain_db = 0.0
         """Calibration added to every clip's loudness target (see ``calibrate``)."""
         self.sample_rate = SAMPLE_RATE
@@ -184,9 +194,11 @@ class Mixer:
         """
         if block_samples <= 0:
             raise ValueError("block_samples must be positive")
-        total, margin = self.total_samples, 2 * limiter_half_width(self.sample_rate)
+        total = self.total_samples
+        margin = 2 * limiter_half_width(self.sample_rate) + true_peak_context()
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
-        threshold = limiter_threshold(ceiling)
+        threshold = limiter_threshold(ceiling) * db_to_gain(-3.0)  # true peaks pass samples
+        music_gain = self.music_gain()
         pos = min(max(0, round(start * self.sample_rate)), total)
         upcoming = int(np.searchsorted(self._starts, pos - margin))
         active = np.flatnonzero(self._ends[:upcoming] > pos - margin).tolist()
@@ -204,8 +216,10 @@ class Mixer:
                 if b > a:
                     clip = self.prepared(self._keys[j])
                     mix[a - lo : b - lo] += clip[a - first : b - first]
+            if self.music is not None and music_gain > 0:
+                mix += self.music.render(lo, hi - lo) * np.float32(music_gain)
             if float(np.max(np.abs(mix))) > threshold:
-                mix = limit_peaks(mix, ceiling, self.sample_rate)
+                mix = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
             yield mix[margin : margin + stop - pos]
             pos = stop
 
@@ -217,6 +231,14 @@ class Mixer:
             out[pos : pos + len(block)] = block
             pos += len(block)
         return out
+
+    def music_gain(self) -> float:
+        """Linear gain that brings the music bed to its level relative to the voice."""
+        music = self.music
+        if music is None or not math.isfinite(music.loudness):
+            return 0.0
+        target = self.levels.track_lufs + self.gain_db + music.level_db
+        return db_to_gain(target - music.loudness)
 
     def measure(self) -> float:
         """Integrated loudness (LUFS) of the track as currently rendered (one full pass)."""
@@ -239,18 +261,26 @@ class Mixer:
             bins[first : first + count] += powers[:count] * scale
         return gated_loudness(gated_powers(bins, self.sample_rate))
 
-    def calibrate(self) -> float:
+    def calibrate(self, tolerance_db: float = 0.3) -> float:
         """Shift every clip's level so the whole track measures ``levels.track_lufs``
         (per-clip targets alone come out low: pauses and tones pull the average down).
-        Worked out from the clips' levels, without rendering. Returns the gain in dB."""
+        Worked out from the clips' levels, without rendering; with a music bed (which
+        fills the pauses, and is ducked) the mix is then measured and corrected, up to
+        ``_MUSIC_PASSES`` render passes. Returns the gain in dB."""
         error = self.levels.track_lufs - self.estimate()
         if math.isfinite(error):
+            self.shift_gain(error)
+        for _ in range(_MUSIC_PASSES if self.music is not None else 0):
+            error = self.levels.track_lufs - self.measure()
+            if not math.isfinite(error) or abs(error) <= tolerance_db:
+                break
             self.shift_gain(error)
         return self.gain_db
 
     def shift_gain(self, db: float) -> None:
-        """Raise (or lower) every clip by DB, within the calibration range, in steps of
-        ``_CALIBRATION_STEP`` (so similar sessions share their clips' stored levels)."""
+        """Raise (or lower) every clip (and the music) by DB, within the calibration
+        range, in steps of ``_CALIBRATION_STEP`` (so similar sessions share their clips'
+        stored levels)."""
         gain = max(-_MAX_CALIBRATION, min(_MAX_CALIBRATION, self.gain_db + db))
         self.gain_db = round(gain / _CALIBRATION_STEP) * _CALIBRATION_STEP
         self._prepared.clear()

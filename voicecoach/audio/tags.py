@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags, ID3NoHeaderError
+from mutagen.id3 import (
+    CHAP,
+    CTOC,
+    ID3,
+    TALB,
+    TIT2,
+    TLEN,
+    TPE1,
+    TPE2,
+    CTOCFlags,
+    ID3NoHeaderError,
+)
 from mutagen.id3 import error as ID3Error
 
 from voicecoach.errors import AudioError
@@ -25,7 +36,7 @@ class TrackTags:
     album: str
     """Album (ID3 TALB)."""
     artist: str
-    """Artist (ID3 TPE1)."""
+    """Artist (ID3 TPE1) and album artist (ID3 TPE2): who made the programme."""
 
 
 def chapter_id(index: int) -> str:
@@ -51,6 +62,7 @@ def tag_mp3(path: Path, tags: TrackTags, chapters: Sequence[Chapter], duration: 
     id3.add(TIT2(encoding=3, text=[tags.title]))
     id3.add(TALB(encoding=3, text=[tags.album]))
     id3.add(TPE1(encoding=3, text=[tags.artist]))
+    id3.add(TPE2(encoding=3, text=[tags.artist]))
     id3.add(TLEN(encoding=3, text=[str(_ms(duration))]))
     end_ms = _ms(duration)
     ids = [chapter_id(i) for i in range(len(chapters))]
@@ -128,6 +140,7 @@ def ffmetadata_text(tags: TrackTags, chapters: Sequence[Chapter], duration: floa
         f"title={_escape(tags.title)}",
         f"album={_escape(tags.album)}",
         f"artist={_escape(tags.artist)}",
+        f"album_artist={_escape(tags.artist)}",
     ]
     end_ms = _ms(duration)
     for chapter in chapters:

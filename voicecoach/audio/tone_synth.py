@@ -22,6 +22,7 @@ TONE_PEAK = 0.5
 # Equal-tempered pitches (Hz).
 _C5, _D5, _E5, _G5, _A4, _A5 = 523.25, 587.33, 659.26, 783.99, 440.0, 880.0
 _G4, _C6, _E6 = 392.0, 1046.50, 1318.51
+_C4, _E4, _F4 = 261.63, 329.63, 349.23
 
 
 def tone_length(name: str, sample_rate: int = SAMPLE_RATE) -> int:
@@ -29,19 +30,30 @@ def tone_length(name: str, sample_rate: int = SAMPLE_RATE) -> int:
     return round(TONE_LENGTHS[name] * sample_rate)
 
 
-def generate_tone(name: str, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """The tone ``name`` as float32 mono samples in -1..1 (KeyError if unknown)."""
+TONE_STYLES = ("standard", "soft")
+"""The generated tone sets: ``standard`` (bright, clear) and ``soft`` (pure, low, gentle
+attacks: for a quiet room or music). Each tone keeps its shape in both."""
+
+
+def generate_tone(name: str, sample_rate: int = SAMPLE_RATE, style: str = "standard") -> np.ndarray:
+    """The tone ``name`` of STYLE as float32 mono samples in -1..1 (KeyError if unknown)."""
     n = tone_length(name, sample_rate)
     t = np.arange(n, dtype=np.float64) / sample_rate
-    x = _DESIGNS[name](t, sample_rate)
-    x = x * _fades(n, sample_rate, fade_in=0.004, fade_out=_FADE_OUT[name])
+    soft = style == "soft"
+    if not soft and style != "standard":
+        raise KeyError(style)
+    x = (_SOFT_DESIGNS if soft else _DESIGNS)[name](t, sample_rate)
+    fade_in = _SOFT_ATTACK if soft else 0.004
+    x = x * _fades(n, sample_rate, fade_in=fade_in, fade_out=_FADE_OUT[name])
     peak = float(np.max(np.abs(x)))
     return (x * (TONE_PEAK / peak)).astype(np.float32)
 
 
-def generate_tones(sample_rate: int = SAMPLE_RATE) -> dict[str, np.ndarray]:
-    """Every tone of ``TONE_LENGTHS``, by name."""
-    return {name: generate_tone(name, sample_rate) for name in TONE_LENGTHS}
+def generate_tones(
+    sample_rate: int = SAMPLE_RATE, style: str = "standard"
+) -> dict[str, np.ndarray]:
+    """Every tone of ``TONE_LENGTHS`` in STYLE, by name."""
+    return {name: generate_tone(name, sample_rate, style) for name in TONE_LENGTHS}
 
 
 def _fades(n: int, sample_rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
@@ -129,4 +141,58 @@ _FADE_OUT = {
     "down": 0.025,
     "end": 0.08,
     "side": 0.08,
+}
+
+
+_SOFT_ATTACK = 0.010
+"""Seconds of fade-in of a soft tone (no click of a struck attack)."""
+
+
+def _soft_count(t: np.ndarray, sr: int) -> np.ndarray:
+    """A soft, pure knock."""
+    return _bell(t, _E5, 0.04, (1.0,))
+
+
+def _soft_go(t: np.ndarray, sr: int) -> np.ndarray:
+    """A warm major third, pure tones, slow decay."""
+    return _bell(t, _G5, 0.16, (1.0,)) + 0.7 * _bell(t, _E5 * 2 ** (3 / 12), 0.14, (1.0,))
+
+
+def _soft_up(t: np.ndarray, sr: int) -> np.ndarray:
+    """Pure rising glide, a fourth up."""
+    return np.sin(_glide(t, sr, _G4, _C5))
+
+
+def _soft_hold(t: np.ndarray, sr: int) -> np.ndarray:
+    """Pure steady note."""
+    return np.sin(2 * np.pi * _A4 * t)
+
+
+def _soft_down(t: np.ndarray, sr: int) -> np.ndarray:
+    """Pure falling glide, a fourth down."""
+    return np.sin(_glide(t, sr, _C5, _G4))
+
+
+def _soft_end(t: np.ndarray, sr: int) -> np.ndarray:
+    """Low, round bell."""
+    return _bell(t, _C4, 0.2, (1.0, 0.15))
+
+
+def _soft_side(t: np.ndarray, sr: int) -> np.ndarray:
+    """Two pure notes, low: G4, then E4 while the first rings on."""
+    second = 0.26
+    t2 = np.clip(t - second, 0.0, None)
+    attack = np.clip(t2 / _SOFT_ATTACK, 0.0, 1.0)
+    attack = (0.5 - 0.5 * np.cos(np.pi * attack)) * (t >= second)
+    return _bell(t, _G4, 0.12, (1.0,)) + attack * _bell(t2, _E4, 0.16, (1.0,))
+
+
+_SOFT_DESIGNS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "count": _soft_count,
+    "go": _soft_go,
+    "up": _soft_up,
+    "hold": _soft_hold,
+    "down": _soft_down,
+    "end": _soft_end,
+    "side": _soft_side,
 }

@@ -247,7 +247,9 @@ def _is_current(
         and entry.source == programme.relative
         and entry.files[: len(names)] == names
         and entry.fingerprint
-        == fingerprint(sha, entry.uses, template.snapshot, template.shared, entry.images)
+        == fingerprint(
+            sha, entry.uses, template.snapshot, template.shared, (*entry.images, *entry.media)
+        )
         and all((out / name).is_file() for name in entry.files)
     )
 

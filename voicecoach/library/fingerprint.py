@@ -11,6 +11,7 @@ library rebuilds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -18,8 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from voicecoach import __version__, phrases
+from voicecoach.audio.assets import tone_files
+from voicecoach.errors import AudioError
 from voicecoach.library.sources import PROGRAMME_SUFFIXES, TRACK_FORMAT
-from voicecoach.pipeline import VoiceOverride
+from voicecoach.pipeline import DEFAULT_LOUDNESS, VoiceOverride
+from voicecoach.script import Programme
 from voicecoach.speech.base import Clip
 
 LIBRARY_FORMAT = "voicecoach.library/1"
@@ -40,6 +44,14 @@ class BuildSettings:
     """Words per minute for every programme (None: each programme's own)."""
     format: str = TRACK_FORMAT
     """Track format."""
+    bitrate: int | None = None
+    """Bitrate in kbit/s (None: the format's default)."""
+    loudness: float = DEFAULT_LOUDNESS
+    """Integrated loudness of every track, LUFS."""
+    music: str | None = None
+    """Music under every programme (`--music`, an absolute path; None: each programme's own)."""
+    author: str | None = None
+    """Artist of tracks whose programme has no `author:` (e.g. the clinic's name)."""
 
     def override(self) -> VoiceOverride:
         """The voice override the pipeline applies to each programme."""
@@ -86,9 +98,23 @@ def phrases_sha256() -> str:
 
 
 def settings_digest(settings: BuildSettings, tones: Mapping[str, Clip]) -> str:
-    """sha256 hex of what every track of this build shares: format, version, settings, tones."""
+    """sha256 hex of what every track of this build shares: format, version, settings,
+    tones, phrase packs, and the bytes of the `--music` file."""
     parts = [LIBRARY_FORMAT, __version__, asdict(settings), tones_sha256(tones), phrases_sha256()]
+    if settings.music is not None:
+        parts.append(file_sha256(Path(settings.music)))
     return _sha256_json(parts)
+
+
+def media_files(programme: Programme) -> tuple[str, ...]:
+    """The files besides YAML a programme's track is made from: its `music:` file and
+    the files of its `tones:` folder (absolute paths, sorted)."""
+    sound = programme.sound
+    paths = [sound.music] if sound.music is not None else []
+    if sound.tone_folder is not None:
+        with contextlib.suppress(AudioError):
+            paths += tone_files(sound.tone_folder).values()
+    return tuple(sorted({str(Path(path).absolute()) for path in paths}))
 
 
 def exercise_hashes(uses: Iterable[str], snapshot: Mapping[str, str]) -> dict[str, list[str]]:
@@ -104,13 +130,14 @@ def fingerprint(
     uses: Iterable[str],
     snapshot: Mapping[str, str],
     shared: str,
-    images: Iterable[str] = (),
+    files: Iterable[str] = (),
 ) -> str:
     """The fingerprint of one track: its programme, the exercises it uses, the shared
-    digest, and the image files (paths) its exercises show, as they are now."""
+    digest, and the other files (paths) it is made from, as they are now: the images
+    its exercises show, its music and tone files."""
     parts: list[object] = [shared, programme_sha, exercise_hashes(uses, snapshot)]
-    if images:
-        parts.append({path: file_sha256(Path(path)) for path in sorted(images)})
+    if files:
+        parts.append({path: file_sha256(Path(path)) for path in sorted(files)})
     return _sha256_json(parts)
 
 

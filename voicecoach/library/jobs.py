@@ -25,7 +25,7 @@ from pathlib import Path
 
 from voicecoach import pipeline
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
-from voicecoach.library.fingerprint import BuildSettings, fingerprint
+from voicecoach.library.fingerprint import BuildSettings, fingerprint, media_files
 from voicecoach.library.lock import close_inherited_locks
 from voicecoach.library.manifest import ChapterInfo, TrackEntry
 from voicecoach.library.sources import inside, output_names
@@ -91,7 +91,10 @@ def build_one(job: Job) -> JobResult:
     """
     started = time.monotonic()
     try:
-        programme = pipeline.load(job.source, job.library, job.settings.override())
+        settings = job.settings
+        programme = pipeline.load(
+            job.source, job.library, settings.override(), music=settings.music
+        )
         uses = tuple(sorted({ex.library_id for ex in programme.exercises if ex.library_id}))
         cache = pipeline.open_cache(programme, job.cache_dir, job.speakers)
         try:
@@ -101,7 +104,16 @@ def build_one(job: Job) -> JobResult:
             names = output_names(job.slug, job.settings.format) + tuple(
                 dict.fromkeys(path.name for path in images.values())
             )
-            pipeline.build(programme, timeline, cache, track, job.settings.format)
+            pipeline.build(
+                programme,
+                timeline,
+                cache,
+                track,
+                settings.format,
+                bitrate=settings.bitrate,
+                loudness=settings.loudness,
+                artist=settings.author,
+            )
         finally:
             with contextlib.suppress(Exception):
                 cache.engine.close()
@@ -117,12 +129,16 @@ def build_one(job: Job) -> JobResult:
         return JobResult(None, message, seconds=time.monotonic() - started)
     voice = programme.voice
     pictures = tuple(sorted({str(ex.image) for ex in programme.exercises if ex.image}))
+    media = media_files(programme)
     entry = TrackEntry(
         slug=job.slug,
         source=job.relative,
         title=programme.title,
-        fingerprint=fingerprint(job.programme_sha, uses, job.snapshot, job.shared, pictures),
+        fingerprint=fingerprint(
+            job.programme_sha, uses, job.snapshot, job.shared, (*pictures, *media)
+        ),
         uses=uses,
+        media=media,
         files=names,
         duration=timeline.duration,
         chapters=tuple(ChapterInfo(c.title, c.start, c.end) for c in timeline.chapters),

@@ -58,6 +58,8 @@ class TrackEntry:
     """Track length in seconds."""
     chapters: tuple[ChapterInfo, ...] = ()
     """The track's chapters."""
+    media: tuple[str, ...] = ()
+    """Music and tone files the track is made from (absolute paths)."""
     voice: dict[str, Any] = field(default_factory=dict, compare=False)
     """The voice it was spoken with: {"engine", "name", "rate"}."""
     built: str = ""
@@ -84,6 +86,7 @@ class TrackEntry:
             "title": self.title,
             "fingerprint": self.fingerprint,
             "uses": list(self.uses),
+            "media": list(self.media),
             "voice": self.voice,
             "files": list(self.files),
             "duration": round(self.duration, 6),
@@ -143,6 +146,7 @@ def _entry(slug: object, raw: object) -> TrackEntry | None:
             title=str(raw["title"]),
             fingerprint=str(raw["fingerprint"]),
             uses=tuple(str(u) for u in uses),
+            media=tuple(str(m) for m in raw.get("media", ())),
             files=files,
             duration=float(raw["duration"]),
             chapters=chapters,

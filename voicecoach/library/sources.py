@@ -25,7 +25,7 @@ DEFAULT_OUTPUT_DIR = "output"
 PROGRAMME_SUFFIXES = (".yaml", ".yml")
 """File name endings of programme and exercise files."""
 TRACK_FORMAT = "mp3"
-"""The format library tracks are written in."""
+"""The format library tracks are written in unless `--format` says otherwise."""
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

@@ -21,11 +21,13 @@ from voicecoach.script.model import (
     OptionValue,
     Programme,
     RepsDose,
+    Sound,
     Tempo,
     TimedDose,
     Voice,
 )
 from voicecoach.script.overrides import Overrides, merge_phrases, parse_phrases
+from voicecoach.script.sound import SOUND_KEYS, parse_author, parse_sound
 from voicecoach.script.values import (
     fail,
     parse_bool,
@@ -55,6 +57,7 @@ PROGRAMME_KEYS = (
     "exercises",
     "library",
     "phrases",
+    *SOUND_KEYS,
 )
 PROGRAMME_KEYS += ("recordings", "pronounce")
 VOICE_KEYS = ("engine", "name", "rate", "options")
@@ -159,6 +162,9 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
     with problems.collect():
         if "pronounce" in fields:
             pronounce = _parse_pronounce(fields["pronounce"])
+    sound, author = Sound(), None
+    with problems.collect():
+        sound, author = parse_sound(fields, path), parse_author(fields)
 
     defaults: Layer = {}
     if "defaults" in fields:
@@ -197,6 +203,8 @@ def load_programme(path: str | Path, library: str | Path | None = None) -> Progr
         phrases=phrases,
         recordings=recordings,
         pronounce=pronounce,
+        sound=sound,
+        author=author,
     )
 
 

@@ -174,6 +174,38 @@ class Exercise:
         return self.dose.reps * (2 if self.alternate_reps else 1)
 
 
+TONE_CHOICES = ("standard", "soft")
+"""`tones:` names; anything else is a folder of the programme's own tones."""
+DEFAULT_TONE_LEVEL = -8.0
+"""Loudness of the tones relative to the voice (dB)."""
+DEFAULT_MUSIC_LEVEL = -18.0
+"""Loudness of the music bed between spoken lines relative to the voice (dB)."""
+DEFAULT_MUSIC_DUCK = 15.0
+"""How far the music goes down under every spoken line (dB)."""
+
+
+@dataclass(frozen=True)
+class Sound:
+    """What the track sounds like besides the voice: the tones and a music bed."""
+
+    tones: str = "standard"
+    """"standard", "soft" or "folder"."""
+    tone_folder: Path | None = None
+    """The folder of the programme's own tones when ``tones`` is "folder" (resolved)."""
+    tone_level: float = DEFAULT_TONE_LEVEL
+    """Loudness of each tone relative to the voice, dB."""
+    music: Path | None = None
+    """A music file to play under the whole session (resolved), or None."""
+    music_level: float = DEFAULT_MUSIC_LEVEL
+    """Loudness of the music between spoken lines relative to the voice, dB."""
+    music_duck: float = DEFAULT_MUSIC_DUCK
+    """dB the music goes down under every spoken line."""
+    tones_source: SourceLocation | None = field(default=None, compare=False)
+    """Where `tones:` is written (None: the default)."""
+    music_source: SourceLocation | None = field(default=None, compare=False)
+    """Where `music:` is written (None: no music, or `--music`)."""
+
+
 @dataclass(frozen=True)
 class Programme:
     """A whole session: a title and exercises in order."""
@@ -200,6 +232,10 @@ class Programme:
     """Folder of recorded clips replacing synthesised lines (see speech/recordings.py)."""
     pronounce: tuple[tuple[str, str], ...] = ()
     """(word, spelling) pairs: what the engine hears instead of the word (never captions)."""
+    sound: Sound = Sound()
+    """Tones and music."""
+    author: str | None = None
+    """Who made the programme (a therapist, a clinic): the track's artist."""
 
     @property
     def equipment(self) -> tuple[str, ...]:

@@ -1,0 +1,206 @@
+"""The background music bed: decoded once, looped to the session, faded, ducked under speech.
+
+Any file ffmpeg reads is decoded through pydub into one pass of mono float32 at the
+track's rate (at most ``MAX_DECODE_SECONDS``). Every sample of the bed is then computed
+on demand, block by block, from that pass and the timeline's speech events: the loop
+(a short equal-power crossfade at each seam), the fades at the start and end, and the
+ducking envelope (down by ``duck_db`` under every spoken line, with raised-cosine ramps
+of ``DUCK_ATTACK`` before and ``DUCK_RELEASE`` after). Memory does not grow with the
+session, and the live player gets exactly the samples the built track has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.audio.decode import DecodeError, decode_file
+from voicecoach.audio.loudness import LoudnessMeter
+from voicecoach.errors import AudioError, ScriptError, SourceLocation
+from voicecoach.script.model import DEFAULT_MUSIC_DUCK, DEFAULT_MUSIC_LEVEL
+from voicecoach.timeline.model import Timeline
+
+MAX_DECODE_SECONDS = 600.0
+"""Longest stretch of a music file used (longer files: their first 10 minutes loop)."""
+CROSSFADE = 1.0
+"""Seconds of crossfade where the bed loops (shorter for very short files)."""
+FADE_IN = 2.0
+"""Seconds the bed fades in at the start of the track."""
+FADE_OUT = 3.0
+"""Seconds the bed fades out before the end of the track."""
+DUCK_ATTACK = 0.15
+"""Seconds the bed takes to go down; it is fully down when a spoken line starts."""
+DUCK_RELEASE = 0.25
+"""Seconds the bed takes to come back up after a spoken line ends."""
+DUCK_HOLD = 0.5
+"""Gaps between lines shorter than this (after the ramps) stay ducked: no pumping."""
+
+
+@dataclass(frozen=True)
+class MusicSettings:
+    """Which music plays under the session, and how loud."""
+
+    path: Path
+    """The music file (any format ffmpeg reads)."""
+    level_db: float = DEFAULT_MUSIC_LEVEL
+    """Loudness of the bed relative to the voice, dB (``music_level``)."""
+    duck_db: float = DEFAULT_MUSIC_DUCK
+    """How far the bed is turned down under speech, dB (``music_duck``)."""
+    source: SourceLocation | None = None
+    """Where the programme names the file (None: ``--music`` on the command line)."""
+
+    def error(self, message: str) -> AudioError | ScriptError:
+        """MESSAGE about the music file: located at ``music:`` when the programme set it."""
+        if self.source is None:
+            return AudioError(f"--music: {self.path} {message}")
+        return ScriptError(f"music: {self.path} {message}", self.source)
+
+
+def decode_music(settings: MusicSettings, sample_rate: int) -> np.ndarray:
+    """The music file as mono float32 at SAMPLE_RATE (its first MAX_DECODE_SECONDS);
+    an error located where the programme names it if it cannot be used."""
+    try:
+        return decode_file(settings.path, sample_rate, MAX_DECODE_SECONDS)
+    except DecodeError as err:
+        raise settings.error(str(err)) from None
+
+
+def speech_spans(timeline: Timeline) -> list[tuple[float, float]]:
+    """(start, end) seconds of every spoken line, in order."""
+    return [(event.start, event.end) for event in timeline.speech()]
+
+
+class MusicBed:
+    """The music under one timeline: ``render(start, count)`` gives any stretch of it."""
+
+    def __init__(
+        self,
+        source: np.ndarray,
+        sample_rate: int,
+        total_samples: int,
+        spans: Sequence[tuple[float, float]],
+        *,
+        level_db: float = DEFAULT_MUSIC_LEVEL,
+        duck_db: float = DEFAULT_MUSIC_DUCK,
+    ) -> None:
+        """SOURCE: one pass of the music (mono float32 at SAMPLE_RATE); SPANS: speech."""
+        if len(source) == 0:
+            raise ValueError("the music source is empty")
+        self.sample_rate = sample_rate
+        self.total_samples = total_samples
+        self.level_db = level_db
+        """Loudness of the bed relative to the voice, dB."""
+        self.duck_db = duck_db
+        """Depth of the ducking under speech, dB."""
+        source = np.asarray(source, dtype=np.float32)
+        length = len(source)
+        self._looped = length < total_samples
+        crossfade = min(round(CROSSFADE * sample_rate), length // 4) if self._looped else 0
+        self._period = length - crossfade
+        self._head = source[:crossfade].copy()
+        body = source[: self._period].copy()
+        if crossfade:
+            u = (np.arange(crossfade) + 0.5) / crossfade
+            body[:crossfade] = (
+                source[:crossfade] * np.sin(0.5 * np.pi * u)
+                + source[self._period :] * np.cos(0.5 * np.pi * u)
+            ).astype(np.float32)
+        self._body = body
+        self._fade_in = min(round(FADE_IN * sample_rate), total_samples // 3)
+        self._fade_out = min(round(FADE_OUT * sample_rate), total_samples // 3)
+        self._regions = _duck_regions(spans, sample_rate)
+        self.loudness = _loudness(source, sample_rate)
+        """Integrated loudness (LUFS) of one pass of the music as decoded."""
+
+    @classmethod
+    def for_timeline(
+        cls, source: np.ndarray, timeline: Timeline, settings: MusicSettings, sample_rate: int
+    ) -> MusicBed:
+        """The bed for TIMELINE from SOURCE (decoded at SAMPLE_RATE) with SETTINGS'
+        level and ducking."""
+        return cls(
+            source,
+            sample_rate,
+            round(timeline.duration * sample_rate),
+            speech_spans(timeline),
+            level_db=settings.level_db,
+            duck_db=settings.duck_db,
+        )
+
+    def render(self, start: int, count: int) -> np.ndarray:
+        """Samples ``start .. start + count`` of the bed at its source level (float32);
+        zero outside the track."""
+        out = np.zeros(count, dtype=np.float32)
+        lo, hi = max(start, 0), min(start + count, self.total_samples)
+        if hi <= lo:
+            return out
+        index = np.arange(lo, hi, dtype=np.int64)
+        values = self._body[index % self._period]
+        if len(self._head):  # before the first seam the head plays without crossfade
+            first = index < len(self._head)
+            values[first] = self._head[index[first]]
+        values *= self._fades(index) * self.duck_gain(index)
+        out[lo - start : hi - start] = values
+        return out
+
+    def _fades(self, index: np.ndarray) -> np.ndarray:
+        """Raised-cosine fade-in at the start and fade-out at the end of the track."""
+        gain = np.ones(len(index), dtype=np.float32)
+        if self._fade_in:
+            u = np.clip((index + 0.5) / self._fade_in, 0.0, 1.0)
+            gain *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
+        if self._fade_out:
+            u = np.clip((self.total_samples - index - 0.5) / self._fade_out, 0.0, 1.0)
+            gain *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
+        return gain
+
+    def duck_depth(self, index: np.ndarray) -> np.ndarray:
+        """How far down the bed is at each sample: 0 (full level) .. 1 (fully ducked)."""
+        depth = np.zeros(len(index), dtype=np.float64)
+        if not len(index) or not len(self._regions):
+            return depth
+        regions = self._regions
+        attack = DUCK_ATTACK * self.sample_rate
+        release = DUCK_RELEASE * self.sample_rate
+        first, last = int(index[0]), int(index[-1])
+        lo = int(np.searchsorted(regions[:, 1] + release, first, side="right"))
+        hi = int(np.searchsorted(regions[:, 0] - attack, last, side="right"))
+        for begin, end in regions[lo:hi]:
+            rise = np.clip((index - (begin - attack)) / attack, 0.0, 1.0)
+            fall = np.clip(((end + release) - index) / release, 0.0, 1.0)
+            shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
+            np.maximum(depth, shape, out=depth)
+        return depth
+
+    def duck_gain(self, index: np.ndarray) -> np.ndarray:
+        """The ducking envelope as linear gain at each sample index."""
+        depth = self.duck_depth(index)
+        return np.power(10.0, -self.duck_db * depth / 20.0).astype(np.float32)
+
+
+def _duck_regions(spans: Sequence[tuple[float, float]], sample_rate: int) -> np.ndarray:
+    """Speech spans as (start, end) sample pairs, merged where the gap between them is
+    too short for the bed to come up and go down again (sorted, disjoint)."""
+    bridge = (DUCK_ATTACK + DUCK_RELEASE + DUCK_HOLD) * sample_rate
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        a, b = start * sample_rate, end * sample_rate
+        if merged and a - merged[-1][1] <= bridge:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return np.array(merged, dtype=np.float64).reshape(-1, 2)
+
+
+def _loudness(samples: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness of SAMPLES, measured in blocks (bounded memory)."""
+    meter = LoudnessMeter(sample_rate)
+    step = 1 << 18
+    for pos in range(0, len(samples), step):
+        meter.feed(samples[pos : pos + step])
+    loudness = meter.integrated()
+    return loudness if math.isfinite(loudness) else -math.inf
