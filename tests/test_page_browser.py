@@ -139,11 +139,11 @@ def test_seeking_into_a_rep_shows_its_exercise_side_set_and_rep(browser, built, 
 def test_holds_timed_sets_and_rests_count_down_their_seconds(browser, built, errors):
     html, timeline = built
     events = timeline["events"]
-    hold_go = next(e["start"] for e in events if e["exercise"] == 1 and e.get("tone") == "go")
+    hold_go = next(e["start"] for e in events if e["exercise"] == 1 and e.get("tone") == "hold")
     plank_go = next(e["start"] for e in events if e["exercise"] == 2 and e.get("tone") == "go")
     first_end = next(e["start"] for e in events if e.get("tone") == "end")
     page = open_page(browser, html, errors, "dark")
-    seek_audio(page, hold_go + 2.5)  # 8 s hold: 5.5 s left, shown as 6
+    seek_audio(page, hold_go + 2.5)  # 8 s hold (after its lead-in): 5.5 s left, shown as 6
     shown = visible_texts(page)
     assert shown["#exercise-number"] == "Exercise 2 of 3"
     assert (shown["#status"], shown["#big"], shown["#caption"]) == ("Hold", "6", "Hold 1 of 2")
@@ -217,7 +217,7 @@ def test_the_handout_lists_every_exercise_as_the_track_says_it(browser, built, e
     names = page.locator("h2").all_inner_texts()
     assert names == ["Clamshell", "Bridge", "Plank"]
     doses = page.locator(".dose").all_inner_texts()
-    assert doses[0] == "2 sets of 3 reps. On each side. Take one second up, 2 seconds down."
+    assert doses[0] == "2 sets of 3 reps. On each side. Up for one second, down for 2 seconds."
     assert all(sentence + "." in spoken or sentence in spoken for sentence in split(doses[0]))
     for line in ["Lie on your side.", "Open the top knee.", "Pelvis still.", "Stop if it hurts."]:
         assert page.get_by_text(line, exact=True).count() == 1

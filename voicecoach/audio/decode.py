@@ -13,18 +13,24 @@ class DecodeError(Exception):
     """A file could not be read or decoded as audio; the message says why, in plain words."""
 
 
-def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
-    """PATH's audio as mono float32 at SAMPLE_RATE (channels averaged), at most
-    MAX_SECONDS of it. DecodeError if it cannot be read, decoded, or holds no audio."""
+def _check_readable(path: Path) -> None:
+    """DecodeError unless PATH is a regular file we can read (checked before opening,
+    so a FIFO or device is refused instead of blocking or flooding the read)."""
+    if path.is_dir():
+        raise DecodeError("is a folder, not an audio file")
+    if path.exists() and not path.is_file():
+        raise DecodeError("is not a regular file")
     try:
         with open(path, "rb") as handle:
             handle.read(1)
-    except IsADirectoryError:
-        raise DecodeError("is a folder, not an audio file") from None
     except OSError as exc:
         raise DecodeError(f"cannot be read: {exc.strerror or exc}") from None
-    if not path.is_file():
-        raise DecodeError("is not a regular file")
+
+
+def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """PATH's audio as mono float32 at SAMPLE_RATE (channels averaged), at most
+    MAX_SECONDS of it. DecodeError if it cannot be read, decoded, or holds no audio."""
+    _check_readable(path)
     with warnings.catch_warnings():  # pydub's import warns about audioop's future
         warnings.simplefilter("ignore")
         from pydub import AudioSegment
@@ -54,13 +60,7 @@ def _reason(exc: BaseException) -> str:
 def probe_audio(path: Path) -> None:
     """DecodeError unless PATH is a readable file in which ffprobe finds an audio
     stream (quick: nothing is decoded)."""
-    try:
-        with open(path, "rb") as handle:
-            handle.read(1)
-    except IsADirectoryError:
-        raise DecodeError("is a folder, not an audio file") from None
-    except OSError as exc:
-        raise DecodeError(f"cannot be read: {exc.strerror or exc}") from None
+    _check_readable(path)
     command = ["ffprobe", "-v", "error", "-select_streams", "a"]
     command += ["-show_entries", "stream=codec_type", "-of", "csv=p=0", str(path)]
     try:
