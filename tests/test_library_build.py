@@ -196,6 +196,31 @@ def test_changed_programme_or_voice_settings_rebuild(library, cache):
     assert summary(run.stdout) == "built 3, up to date 0, failed 0"
 
 
+def test_a_new_recording_or_a_new_take_rebuilds_the_programme_using_it(library, cache):
+    clips = library / "programmes" / "clips"
+    clips.mkdir()
+    path = library / "programmes" / "quick.yml"
+    path.write_text("recordings: clips\n" + path.read_text())
+    assert summary(build(library, cache).stdout) == "built 1, up to date 2, failed 0"
+    assert summary(build(library, cache).stdout) == "built 0, up to date 3, failed 0"
+    take = clips / "0001-quick-one.wav"
+    write_tone(take, 440)
+    run = build(library, cache)
+    assert summary(run.stdout) == "built 1, up to date 2, failed 0"
+    assert "built quick.mp3" in run.stdout
+    write_tone(take, 660)
+    assert summary(build(library, cache).stdout) == "built 1, up to date 2, failed 0"
+    (clips / "notes.txt").write_text("not a clip")
+    assert summary(build(library, cache).stdout) == "built 0, up to date 3, failed 0"
+
+
+def write_tone(path: Path, hz: float) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine={hz}:d=0.5", str(path)],
+        check=True,
+    )
+
+
 def test_force_rebuilds_everything(library, cache):
     run = build(library, cache, "--force")
     assert run.code == 0

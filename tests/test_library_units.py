@@ -31,6 +31,7 @@ from voicecoach.library.manifest import (
 from voicecoach.library.pages import index_html, playlist_m3u8
 from voicecoach.library.sources import discover, inside, output_names, slug_collisions
 from voicecoach.speech.base import Clip
+from voicecoach.speech.piper_voices import bundled_model
 from voicecoach.timeline.clock import clock
 
 TONES = {"go": Clip(np.zeros(10, dtype=np.float32), 44100)}
@@ -125,6 +126,20 @@ def test_shared_digest_changes_with_voice_settings_and_tones():
         settings_digest(BuildSettings(), {"go": Clip(np.ones(10, dtype=np.float32), 44100)}),
     }
     assert len(digests) == 6
+
+
+@pytest.mark.skipif(bundled_model() is None, reason="needs the [neural] extra's bundled voice")
+def test_installing_a_neural_voice_changes_the_digest_unless_an_engine_is_chosen(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("VOICECOACH_VOICES", str(tmp_path))
+    before = settings_digest(BuildSettings(), TONES)
+    pinned = settings_digest(BuildSettings(engine="pyttsx3"), TONES)
+    model = bundled_model()
+    (tmp_path / "xx_XX-other-low.onnx").symlink_to(model)
+    (tmp_path / "xx_XX-other-low.onnx.json").symlink_to(f"{model}.json")
+    assert settings_digest(BuildSettings(), TONES) != before
+    assert settings_digest(BuildSettings(engine="pyttsx3"), TONES) == pinned
 
 
 def test_shared_digest_changes_when_a_phrase_pack_is_reworded(tmp_path, monkeypatch):

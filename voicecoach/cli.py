@@ -6,6 +6,7 @@ Every problem the user can fix is a VoiceCoachError, printed as one line
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import warnings
@@ -41,6 +42,9 @@ class _Group(click.Group):
             _fail(ctx, err, "interrupted; no partial files were left")
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the reader left (`| head`): stop quietly, as a pipe tool does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as err:  # a bug: still one line, the traceback with --debug
             _fail(ctx, err, f"internal error: {type(err).__name__}: {err} (--debug shows more)")
 

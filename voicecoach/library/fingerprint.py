@@ -4,15 +4,18 @@ A track's fingerprint is the sha256 of: the library format, the voicecoach versi
 the build settings (voice overrides, track format), the tone assets (as loaded
 samples), the phrase packs' source (so a rewording rebuilds), the programme file's
 bytes, and the bytes of each library exercise file the programme `use:`s (by id, as
-the loader finds it: ID.yaml, else ID.yml; a missing file counts too). So editing an
+the loader finds it: ID.yaml, else ID.yml; a missing file counts too), and the other
+files the track is made from (images, music, tone folder, recorded clips). So editing an
 exercise rebuilds exactly the programmes that use it; editing anything else in the
-library rebuilds nothing.
+library rebuilds nothing. The installed neural voices (which one a programme without
+`voice:` gets) are part of the shared digest: installing or replacing one rebuilds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -25,6 +28,9 @@ from voicecoach.library.sources import PROGRAMME_SUFFIXES, TRACK_FORMAT
 from voicecoach.pipeline import DEFAULT_LOUDNESS, VoiceOverride
 from voicecoach.script import Programme
 from voicecoach.speech.base import Clip
+from voicecoach.speech.piper_engine import piper_available
+from voicecoach.speech.piper_voices import installed_voices
+from voicecoach.speech.recordings import AUDIO_SUFFIXES
 
 LIBRARY_FORMAT = "voicecoach.library/1"
 """Bump to rebuild every library track."""
@@ -67,6 +73,18 @@ def file_sha256(path: Path) -> str:
         return UNREADABLE
 
 
+def media_sha256(path: Path) -> str:
+    """sha256 hex of a file's bytes, or of a folder's clips (name and bytes of each audio
+    file directly inside, so a new, changed or removed take counts)."""
+    if not path.is_dir():
+        return file_sha256(path)
+    try:
+        clips = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    except OSError:
+        return UNREADABLE
+    return _sha256_json({clip.name: file_sha256(clip) for clip in clips})
+
+
 def snapshot_exercises(folder: Path) -> dict[str, str]:
     """{file name: sha256} of every exercise file in FOLDER (empty if there is none)."""
     if not folder.is_dir():
@@ -97,23 +115,47 @@ def phrases_sha256() -> str:
     return digest.hexdigest()
 
 
+def neural_voices() -> list[object]:
+    """What decides and shapes the default neural voice: piper-tts's version and each
+    installed Piper voice's name, files, sizes and modification times (no model is read)."""
+    if not piper_available():
+        return []
+    found: list[object] = [importlib.metadata.version("piper-tts")]
+    for voice in installed_voices():
+        for path in (voice.model, voice.config):
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                found.append([voice.name, str(path), stat.st_size, stat.st_mtime_ns])
+    return found
+
+
 def settings_digest(settings: BuildSettings, tones: Mapping[str, Clip]) -> str:
     """sha256 hex of what every track of this build shares: format, version, settings,
-    tones, phrase packs, and the bytes of the `--music` file."""
-    parts = [LIBRARY_FORMAT, __version__, asdict(settings), tones_sha256(tones), phrases_sha256()]
+    tones, phrase packs, the installed neural voices (unless `--engine` chooses for every
+    programme), and the bytes of the `--music` file."""
+    parts = [
+        LIBRARY_FORMAT,
+        __version__,
+        asdict(settings),
+        tones_sha256(tones),
+        phrases_sha256(),
+        neural_voices() if settings.engine is None else [],
+    ]
     if settings.music is not None:
         parts.append(file_sha256(Path(settings.music)))
     return _sha256_json(parts)
 
 
 def media_files(programme: Programme) -> tuple[str, ...]:
-    """The files besides YAML a programme's track is made from: its `music:` file and
-    the files of its `tones:` folder (absolute paths, sorted)."""
+    """The files besides YAML a programme's track is made from: its `music:` file, the
+    files of its `tones:` folder and its `recordings:` folder (absolute paths, sorted)."""
     sound = programme.sound
     paths = [sound.music] if sound.music is not None else []
     if sound.tone_folder is not None:
         with contextlib.suppress(AudioError):
             paths += tone_files(sound.tone_folder).values()
+    if programme.recordings is not None:
+        paths.append(programme.recordings)
     return tuple(sorted({str(Path(path).absolute()) for path in paths}))
 
 
@@ -137,7 +179,7 @@ def fingerprint(
     its exercises show, its music and tone files."""
     parts: list[object] = [shared, programme_sha, exercise_hashes(uses, snapshot)]
     if files:
-        parts.append({path: file_sha256(Path(path)) for path in sorted(files)})
+        parts.append({path: media_sha256(Path(path)) for path in sorted(files)})
     return _sha256_json(parts)
 
 
