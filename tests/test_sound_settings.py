@@ -63,8 +63,8 @@ def test_music_and_tone_folder_are_relative_to_the_programme(tmp_path):
         ("music_duck: 6", 13, "music_duck: expected a level in dB from 12 to 60"),
         ("music_level: loud", 14, "music_level: expected a level in dB from -40 to -6"),
         ("tone_level: 3", 13, "tone_level: expected a level in dB from -30 to 0"),
-        ("tones: shrill", 8, "tones: 'shrill' is not one of standard, soft, and .* folder"),
-        ("tones: 5", 8, "tones: expected one of standard, soft, or a folder"),
+        ("tones: shrill", 8, "tones: 'shrill' is not one of standard, soft or none, and .* folder"),
+        ("tones: 5", 8, "tones: expected one of standard, soft or none, or a folder"),
     ],
 )
 def test_bad_sound_settings_are_located(tmp_path, extra, column, message):
