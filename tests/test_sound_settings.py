@@ -106,3 +106,11 @@ def test_a_tone_folder_missing_a_tone_is_located(tmp_path):
 def test_tone_programmes_still_follow_every_timing_rule(tmp_path):
     programme = _programme(tmp_path, "tones: soft")
     check_timing_rules(programme, compile_programme(programme, fake_measure))
+
+
+def test_a_voice_only_rhythm_has_no_tones(tmp_path):
+    programme = _programme(tmp_path, "tones: none")
+    assert programme.sound.tones == "none" and pipeline.tones_for(programme) == {}
+    timeline = compile_programme(programme, fake_measure)
+    check_timing_rules(programme, timeline)
+    assert timeline.tones() == () and timeline.marks  # more in test_tones_none.py

@@ -319,7 +319,7 @@ def _reps(
         last_one, number = book.say("rep_last"), book.say("rep", n=rep)
         said = last_one if final and exercise.count == "start" else number
         count = _Slot(count_at, 0, COUNT, rep, said)
-        if words and not (exercise.count == "end" and rep == reps):
+        if words:
             anchor = count_at  # the word starting there, or the rep's own down word
             in_pause = tempo.pause > 0 and _fits(b, [said], tempo.pause)
             if exercise.count == "end" and not in_pause:
