@@ -109,10 +109,10 @@ def texts(timeline: Timeline, **ctx) -> list[str]:
 
 
 def tones(timeline: Timeline, name: str | None = None, **ctx) -> list[Event]:
-    """Tone events (of NAME) with the given context fields."""
+    """Tone events (of NAME) with the given context fields (the marks, `tones: none`)."""
     return [
         e
-        for e in timeline.tones()
+        for e in timeline.beats()
         if (name is None or e.tone == name)
         and all(getattr(e, key) == value for key, value in ctx.items())
     ]
