@@ -95,8 +95,7 @@ def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
     """Contiguous segments from 0 to the track's end, in order."""
     chapters = timeline.chapters
     by_exercise: dict[int, list[Event]] = {}
-    rhythm = sorted([*timeline.events, *timeline.marks], key=lambda e: e.start)
-    for event in rhythm:  # marks stand in for the tones with `tones: none`
+    for event in timeline.beats():  # the tones, or with `tones: none` the marks
         if event.exercise is not None:
             by_exercise.setdefault(event.exercise, []).append(event)
     found: list[Segment] = []
