@@ -135,6 +135,10 @@ def check_phase_words(programme: Programme, timeline) -> None:
             continue
         phase, word = due
         said = starting.get(round(mark.start, 6))
+        tied = {text for text, p in exercise.reminder_phases if p == phase}
+        if said is not None and said.text in tied:  # a reminder of this phase starts it
+            assert mark.rep > 1, (said, mark)
+            word = said.text
         if said is None or said.text != word:  # left out, or the rep number said instead
             assert phase_note(timeline, exercise.name, phase), (
                 exercise.name,
@@ -195,6 +199,20 @@ def test_no_tone_events_and_a_word_at_every_phase(tmp_path):
     assert texts(timeline, exercise=1, side="left", set=1, rep=1)[:3] == ["Open.", "1", "Close."]
     plank = texts(timeline, exercise=4)
     assert plank[plank.index("1") + 1] == "Go."  # the count-in's last number, then go
+
+
+def test_the_demo_calls_every_phase_and_keeps_its_breathing_cue():
+    programme = voiced(pipeline.load(pipeline.demo_programme()))
+    timeline = compile_programme(programme, fake_measure)
+    check_timing_rules(programme, timeline)
+    check_phase_words(programme, timeline)
+    check_hold_words(programme, timeline)
+    assert timeline.warnings == ()
+    cue = "Breathe out as you open."  # too long to follow "Open." within the 2 s phase
+    ups = {round(m.start, 6) for m in timeline.marks if m.exercise == 0 and m.tone == "up"}
+    said = [e for e in timeline.speech() if e.text == cue]
+    assert said and all(round(e.start, 6) in ups for e in said)
+    assert texts(timeline, exercise=0).count("Open.") == len(ups) + 4 - len(said)  # + go
 
 
 def test_marks_stand_where_the_tones_would_and_the_page_reads_them(tmp_path):

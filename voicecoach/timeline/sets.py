@@ -184,6 +184,8 @@ class _Slot:
     """For a filler: say "halfway" first."""
     side: str | None = None
     """For a phase word: the side of its movement."""
+    phase: str | None = None
+    """For a phase word: its phase, if a reminder tied to it may be said in its place."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ class _Word:
     """The rep it belongs to."""
     side: str | None
     """The side of its movement."""
+    counted: bool = False
+    """Whether the rep's number is said in the word's place."""
 
 
 def _phase_words(
@@ -258,7 +262,7 @@ def _voiced_count(
     if _fits(b, [slot.text], word.room):
         instead = f"the rep number is said instead of {word.text!r}"
         notes.append(_phase_note(exercise, word, instead))
-        words[index] = replace(word, text=slot.text)
+        words[index] = replace(word, text=slot.text, counted=True)
         return []  # the word slot says it
     notes.append(_phase_note(exercise, word, "there is no room for the rep number"))
     return []
@@ -341,10 +345,15 @@ def _reps(
                 for phase in sorted(phases):
                     begin, end = bounds[phase]
                     slots.append(_Slot(move + begin, 2, "phase", rep, phase, move + end))
+    attached = {round(s.at, 9) for s in slots if s.kind == COUNT}  # a count follows the word
     for word in words:
         if _fits(b, [word.text], word.room):
+            free = word.rep > 1 and not word.counted and round(word.at, 9) not in attached
+            phase = word.phase if free and word.phase in phases else None
             until = word.at + word.room
-            slots.append(_Slot(word.at, -1, WORD, word.rep, word.text, until, side=word.side))
+            slots.append(
+                _Slot(word.at, -1, WORD, word.rep, word.text, until, side=word.side, phase=phase)
+            )
         else:
             notes.append(_phase_note(exercise, word, f"there is no room to say {word.text!r}"))
     slots.sort(key=lambda s: (s.at, s.order))
@@ -365,6 +374,8 @@ def _reps(
         rctx = ctx.with_rep(slot.rep)
         if slot.kind == WORD:
             wctx = Context(ctx.exercise, slot.side, ctx.set, slot.rep)
+            if slot.phase and _remind_instead(b, slot, wctx, reminders):
+                continue
             b.try_say([slot.text], slot.at, slot.until - SPEECH_GAP, wctx)
         elif slot.kind == "count":
             deadline = next_count(slot.at) - SPEECH_GAP
@@ -388,6 +399,23 @@ def _reps(
             at = max(slot.at, b.speech_free_at)
             if at <= (slot.at + slot.until) / 2 and at - reminders.last_said_at >= REMINDER_SPACING:
                 remind_in_gap(b, at, deadline, rctx, reminders, slot.text, general=False)
+
+
+def _remind_instead(
+    b: TimelineBuilder, slot: _Slot, ctx: Context, reminders: ReminderRotation
+) -> bool:
+    """With `tones: none`, say a reminder tied to the phase of word SLOT in the word's
+    place, when one is due and too long to follow the word within the phase (it then
+    starts the phase itself: "Breathe out as you open."). True if one was said."""
+    if slot.at - reminders.last_said_at < REMINDER_SPACING or b.speech_free_at > slot.at + 1e-9:
+        return False
+    due = reminders.candidates(slot.phase, general=False, at=slot.at)
+    room = slot.until - slot.at
+    if not due or any(_fits(b, [slot.text, text], room) for text in due):
+        return False  # none due, or one can follow the word
+    return remind_in_gap(
+        b, slot.at, slot.until - SPEECH_GAP, ctx, reminders, slot.phase, general=False
+    )
 
 
 def _holds(
