@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from test_compiler_properties import (
     SETTINGS,
     check_every_reminder_is_said_or_warned,
+    check_load_estimate_is_a_lower_bound,
     check_no_long_silence_in_an_exercise,
     check_rests_are_said_at_their_length,
     check_sides_are_said_as_they_are,
@@ -310,6 +311,7 @@ def test_voiced_rhythm_rules_hold_for_any_programme(programme, measure):
     check_every_reminder_is_said_or_warned(programme, timeline)
     check_rests_are_said_at_their_length(programme, timeline)
     check_sides_are_said_as_they_are(programme, timeline)
+    check_load_estimate_is_a_lower_bound(programme, timeline)
 
 
 @settings(SETTINGS, max_examples=60)

@@ -5,6 +5,7 @@ spoken on time; the same programme with tones is the control (its tones are hear
 from __future__ import annotations
 
 import json
+import wave
 
 import numpy as np
 import pytest
@@ -121,3 +122,19 @@ def test_each_phase_word_is_spoken_as_its_phase_starts(built):
     assert counted and all(speech[round(m["start"], 6)]["text"].isdigit() for m in counted)
     said = [e["text"] for e in document["events"]]
     assert "Follow my voice: each word starts the next part of the movement." in said
+
+
+def test_validate_and_play_as_built(tmp_path):
+    """validate accepts it; `play --sink wav:` gives the samples a WAV build has."""
+    script = tmp_path / "none.yaml"
+    script.write_text(PROGRAMME.format(tones="none"))
+    cache = tmp_path / "cache"
+    ok = run_cli("validate", str(script), cache=cache, cwd=tmp_path)
+    assert ok.returncode == 0 and "ok: " in ok.stdout, ok.stderr
+    built = run_cli("build", str(script), "-q", "-o", "built.wav", cache=cache, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    played = run_cli("play", str(script), "--sink", "wav:played.wav", cache=cache, cwd=tmp_path)
+    assert played.returncode == 0, played.stderr
+    with wave.open(str(tmp_path / "built.wav")) as a, wave.open(str(tmp_path / "played.wav")) as b:
+        left, right = a.readframes(a.getnframes()), b.readframes(b.getnframes())
+    assert len(left) > SR and left == right
