@@ -109,10 +109,10 @@ def texts(timeline: Timeline, **ctx) -> list[str]:
 
 
 def tones(timeline: Timeline, name: str | None = None, **ctx) -> list[Event]:
-    """Tone events (of NAME) with the given context fields."""
+    """Tone events (of NAME) with the given context fields (the marks, `tones: none`)."""
     return [
         e
-        for e in timeline.tones()
+        for e in timeline.beats()
         if (name is None or e.tone == name)
         and all(getattr(e, key) == value for key, value in ctx.items())
     ]
@@ -238,9 +238,9 @@ def check_timing_rules(programme: Programme, timeline: Timeline) -> None:
             chapter = timeline.chapters[e.exercise + offset]
             assert chapter.start - EPS <= e.start and e.end <= chapter.end + EPS, e
 
-    # Rules 2 and 3, set by set.
+    # Rules 2 and 3, set by set (from the tones, or with `tones: none` the marks).
     by_set: dict[tuple, list[Event]] = defaultdict(list)
-    for e in timeline.tones():
+    for e in timeline.beats():
         per_rep = programme.exercises[e.exercise].alternate_reps
         by_set[(e.exercise, None if per_rep else e.side, e.set)].append(e)
     plan = expected_sets(programme)

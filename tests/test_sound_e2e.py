@@ -1,6 +1,7 @@
 """End to end: loudness and true peak measured by ffmpeg on the decoded files, with
-and without music; the depth of the ducking; chapters with music; a voice-only rhythm;
-`play --sink wav:` against the built track; library formats, bitrate, author, music."""
+and without music; the depth of the ducking; chapters with music; `play --sink wav:`
+against the built track; library formats, bitrate, author, music. (The voice-only
+rhythm, `tones: none`, is in test_tones_none_e2e.py.)"""
 
 from __future__ import annotations
 

@@ -63,8 +63,8 @@ def test_music_and_tone_folder_are_relative_to_the_programme(tmp_path):
         ("music_duck: 6", 13, "music_duck: expected a level in dB from 12 to 60"),
         ("music_level: loud", 14, "music_level: expected a level in dB from -40 to -6"),
         ("tone_level: 3", 13, "tone_level: expected a level in dB from -30 to 0"),
-        ("tones: shrill", 8, "tones: 'shrill' is not one of standard, soft, and .* folder"),
-        ("tones: 5", 8, "tones: expected one of standard, soft, or a folder"),
+        ("tones: shrill", 8, "tones: 'shrill' is not one of standard, soft or none, and .* folder"),
+        ("tones: 5", 8, "tones: expected one of standard, soft or none, or a folder"),
     ],
 )
 def test_bad_sound_settings_are_located(tmp_path, extra, column, message):
@@ -106,3 +106,11 @@ def test_a_tone_folder_missing_a_tone_is_located(tmp_path):
 def test_tone_programmes_still_follow_every_timing_rule(tmp_path):
     programme = _programme(tmp_path, "tones: soft")
     check_timing_rules(programme, compile_programme(programme, fake_measure))
+
+
+def test_a_voice_only_rhythm_has_no_tones(tmp_path):
+    programme = _programme(tmp_path, "tones: none")
+    assert programme.sound.tones == "none" and pipeline.tones_for(programme) == {}
+    timeline = compile_programme(programme, fake_measure)
+    check_timing_rules(programme, timeline)
+    assert timeline.tones() == () and timeline.marks  # more in test_tones_none.py

@@ -343,10 +343,12 @@ def voices(language: str | None, engine: str | None) -> None:
 
 def format_plan(timeline: Timeline) -> str:
     """The timeline as a readable table: time, chapter, what is said or played."""
+    tones = f"{len(timeline.tones())} tones"
+    if timeline.marks:  # tones: none
+        tones = "no tones: the voice calls each phase"
     lines = [
         f"{timeline.title}: {clock(timeline.duration, tenths=True)} "
-        f"({len(timeline.chapters)} chapters, {len(timeline.speech())} spoken lines, "
-        f"{len(timeline.tones())} tones)",
+        f"({len(timeline.chapters)} chapters, {len(timeline.speech())} spoken lines, {tones})",
         "",
         f"{'time':>8}  {'chapter':24}  what",
     ]

@@ -353,8 +353,10 @@ def _tones_error(programme: Programme, err: AudioError) -> VoiceCoachError:
 
 
 def tones_for(programme: Programme) -> Mapping[str, ClipLike]:
-    """The tones the programme's track plays (`tones:`)."""
+    """The tones the programme's track plays (`tones:`; none with `tones: none`)."""
     sound = programme.sound
+    if sound.voiced:
+        return {}
     try:
         return load_tone_set(sound.tones, sound.tone_folder)
     except AudioError as err:

@@ -42,7 +42,7 @@ def vtt_text(timeline: Timeline) -> str:
 
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
     """The timeline JSON document (docs/DESIGN.md): the timeline and the rate it renders at."""
-    return {
+    document = {
         "format": TIMELINE_FORMAT,
         "title": timeline.title,
         "duration": round(timeline.duration, 6),
@@ -50,6 +50,9 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         "chapters": [c.to_json() for c in timeline.chapters],
         "events": [e.to_json() for e in timeline.events],
     }
+    if timeline.marks:  # tones: none
+        document["marks"] = [m.to_json() for m in timeline.marks]
+    return document
 
 
 def timeline_json_text(timeline: Timeline) -> str:

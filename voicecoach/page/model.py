@@ -95,7 +95,7 @@ def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
     """Contiguous segments from 0 to the track's end, in order."""
     chapters = timeline.chapters
     by_exercise: dict[int, list[Event]] = {}
-    for event in timeline.events:
+    for event in timeline.beats():  # the tones, or with `tones: none` the marks
         if event.exercise is not None:
             by_exercise.setdefault(event.exercise, []).append(event)
     found: list[Segment] = []
@@ -113,7 +113,7 @@ def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
 
 
 def _sets(events: Sequence[Event], *, per_rep: bool = False) -> list[_SetTimes]:
-    """The sets of one exercise, in running order, from its tone events.
+    """The sets of one exercise, in running order, from its tones (or marks).
 
     PER_REP: sides change every rep, so a set holds both sides' movements.
     """
@@ -124,7 +124,7 @@ def _sets(events: Sequence[Event], *, per_rep: bool = False) -> list[_SetTimes]:
     found = []
     previous_end = None
     for (side, number), block in blocks.items():
-        tones = [e for e in block if e.kind == "tone"]
+        tones = [e for e in block if e.kind != "speech"]  # tones, or marks
         go = next((e.start for e in tones if e.tone == "go"), None)
         end = next((e.start for e in tones if e.tone == "end"), None)
         if go is None or end is None:

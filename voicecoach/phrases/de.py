@@ -160,6 +160,11 @@ PHRASES = MappingProxyType(
         "work_time_left": "Noch {duration}.",
         "hold_time_left": "Noch {duration}.",
         "next_exercise": "Als Nächstes: {name}.",
+        # issue 14: tones: none, die Stimme gibt den Takt vor
+        "phase_word": "{word}.",
+        "phase_hold": "Halten.",
+        "phase_go": "Los.",
+        "phases_hint": "Achte auf meine Stimme: Jedes Wort startet den nächsten Teil der Bewegung.",
     }
 )
 """Template per phrase key."""

@@ -152,6 +152,11 @@ PHRASES = MappingProxyType(
         "work_time_left": "{duration} to go.",
         "hold_time_left": "{duration} to go.",
         "next_exercise": "Next up: {name}.",
+        # issue 14: tones: none, the voice carries the rhythm
+        "phase_word": "{word}.",
+        "phase_hold": "Hold.",
+        "phase_go": "Go.",
+        "phases_hint": "Follow my voice: each word starts the next part of the movement.",
     }
 )
 """Template per phrase key."""

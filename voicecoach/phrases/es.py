@@ -158,6 +158,11 @@ PHRASES = MappingProxyType(
         "work_time_left": "{duration} más.",
         "hold_time_left": "{duration} más.",
         "next_exercise": "Después: {name}.",
+        # issue 14: tones: none, la voz marca el ritmo
+        "phase_word": "{word}.",
+        "phase_hold": "Aguantar.",
+        "phase_go": "Vamos.",
+        "phases_hint": "Sigue mi voz: cada palabra marca la siguiente fase del movimiento.",
     }
 )
 """Template per phrase key."""

@@ -160,6 +160,11 @@ PHRASES = MappingProxyType(
         "work_time_left": "Encore {duration}.",
         "hold_time_left": "Encore {duration}.",
         "next_exercise": "Ensuite : {name}.",
+        # issue 14: tones: none, la voix donne le rythme
+        "phase_word": "{word}.",
+        "phase_hold": "Tenir.",
+        "phase_go": "Allez.",
+        "phases_hint": "Suivez ma voix : chaque mot lance l'étape suivante du mouvement.",
     }
 )
 """Template per phrase key."""

@@ -153,6 +153,11 @@ PHRASES = MappingProxyType(
         "work_time_left": "Nog {duration}.",
         "hold_time_left": "Nog {duration}.",
         "next_exercise": "Zo meteen: {name}.",
+        # issue 14: tones: none, de stem geeft het ritme aan
+        "phase_word": "{word}.",
+        "phase_hold": "Houden.",
+        "phase_go": "Start.",
+        "phases_hint": "Volg mijn stem: elk woord begint het volgende deel van de beweging.",
     }
 )
 """Template per phrase key."""

@@ -174,8 +174,9 @@ class Exercise:
         return self.dose.reps * (2 if self.alternate_reps else 1)
 
 
-TONE_CHOICES = ("standard", "soft")
-"""`tones:` names; anything else is a folder of the programme's own tones."""
+TONE_CHOICES = ("standard", "soft", "none")
+"""`tones:` names; anything else is a folder of the programme's own tones. With
+"none" no tone sounds: the voice calls each phase of the rhythm."""
 DEFAULT_TONE_LEVEL = -8.0
 """Loudness of the tones relative to the voice (dB)."""
 DEFAULT_MUSIC_LEVEL = -18.0
@@ -189,7 +190,7 @@ class Sound:
     """What the track sounds like besides the voice: the tones and a music bed."""
 
     tones: str = "standard"
-    """"standard", "soft" or "folder"."""
+    """"standard", "soft", "none" (the voice carries the rhythm) or "folder"."""
     tone_folder: Path | None = None
     """The folder of the programme's own tones when ``tones`` is "folder" (resolved)."""
     tone_level: float = DEFAULT_TONE_LEVEL
@@ -204,6 +205,11 @@ class Sound:
     """Where `tones:` is written (None: the default)."""
     music_source: SourceLocation | None = field(default=None, compare=False)
     """Where `music:` is written (None: no music, or `--music`)."""
+
+    @property
+    def voiced(self) -> bool:
+        """True with `tones: none`: no tone sounds, the voice calls each phase."""
+        return self.tones == "none"
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,10 @@ def parse_decibels(node: YNode, field: str, bounds: tuple[float, float]) -> floa
 
 
 def _parse_tones(node: YNode, programme: Path) -> dict:
-    """`tones:` as a choice, or a folder of tone files relative to the programme."""
-    expected = f"one of {', '.join(TONE_CHOICES)}, or a folder of tone files"
+    """`tones:` as a choice (`none`: the voice calls each phase, no tones), or a folder
+    of tone files relative to the programme."""
+    choices = f"{', '.join(TONE_CHOICES[:-1])} or {TONE_CHOICES[-1]}"
+    expected = f"one of {choices}, or a folder of tone files"
     if not isinstance(node.value, str) or not node.value.strip():
         raise fail(node, "tones", expected)
     choice = node.value.strip()
@@ -85,8 +87,7 @@ def _parse_tones(node: YNode, programme: Path) -> dict:
     folder = _relative_path(node, "tones", programme, expected)
     if not folder.is_dir():
         raise ScriptError(
-            f"tones: {node.describe()} is not one of {', '.join(TONE_CHOICES)}, and "
-            f"{folder} is not a folder",
+            f"tones: {node.describe()} is not one of {choices}, and {folder} is not a folder",
             node.loc,
         )
     return {"tones": "folder", "tone_folder": folder}

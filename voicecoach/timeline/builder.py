@@ -33,13 +33,21 @@ class Context:
 
 
 class TimelineBuilder:
-    """Places speech and tones; speech must be placed in time order."""
+    """Places speech and tones; speech must be placed in time order.
 
-    def __init__(self, measure: Measure, tone_lengths: Mapping[str, float]) -> None:
+    VOICED (`tones: none`): no tone sounds; each tone placed becomes a silent mark.
+    """
+
+    def __init__(
+        self, measure: Measure, tone_lengths: Mapping[str, float], *, voiced: bool = False
+    ) -> None:
         self._measure = measure
         self._lengths: dict[str, float] = {}
         self.tone_lengths = tone_lengths
+        self.voiced = voiced
         self.events: list[Event] = []
+        self.marks: list[Event] = []
+        """Where tones would sound (voiced only)."""
         self.speech_free_at = 0.0
         """Earliest time the next phrase may start."""
 
@@ -82,7 +90,10 @@ class TimelineBuilder:
         return None
 
     def tone(self, name: str, at: float, ctx: Context = Context()) -> None:
-        """Play tone NAME at AT."""
+        """Play tone NAME at AT (voiced: mark the moment, silently)."""
+        if self.voiced:
+            self.marks.append(Event("mark", at, at, tone=name, **ctx.__dict__))
+            return
         end = at + self.tone_lengths[name]
         self.events.append(Event("tone", at, end, tone=name, **ctx.__dict__))
 
@@ -92,15 +103,20 @@ class TimelineBuilder:
             return 0.0
         return sum(self.length(t) for t in texts) + SPEECH_GAP * (len(texts) - 1)
 
-    def snapshot(self) -> tuple[int, float]:
-        """A mark to go back to with restore() (to lay something out again)."""
-        return len(self.events), self.speech_free_at
+    def snapshot(self) -> tuple[int, int, float]:
+        """A point to go back to with restore() (to lay something out again)."""
+        return len(self.events), len(self.marks), self.speech_free_at
 
-    def restore(self, mark: tuple[int, float]) -> None:
-        """Forget every event placed since snapshot() gave MARK."""
-        count, self.speech_free_at = mark
+    def restore(self, point: tuple[int, int, float]) -> None:
+        """Forget every event and mark placed since snapshot() gave POINT."""
+        count, marks, self.speech_free_at = point
         del self.events[count:]
+        del self.marks[marks:]
 
     def sorted_events(self) -> tuple[Event, ...]:
         """All events by start time (speech before tones at equal times)."""
         return tuple(sorted(self.events, key=lambda e: (e.start, e.kind != "speech")))
+
+    def sorted_marks(self) -> tuple[Event, ...]:
+        """All marks by start time."""
+        return tuple(sorted(self.marks, key=lambda e: e.start))

@@ -97,7 +97,7 @@ def _compile_once(
     minutes: int | None,
     tail: float = TAIL,
 ) -> tuple[Timeline, float]:
-    b = TimelineBuilder(measure, tone_lengths)
+    b = TimelineBuilder(measure, tone_lengths, voiced=programme.sound.voiced)
     warnings: list[str] = []
     starts: list[tuple[str, float]] = []
     t = 0.0
@@ -132,6 +132,7 @@ def _compile_once(
         chapters=chapters,
         events=b.sorted_events(),
         warnings=_capped(warnings),
+        marks=b.sorted_marks(),
     )
     return timeline, duration
 
@@ -209,7 +210,7 @@ def _exercise(
             break
         b.restore(mark)
         preface = tuple(t for t in general if t in preface or t in unsaid)
-    warnings += notes
+    warnings += list(dict.fromkeys(notes))  # a phase's note once per exercise
     for text in reminders.unsaid():
         warnings.append(
             f"{exercise.name}: the reminder '{text}' never fits its phase "
@@ -249,7 +250,7 @@ def _lay_out(
         lines += [book.say("reminders_heading"), *preface]
         for text in preface:
             reminders.mark(text)
-    lines += dose_lines(book, exercise, explain_tones)
+    lines += dose_lines(book, exercise, explain_tones, voiced=b.voiced)
     b.say_all(lines, start + 0.5, ctx)
 
     blocks = _blocks(exercise)
@@ -268,14 +269,17 @@ def _lay_out(
         else:
             pair = (blocks[i - 1], block)
             set_start = set_rest(b, book, exercise, index, pair, end, warnings, reminders)
-        _count_in(b, book, exercise.countdown, set_start, bctx)
-        end = lay_out_set(b, book, exercise, set_start, bctx, reminders)
+        _count_in(b, book, exercise, set_start, bctx, warnings)
+        end = lay_out_set(b, book, exercise, set_start, bctx, reminders, warnings)
     return b.say(book.say("exercise_done"), end + TONE_LEAD, ctx), end
 
 
-def dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool = False) -> list[str]:
+def dose_lines(
+    book: PhraseBook, exercise: Exercise, explain_tones: bool = False, *, voiced: bool = False
+) -> list[str]:
     """What the track says of an exercise's dose: sets and reps, sides, tempo (and the
-    tones explained when EXPLAIN_TONES); the handout prints the same sentences."""
+    tones explained when EXPLAIN_TONES, or with VOICED, `tones: none`, that the voice
+    calls each phase); the handout prints the same sentences."""
     dose, sets = exercise.dose, exercise.sets
     if isinstance(dose, RepsDose):
         lines = [book.say("dose_reps", count=sets, sets=sets, reps=book.count("reps", dose.reps))]
@@ -313,16 +317,31 @@ def dose_lines(book: PhraseBook, exercise: Exercise, explain_tones: bool = False
         )
         lines.append(capitalised(line))
         if explain_tones:
-            lines.append(book.say("tones_hint"))
+            lines.append(book.say("phases_hint" if voiced else "tones_hint"))
     return lines
 
 
 def _count_in(
-    b: TimelineBuilder, book: PhraseBook, countdown: int, set_start: float, ctx: Context
+    b: TimelineBuilder,
+    book: PhraseBook,
+    exercise: Exercise,
+    set_start: float,
+    ctx: Context,
+    warnings: list[str],
 ) -> None:
-    """Ticks (and spoken numbers where they fit) in the COUNTDOWN seconds before a set."""
+    """Ticks (and spoken numbers where they fit) in the countdown's seconds before a set.
+
+    Voiced (`tones: none`): the numbers alone, or a silent count-in (with a warning)
+    when they take too long to say one a second.
+    """
+    countdown = exercise.countdown
     numbers = [book.say("countdown", n=n) for n in range(countdown, 0, -1)]
     speak = all(b.length(text) <= 1.0 - SPEECH_GAP for text in numbers)
+    if b.voiced and numbers and not speak:
+        warnings.append(
+            f"{exercise.name}: the count-in's numbers take over "
+            f"{1.0 - SPEECH_GAP:g}s to say, so with tones: none the count-in is silent"
+        )
     for i, text in enumerate(numbers):
         at = set_start - countdown + i
         b.tone("count", at, ctx)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["speech", "tone"]
+EventKind = Literal["speech", "tone", "mark"]
 
 
 @dataclass(frozen=True)
 class Event:
-    """One sound in the session: a spoken phrase or a tone, with exact times."""
+    """One sound in the session: a spoken phrase or a tone, with exact times; or a
+    mark, the silent moment a tone would sound (`tones: none`, in Timeline.marks)."""
 
     kind: EventKind
-    """"speech" or "tone"."""
+    """"speech", "tone" or "mark"."""
     start: float
     """Onset in seconds from the start of the track."""
     end: float
@@ -21,7 +22,8 @@ class Event:
     text: str | None = None
     """What is said (speech events only)."""
     tone: str | None = None
-    """Which tone is played (tone events only): count, go, up, hold, down, end, side."""
+    """Which tone is played (tone events), or would be (marks): count, go, up, hold,
+    down, end, side."""
     exercise: int | None = None
     """0-based index of the exercise this belongs to; None in the intro and outro."""
     side: str | None = None
@@ -39,8 +41,8 @@ class Event:
     def to_json(self) -> dict[str, Any]:
         """The event as an object of the timeline JSON (docs/DESIGN.md)."""
         data: dict[str, Any] = {"kind": self.kind}
-        if self.kind == "tone":
-            data["tone"] = self.tone
+        if self.kind != "speech":
+            data[self.kind] = self.tone
         data["start"] = _round(self.start)
         data["end"] = _round(self.end)
         if self.kind == "speech":
@@ -79,6 +81,9 @@ class Timeline:
     """All events, sorted by start time."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """Plan adjustments the user should know of (e.g. a rest that had to grow)."""
+    marks: tuple[Event, ...] = ()
+    """With `tones: none`: where each tone would sound (silent, kind "mark"), sorted,
+    so the player page finds sets and reps as it does from tones. Empty with tones."""
 
     def speech(self) -> tuple[Event, ...]:
         """The speech events in order."""
@@ -87,6 +92,10 @@ class Timeline:
     def tones(self) -> tuple[Event, ...]:
         """The tone events in order."""
         return tuple(e for e in self.events if e.kind == "tone")
+
+    def beats(self) -> tuple[Event, ...]:
+        """The moments of the rhythm: the tone events, or the marks without tones."""
+        return self.marks or self.tones()
 
     def phrases(self) -> tuple[str, ...]:
         """Every distinct spoken text, in order of first use."""

@@ -78,7 +78,7 @@ def set_rest(
     get_ready = book.say("get_ready")
     chime_at = max(set_end + TONE_LEAD / 2, b.speech_free_at)  # not over "And stop."
     speak_from = max(set_end + TONE_LEAD, b.speech_free_at)
-    if use_side_rest:
+    if use_side_rest and not b.voiced:  # voiced: the words alone say it
         speak_from = max(speak_from, chime_at + b.tone_lengths["side"] + 0.1)
     tail = COUNT_IN_LEAD + exercise.countdown
 

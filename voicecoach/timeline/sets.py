@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, HoldDose, RepsDose, TimedDose
@@ -10,8 +10,12 @@ from voicecoach.timeline.builder import SPEECH_GAP, Context, TimelineBuilder
 from voicecoach.timeline.estimate import set_seconds
 from voicecoach.timeline.sides import capitalised
 
-COUNT, LAST = "count", "last"
-"""Kinds of slot in a set of reps: a rep's number, and "last one"."""
+COUNT, LAST, WORD = "count", "last", "word"
+"""Kinds of slot in a set of reps: a rep's number, "last one", a phase's word."""
+PHASES = ("up", "hold", "down")
+"""The phases of a rep that get a word with `tones: none` (the pause is silent)."""
+WORK = "work"
+"""The phase of a timed set."""
 REMINDER_SPACING = 15.0
 """Least seconds between two reminders."""
 REPEAT_SPACING = 40.0
@@ -85,15 +89,20 @@ def lay_out_set(
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
+    warnings: list[str] | None = None,
 ) -> float:
-    """Place one set starting at START (the first rep's onset). Returns its end."""
+    """Place one set starting at START (the first rep's onset). Returns its end.
+
+    WARNINGS gets a note for each phase too short for its word (`tones: none`).
+    """
     dose = exercise.dose
+    notes = warnings if warnings is not None else []
     if isinstance(dose, RepsDose):
-        _reps(b, book, exercise, dose, start, ctx, reminders)
+        _reps(b, book, exercise, dose, start, ctx, reminders, notes)
     elif isinstance(dose, HoldDose):
-        _holds(b, book, exercise, dose, start, ctx, reminders)
+        _holds(b, book, exercise, dose, start, ctx, reminders, notes)
     else:
-        _work(b, book, dose, start, ctx, reminders)
+        _work(b, book, exercise, dose, start, ctx, reminders, notes)
     end = set_end(exercise, start)
     b.tone("end", end, ctx)
     return end
@@ -161,9 +170,10 @@ class _Slot:
     at: float
     """When it may start."""
     order: int
-    """Which goes first at equal times: 0 counts, 1 "last one", 2 phases, 3 fillers."""
+    """Which goes first at equal times: -1 phase words, 0 counts, 1 "last one", 2 phases,
+    3 fillers."""
     kind: str
-    """count, last, filler or phase."""
+    """count, last, filler, phase or word (a phase's word, `tones: none`)."""
     rep: int
     """The rep (or pair of reps) it belongs to."""
     text: str = ""
@@ -172,6 +182,90 @@ class _Slot:
     """For a phase slot: when the phase ends."""
     halfway: bool = False
     """For a filler: say "halfway" first."""
+    side: str | None = None
+    """For a phase word: the side of its movement."""
+    phase: str | None = None
+    """For a phase word: its phase, if a reminder tied to it may be said in its place."""
+
+
+@dataclass(frozen=True)
+class _Word:
+    """With `tones: none`, what the voice says as one phase of a movement starts."""
+
+    at: float
+    """The phase's start: the word starts exactly here."""
+    room: float
+    """The phase's length: the word ends SPEECH_GAP before the phase does."""
+    phase: str
+    """up, hold or down."""
+    text: str
+    """The word ("Up.", "Hold.", a tempo word), or the rep's number said in its place."""
+    rep: int
+    """The rep it belongs to."""
+    side: str | None
+    """The side of its movement."""
+    counted: bool = False
+    """Whether the rep's number is said in the word's place."""
+
+
+def _phase_words(
+    book: PhraseBook, exercise: Exercise, dose: RepsDose, moves: list[float], ctx: Context
+) -> list[_Word]:
+    """Each movement's phase words: the up word, "hold" (if the tempo holds), the down
+    word (`tempo_words`, else the pack's up and down words)."""
+    tempo = dose.tempo
+    up_word, down_word = exercise.tempo_words or (book.part("word_up"), book.part("word_down"))
+    pair = 2 if exercise.alternate_reps else 1
+    said = (
+        book.say("phase_word", word=up_word),
+        book.say("phase_hold"),
+        book.say("phase_word", word=down_word),
+    )
+    spans = ((0.0, tempo.up), (tempo.up, tempo.hold), (tempo.up + tempo.hold, tempo.down))
+    phases = [(name, *span, text) for name, span, text in zip(PHASES, spans, said, strict=True)]
+    words = []
+    for j, move in enumerate(moves):
+        side = exercise.sides[j % 2] if exercise.alternate_reps else ctx.side
+        for phase, offset, length, text in phases:
+            if length > 0:
+                words.append(_Word(move + offset, length, phase, text, j // pair + 1, side))
+    return words
+
+
+def _fits(b: TimelineBuilder, texts: list[str], room: float) -> bool:
+    """Whether TEXTS, one after another, end SPEECH_GAP before ROOM seconds are over."""
+    return b.sequence_length(texts) + SPEECH_GAP <= room + 1e-9
+
+
+def _phase_note(exercise: Exercise, word: _Word, what: str) -> str:
+    """A plan warning about one phase's word with `tones: none`."""
+    return f"{exercise.name}: with tones: none, {what} in the {word.phase} phase ({word.room:g}s)"
+
+
+def _voiced_count(
+    b: TimelineBuilder,
+    exercise: Exercise,
+    words: list[_Word],
+    slot: _Slot,
+    anchor_at: float,
+    notes: list[str],
+) -> list[_Slot]:
+    """The rep's count SLOT with `tones: none`: said after the word of the phase that
+    starts at ANCHOR_AT, or in that word's place when there is no room for both (WORDS
+    is updated), or left out (a note) when the phase cannot hold the number either."""
+    index = next((i for i, w in enumerate(words) if abs(w.at - anchor_at) < 1e-9), None)
+    if index is None:
+        return [slot]
+    word = words[index]
+    if _fits(b, [word.text, slot.text], word.room):
+        return [replace(slot, at=word.at)]
+    if _fits(b, [slot.text], word.room):
+        instead = f"the rep number is said instead of {word.text!r}"
+        notes.append(_phase_note(exercise, word, instead))
+        words[index] = replace(word, text=slot.text, counted=True)
+        return []  # the word slot says it
+    notes.append(_phase_note(exercise, word, "there is no room for the rep number"))
+    return []
 
 
 def _reps(
@@ -182,11 +276,15 @@ def _reps(
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
+    notes: list[str],
 ) -> None:
     """Tones for each phase; each rep's number said at the start, top or end of the rep.
 
     With sides alternating every rep, a rep is a pair of movements (one per side) and
-    is counted once.
+    is counted once. With `tones: none` each phase's word starts exactly at its phase
+    (left out, with a note, when the phase is too short for it); the rep's number then
+    follows the word of its phase, or of the rep's down phase when it would fall on the
+    next rep's first word, and everything else waits for the next word.
     """
     tempo = dose.tempo
     period = tempo.period
@@ -211,6 +309,7 @@ def _reps(
         "down": (tempo.up + tempo.hold, tempo.active),
         "pause": (tempo.active, period),
     }
+    words = _phase_words(book, exercise, dose, moves, ctx) if b.voiced else []
     slots: list[_Slot] = []
     for rep in range(1, reps + 1):
         first = moves[(rep - 1) * pair]
@@ -222,12 +321,18 @@ def _reps(
         }[exercise.count]
         final = rep == reps and reps > 1
         last_one, number = book.say("rep_last"), book.say("rep", n=rep)
-        if final and exercise.count == "start":
-            slots.append(_Slot(count_at, 0, COUNT, rep, last_one))
+        said = last_one if final and exercise.count == "start" else number
+        count = _Slot(count_at, 0, COUNT, rep, said)
+        if words:
+            anchor = count_at  # the word starting there, or the rep's own down word
+            in_pause = tempo.pause > 0 and _fits(b, [said], tempo.pause)
+            if exercise.count == "end" and not in_pause:
+                anchor = last_move + tempo.up + tempo.hold
+            slots += _voiced_count(b, exercise, words, count, anchor, notes)
         else:
-            slots.append(_Slot(count_at, 0, COUNT, rep, number))
-            if final:
-                slots.append(_Slot(first, 1, LAST, rep, last_one))
+            slots.append(count)
+        if final and exercise.count != "start":
+            slots.append(_Slot(first, 1, LAST, rep, last_one))
         if 1 < rep < reps or (rep == halfway_rep):
             slots.append(_Slot(count_at, 3, "filler", rep, halfway=rep == halfway_rep))
         if 1 < rep < reps:  # or once this rep's opening tone has sounded
@@ -240,11 +345,24 @@ def _reps(
                 for phase in sorted(phases):
                     begin, end = bounds[phase]
                     slots.append(_Slot(move + begin, 2, "phase", rep, phase, move + end))
+    attached = {round(s.at, 9) for s in slots if s.kind == COUNT}  # a count follows the word
+    for word in words:
+        if _fits(b, [word.text], word.room):
+            free = word.rep > 1 and not word.counted and round(word.at, 9) not in attached
+            phase = word.phase if free and word.phase in phases else None
+            until = word.at + word.room
+            slots.append(
+                _Slot(word.at, -1, WORD, word.rep, word.text, until, side=word.side, phase=phase)
+            )
+        else:
+            notes.append(_phase_note(exercise, word, f"there is no room to say {word.text!r}"))
     slots.sort(key=lambda s: (s.at, s.order))
     counts = sorted(s.at for s in slots if s.kind == "count")
+    word_starts = sorted({w.at for w in words})  # every phase start, with or without its word
 
     def next_count(after: float) -> float:
-        return next((c for c in counts if c > after + 1e-9), float("inf"))
+        following = (c for c in [*counts, *word_starts] if c > after + 1e-9)
+        return min(following, default=float("inf"))
 
     def next_move(after: float) -> float:
         return next((m for m in moves if m > after + 1e-9), float("inf"))
@@ -254,11 +372,17 @@ def _reps(
     halfway, halfway_said = book.say("halfway"), False
     for slot in slots:
         rctx = ctx.with_rep(slot.rep)
-        if slot.kind == "count":
+        if slot.kind == WORD:
+            wctx = Context(ctx.exercise, slot.side, ctx.set, slot.rep)
+            if slot.phase and _remind_instead(b, slot, wctx, reminders):
+                continue
+            b.try_say([slot.text], slot.at, slot.until - SPEECH_GAP, wctx)
+        elif slot.kind == "count":
             deadline = next_count(slot.at) - SPEECH_GAP
             if deadline == float("inf"):
                 deadline = max(set_finish, slot.at) + b.length(slot.text)
-            b.try_say([slot.text], slot.at, deadline, rctx)
+            at = max(slot.at, b.speech_free_at) if words else slot.at  # after its word
+            b.try_say([slot.text], at, deadline, rctx)
         elif slot.kind == "last":
             at = max(slot.at, b.speech_free_at)
             b.try_say([slot.text], at, next_count(slot.at) - SPEECH_GAP, rctx)
@@ -277,6 +401,23 @@ def _reps(
                 remind_in_gap(b, at, deadline, rctx, reminders, slot.text, general=False)
 
 
+def _remind_instead(
+    b: TimelineBuilder, slot: _Slot, ctx: Context, reminders: ReminderRotation
+) -> bool:
+    """With `tones: none`, say a reminder tied to the phase of word SLOT in the word's
+    place, when one is due and too long to follow the word within the phase (it then
+    starts the phase itself: "Breathe out as you open."). True if one was said."""
+    if slot.at - reminders.last_said_at < REMINDER_SPACING or b.speech_free_at > slot.at + 1e-9:
+        return False
+    due = reminders.candidates(slot.phase, general=False, at=slot.at)
+    room = slot.until - slot.at
+    if not due or any(_fits(b, [slot.text, text], room) for text in due):
+        return False  # none due, or one can follow the word
+    return remind_in_gap(
+        b, slot.at, slot.until - SPEECH_GAP, ctx, reminders, slot.phase, general=False
+    )
+
+
 def _holds(
     b: TimelineBuilder,
     book: PhraseBook,
@@ -285,8 +426,14 @@ def _holds(
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
+    notes: list[str],
 ) -> None:
-    """Move into position, hold (time left said, the last seconds counted), relax."""
+    """Move into position, hold (time left said, the last seconds counted), relax.
+
+    With `tones: none` the words that open each phase (the lead-in, "hold", "relax")
+    start exactly with it, "last one" after them; a phase too short for its word gets
+    a note.
+    """
     if exercise.tempo_words:
         lead_in = capitalised(book.say("lead_in_word", word=exercise.tempo_words[0]))
     else:
@@ -297,19 +444,22 @@ def _holds(
         hold_start = rep_start + dose.lead_in
         hold_end = hold_start + dose.hold
         last = rep == dose.reps
+        opening = [book.say("rep_last")] if last and dose.reps > 1 else []
         if dose.lead_in > 0:
             b.tone("go" if rep == 1 else "up", rep_start, rctx)
             b.tone("hold", hold_start, rctx)
-            opening = [book.say("rep_last")] if last and dose.reps > 1 else []
-            for text in [*opening, lead_in]:
-                b.try_say([text], max(rep_start, b.speech_free_at), hold_start - SPEECH_GAP, rctx)
-            hold_word = book.say("hold_after_lead_in")
+            said = [lead_in, *opening] if b.voiced else [*opening, lead_in]
+            _phase_word_first(b, said, (rep_start, hold_start), rctx, (notes, exercise, "lead-in"))
+            hold_word, opening = book.say("hold_after_lead_in"), []
         else:
             b.tone("go" if rep == 1 else "hold", rep_start, rctx)
-            if last and dose.reps > 1:
-                b.try_say([book.say("rep_last")], hold_start, hold_end - SPEECH_GAP, rctx)
             hold_word = book.say("hold_start")
-        b.try_say([hold_word], max(hold_start, b.speech_free_at), hold_end - SPEECH_GAP, rctx)
+            if not b.voiced:
+                for text in opening:
+                    b.try_say([text], hold_start, hold_end - SPEECH_GAP, rctx)
+                opening = []
+        said = [hold_word, *opening]
+        _phase_word_first(b, said, (hold_start, hold_end), rctx, (notes, exercise, "hold"))
         _countdown_inside(
             b, book, (hold_start, hold_end), rctx, reminders, ("hold_left", "hold_time_left")
         )
@@ -319,12 +469,17 @@ def _holds(
             continue
         b.tone("down", hold_end, rctx)
         next_start = rep_start + dose.period
-        b.try_say(  # reminders belong in the hold, not while relaxing
+        relaxed = b.try_say(  # reminders belong in the hold, not while relaxing
             [book.say("relax_count", count=rep, n=rep), book.say("relax")],
             hold_end,
             next_start - SPEECH_GAP,
             rctx,
         )
+        if b.voiced and relaxed is None and dose.relax > 0:
+            notes.append(
+                f"{exercise.name}: with tones: none, there is no room to say "
+                f"{book.say('relax')!r} in the relax phase ({dose.relax:g}s)"
+            )
         if "relax" in {p for _, p in reminders.phased}:
             at = max(hold_end, b.speech_free_at)
             if at - reminders.last_said_at >= REMINDER_SPACING:
@@ -336,18 +491,50 @@ def _holds(
 def _work(
     b: TimelineBuilder,
     book: PhraseBook,
+    exercise: Exercise,
     dose: TimedDose,
     start: float,
     ctx: Context,
     reminders: ReminderRotation,
+    notes: list[str],
 ) -> None:
-    """A timed bout: halfway, time left, the final seconds counted, then stop."""
+    """A timed bout: halfway, time left, the final seconds counted, then stop.
+
+    With `tones: none` the voice says "go" as it starts.
+    """
     b.tone("go", start, ctx)
     end = start + dose.work
+    if b.voiced:
+        go = [book.say("phase_go")]
+        _phase_word_first(b, go, (start, end), ctx, (notes, exercise, WORK))
     _countdown_inside(
         b, book, (start, end), ctx, reminders, ("work_left", "work_time_left"), halfway=True
     )
     b.try_say([book.say("stop")], end, end + b.length(book.say("stop")), ctx)
+
+
+def _phase_word_first(
+    b: TimelineBuilder,
+    texts: list[str],
+    span: tuple[float, float],
+    ctx: Context,
+    about: tuple[list[str], Exercise, str],
+) -> None:
+    """Say TEXTS in the phase SPAN, one after another, each if it fits before the end.
+
+    Voiced (`tones: none`): the first starts exactly at the phase's start, or is left
+    out with a note in ABOUT's list (notes, the exercise, the phase's name).
+    """
+    start, end = span
+    notes, exercise, phase = about
+    for i, text in enumerate(texts):
+        at = start if b.voiced and i == 0 else max(start, b.speech_free_at)
+        said = b.try_say([text], at, end - SPEECH_GAP, ctx)
+        if b.voiced and i == 0 and said is None:
+            notes.append(
+                f"{exercise.name}: with tones: none, there is no room to say {text!r} in "
+                f"the {phase} phase ({end - start:g}s)"
+            )
 
 
 def _time_updates(
