@@ -1,5 +1,6 @@
 """Test-wide setup: Ctrl-C behaves as in a terminal, whoever started pytest; whole
-modules that build many real tracks or play in real time count as e2e.
+modules that build many real tracks or play in real time count as e2e; the inner loop
+(`pytest -m "not e2e"`) runs property tests with fewer examples (hypothesis_helpers.py).
 
 A shell's background job or a CI launcher may start pytest with SIGINT ignored; child
 processes inherit that, and the Ctrl-C tests would then test nothing. Python-level
@@ -12,9 +13,11 @@ from __future__ import annotations
 import signal
 
 import pytest
+from hypothesis_helpers import load_profile
 
 E2E_MODULES = frozenset(
     {
+        "test_audio_track.py",  # real tracks in every format, read back with ffmpeg
         "test_library_build.py",  # library builds of real MP3s in worker processes
         "test_library_interrupt.py",  # signals to whole library builds
         "test_live_cli.py",  # play sessions end to end
@@ -26,6 +29,8 @@ E2E_MODULES = frozenset(
 
 def pytest_configure(config) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if config.getoption("hypothesis_profile", None) is None:
+        load_profile(config.option.markexpr)
 
 
 def pytest_collection_modifyitems(config, items) -> None:

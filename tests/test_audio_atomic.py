@@ -33,12 +33,20 @@ pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ff
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory) -> Path:
+    """A folder holding one good build (built once; tests get copies of it)."""
+    folder = tmp_path_factory.mktemp("first-build")
+    write_track(demo_assembly("First build"), folder / "session.mp3")
+    return folder
+
+
 @pytest.fixture
-def previous(tmp_path):
+def previous(tmp_path, first_build):
     """A good earlier build in tmp_path: path of its track and every file's bytes."""
-    out = tmp_path / "session.mp3"
-    write_track(demo_assembly("First build"), out)
-    return out, _snapshot(tmp_path)
+    for path in first_build.iterdir():
+        shutil.copy2(path, tmp_path / path.name)
+    return tmp_path / "session.mp3", _snapshot(tmp_path)
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
@@ -55,6 +63,7 @@ def _rebuild(out: Path, progress) -> None:
     write_track(demo_assembly("Second build"), out, progress=progress)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("exception", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_exception_mid_encode_keeps_previous_files(previous, exception):
     out, before = previous
@@ -69,6 +78,7 @@ def test_exception_mid_encode_keeps_previous_files(previous, exception):
     assert _children() == []  # ffmpeg was stopped and reaped
 
 
+@pytest.mark.e2e
 def test_sigterm_mid_encode_raises_build_interrupted(previous):
     out, before = previous
     handler = signal.getsignal(signal.SIGTERM)
@@ -84,6 +94,7 @@ def test_sigterm_mid_encode_raises_build_interrupted(previous):
     assert _children() == []
 
 
+@pytest.mark.e2e
 def test_missing_ffmpeg_names_the_install_command(previous, monkeypatch):
     out, before = previous
     monkeypatch.setattr(encode.shutil, "which", lambda name: None)
@@ -92,6 +103,7 @@ def test_missing_ffmpeg_names_the_install_command(previous, monkeypatch):
     assert _snapshot(out.parent) == before
 
 
+@pytest.mark.e2e
 def test_ffmpeg_failure_reports_its_last_stderr_line(previous, monkeypatch):
     out, before = previous
     broken = encode.Format("mp3", ("-c:a", "nonexistent"), metadata=False)
@@ -109,6 +121,7 @@ def test_missing_clip_fails_before_any_file_is_created(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_successful_rebuild_replaces_all_three_files(previous):
     out, before = previous
     inodes = {p.name: p.stat().st_ino for p in out.parent.iterdir()}
@@ -168,6 +181,7 @@ def test_sigterm_context_restores_handler_and_is_inert_off_the_main_thread():
         signal.signal(signal.SIGTERM, original)
 
 
+@pytest.mark.e2e
 def test_a_sidecar_that_cannot_be_moved_into_place_leaves_the_old_trio(previous, monkeypatch):
     out, before = previous
     real_replace = os.replace
@@ -184,6 +198,7 @@ def test_a_sidecar_that_cannot_be_moved_into_place_leaves_the_old_trio(previous,
     assert _snapshot(out.parent) == before  # the new track was put back: old trio, no temps
 
 
+@pytest.mark.e2e
 def test_a_folder_where_a_sidecar_goes_fails_before_encoding(previous):
     out, before = previous
     out.with_suffix(".vtt").unlink()
@@ -209,6 +224,7 @@ def test_a_failing_write_names_the_target_not_the_temp(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_an_ffmpeg_error_names_the_target(previous, monkeypatch):
     out, _ = previous
     real_popen = encode.subprocess.Popen
@@ -234,6 +250,7 @@ def test_an_ffmpeg_error_names_the_target(previous, monkeypatch):
     assert str(caught.value) == f"ffmpeg failed to write mp3: {out}: Permission denied"
 
 
+@pytest.mark.e2e
 def test_a_killed_builds_temporaries_are_removed_by_the_next_build(previous):
     out, before = previous
     stale = [

@@ -28,6 +28,7 @@ def long_timeline(lines: int = 40) -> tuple[Timeline, dict[str, Clip]]:
     return Timeline("t", duration, (Chapter("all", 0.0, duration),), tuple(events)), speech
 
 
+@pytest.mark.e2e  # mixes and measures an 81 s track for each target
 @pytest.mark.parametrize("target", [-16.0, -20.0])
 def test_calibration_from_clip_levels_matches_a_full_render(target: float) -> None:
     for timeline, speech in (long_timeline(), (demo_timeline(), demo_speech())):
@@ -38,12 +39,12 @@ def test_calibration_from_clip_levels_matches_a_full_render(target: float) -> No
 
 
 def test_a_warm_store_measures_nothing_and_mixes_the_same_samples(tmp_path: Path) -> None:
-    timeline, speech = long_timeline(12)
+    timeline, speech = long_timeline(6)
     cold_store, warm_store = LevelStore(tmp_path), LevelStore(tmp_path)
     cold = Mixer(timeline, speech, load_tones(), store=cold_store)
     cold.calibrate()
     cold_track = np.concatenate(list(cold.blocks()))
-    assert cold_store.measured >= 12
+    assert cold_store.measured >= 6
     warm = Mixer(timeline, speech, load_tones(), store=warm_store)
     warm.calibrate()
     assert np.array_equal(np.concatenate(list(warm.blocks())), cold_track)
@@ -80,7 +81,7 @@ def test_damaged_or_hostile_entries_are_measured_again(tmp_path: Path) -> None:
 
 
 def test_prepared_clips_stay_within_the_budget_without_changing_the_mix(monkeypatch) -> None:
-    timeline, speech = long_timeline(30)
+    timeline, speech = long_timeline(8)
     whole = np.concatenate(list(Mixer(timeline, speech, load_tones()).blocks()))
     monkeypatch.setattr(mixer_module, "PREPARED_BUDGET", 3 * SR * 4)  # about two clips
     mixer = Mixer(timeline, speech, load_tones())
@@ -94,7 +95,7 @@ def test_prepared_clips_stay_within_the_budget_without_changing_the_mix(monkeypa
 
 
 def test_each_clip_reaches_its_calibrated_level() -> None:
-    timeline, speech = long_timeline(10)
+    timeline, speech = long_timeline(6)
     mixer = Mixer(timeline, speech, load_tones())
     gain = mixer.calibrate()
     for text in speech:

@@ -47,6 +47,7 @@ def signals() -> dict[str, np.ndarray]:
     }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", list(signals()))
 def test_meter_agrees_with_ffmpeg_ebur128(tmp_path, name):
     samples = signals()[name]

@@ -7,6 +7,7 @@ import pytest
 from audio_helpers import SR, make_music
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_helpers import examples
 
 from voicecoach.audio.decode import DecodeError, decode_file, probe_audio
 from voicecoach.audio.music import (
@@ -33,6 +34,7 @@ def _noise(seconds, seed=0):
     return np.random.default_rng(seed).uniform(-0.5, 0.5, round(seconds * SR)).astype(np.float32)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("suffix", ["mp3", "ogg", "wav", "m4a"])
 def test_any_format_decodes_to_mono_at_the_track_rate(tmp_path, suffix):
     path = make_music(tmp_path / f"chord.{suffix}", 2.0, rate=48000, channels=2)
@@ -113,12 +115,37 @@ def test_the_bed_fades_in_and_out_and_is_silent_outside_the_track():
     assert not np.any(edge[:10]) and len(edge) == 20
 
 
+def _block_size_bed():
+    """A looped bed (seams at 0.5 s and every 1.5 s) with three lines, fades, ducking."""
+    return _bed(_noise(2.0), 9.0, spans=[(1.0, 2.0), (4.0, 4.3), (6.5, 8.0)])
+
+
+def _edges(bed):
+    """Sample indices where the bed's rendering changes: seams, fades, duck ramps, ends."""
+    seconds = [0.5 + 1.5 * k for k in range(6)] + [FADE_IN, 9.0 - FADE_OUT, 9.0]
+    for start, end in [(1.0, 2.0), (4.0, 4.3), (6.5, 8.0)]:
+        seconds += [start - DUCK_ATTACK, start, end, end + DUCK_RELEASE]
+    return [round(s * SR) for s in seconds] + [0, bed.total_samples]
+
+
 def test_any_block_size_gives_the_same_samples():
-    bed = _bed(_noise(2.0), 9.0, spans=[(1.0, 2.0), (4.0, 4.3), (6.5, 8.0)])
+    bed = _block_size_bed()
     whole = bed.render(0, bed.total_samples)
-    for size in (1, 777, 4096, 50000):
+    for size in (97, 777, 4096, 50000):
         parts = [bed.render(pos, size) for pos in range(0, bed.total_samples, size)]
         assert np.array_equal(np.concatenate(parts)[: bed.total_samples], whole)
+    for edge in _edges(bed):  # one sample at a time across every edge
+        first, last = max(0, edge - 64), min(bed.total_samples, edge + 64)
+        singles = [bed.render(pos, 1) for pos in range(first, last)]
+        assert np.array_equal(np.concatenate(singles), whole[first:last])
+
+
+@pytest.mark.e2e
+def test_one_sample_blocks_give_the_same_samples_everywhere():
+    bed = _block_size_bed()
+    whole = bed.render(0, bed.total_samples)
+    parts = [bed.render(pos, 1) for pos in range(bed.total_samples)]
+    assert np.array_equal(np.concatenate(parts), whole)
 
 
 def test_ducking_depth_and_ramps():
@@ -144,7 +171,7 @@ def test_lines_close_together_keep_the_bed_down_between_them():
     assert np.all(depth == 1.0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     st.lists(
         st.tuples(st.floats(0.0, 28.0), st.floats(0.05, 4.0)).map(lambda p: (p[0], p[0] + p[1])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import numpy as np
@@ -67,16 +68,31 @@ def _tone_file(path, seconds, freq=660.0):
     )
 
 
-def _tone_folder(folder, seconds=0.1, skip=(), formats=("wav", "mp3", "ogg", "flac")):
-    folder.mkdir(exist_ok=True)
-    for i, name in enumerate(TONE_LENGTHS):
-        if name not in skip:
+@pytest.fixture(scope="module")
+def made_tones(tmp_path_factory):
+    """A file for every tone (wav, mp3, ogg, flac in turn) lasting 0.1 s and 1 s, made
+    once: {seconds: folder}."""
+    formats = ("wav", "mp3", "ogg", "flac")
+    made = {}
+    for seconds in (0.1, 1.0):
+        made[seconds] = folder = tmp_path_factory.mktemp(f"tones-{seconds}")
+        for i, name in enumerate(TONE_LENGTHS):
             _tone_file(folder / f"{name}.{formats[i % len(formats)]}", seconds, 300 + 100 * i)
+    return made
+
+
+def _tone_folder(made, folder, seconds=0.1, skip=()):
+    """FOLDER with a copy of MADE's tone files of SECONDS, but those named in SKIP."""
+    folder.mkdir(exist_ok=True)
+    for path in made[seconds].iterdir():
+        if path.stem not in skip:
+            shutil.copy2(path, folder / path.name)
     return folder
 
 
-def test_a_folder_of_any_formats_is_fitted_to_the_tone_lengths(tmp_path):
-    folder = _tone_folder(tmp_path / "tones", seconds=0.1)
+@pytest.mark.e2e
+def test_a_folder_of_any_formats_is_fitted_to_the_tone_lengths(tmp_path, made_tones):
+    folder = _tone_folder(made_tones, tmp_path / "tones", seconds=0.1)
     (folder / "notes.txt").write_text("not a tone")
     tones = load_tone_folder(folder)
     assert set(tones) == set(TONE_LENGTHS)
@@ -88,8 +104,9 @@ def test_a_folder_of_any_formats_is_fitted_to_the_tone_lengths(tmp_path):
     assert np.max(np.abs(side[: round(0.05 * SAMPLE_RATE)])) > 0.1
 
 
-def test_longer_tone_files_are_cut_with_a_fade_and_a_warning(tmp_path):
-    folder = _tone_folder(tmp_path / "tones", seconds=1.0)
+@pytest.mark.e2e
+def test_longer_tone_files_are_cut_with_a_fade_and_a_warning(tmp_path, made_tones):
+    folder = _tone_folder(made_tones, tmp_path / "tones", seconds=1.0)
     with pytest.warns(UserWarning, match="the count tone lasts 0.12 s"):
         tones = load_tone_folder(folder)
     count = tones["count"].samples
@@ -97,21 +114,24 @@ def test_longer_tone_files_are_cut_with_a_fade_and_a_warning(tmp_path):
     assert abs(count[-1]) < 1e-3  # faded, no click at the cut
 
 
-def test_a_missing_tone_is_named(tmp_path):
-    folder = _tone_folder(tmp_path / "tones", skip=("go", "side"))
+@pytest.mark.e2e
+def test_a_missing_tone_is_named(tmp_path, made_tones):
+    folder = _tone_folder(made_tones, tmp_path / "tones", skip=("go", "side"))
     with pytest.raises(AudioError, match="no file for the tones go, side"):
         tone_files(folder)
 
 
-def test_two_files_for_one_tone_are_refused(tmp_path):
-    folder = _tone_folder(tmp_path / "tones")
+@pytest.mark.e2e
+def test_two_files_for_one_tone_are_refused(tmp_path, made_tones):
+    folder = _tone_folder(made_tones, tmp_path / "tones")
     _tone_file(folder / "up.m4a", 0.1)
     with pytest.raises(AudioError, match="2 files for the tone up"):
         tone_files(folder)
 
 
-def test_an_undecodable_tone_file_is_named(tmp_path):
-    folder = _tone_folder(tmp_path / "tones", skip=("end",))
+@pytest.mark.e2e
+def test_an_undecodable_tone_file_is_named(tmp_path, made_tones):
+    folder = _tone_folder(made_tones, tmp_path / "tones", skip=("end",))
     (folder / "end.mp3").write_bytes(b"garbage")
     with pytest.raises(AudioError, match="end.mp3 cannot be decoded"):
         load_tone_folder(folder)

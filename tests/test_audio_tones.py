@@ -81,6 +81,7 @@ def test_committed_wav_matches_generator(name):
     assert np.max(np.abs(a - b)) <= 1
 
 
+@pytest.mark.e2e  # the script twice, in fresh interpreters
 def test_make_assets_script_is_byte_identical_on_rerun(tmp_path):
     script = REPO / "scripts" / "make_assets.py"
     for _ in range(2):

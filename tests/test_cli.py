@@ -110,6 +110,7 @@ def test_phrases_lists_each_line_once(runner, tmp_path):
     assert "Short check." in lines and "Last one." in lines and "2" in lines
 
 
+@pytest.mark.e2e  # three real builds
 def test_build_writes_track_and_sidecars(runner, tmp_path):
     script = write(tmp_path, SHORT)
     result = runner.invoke(main, ["build", str(script), "-o", "out/a.wav"])
@@ -125,6 +126,7 @@ def test_build_writes_track_and_sidecars(runner, tmp_path):
     assert (tmp_path / "output" / "short-check.mp3").stat().st_size > 1000
 
 
+@pytest.mark.e2e
 def test_build_output_suffix_follows_format(runner, tmp_path):
     script = write(tmp_path, SHORT)
     result = runner.invoke(main, ["build", str(script), "-o", "track", "--format", "ogg"])
@@ -148,6 +150,7 @@ def test_failing_engine_names_the_phrase(runner, tmp_path):
     assert not (tmp_path / "output").exists() or not any((tmp_path / "output").iterdir())
 
 
+@pytest.mark.e2e  # waits out the timeout (test_speech_worker checks it in the unit suite)
 def test_hanging_engine_is_stopped(runner, tmp_path):
     register_engine(
         "hangs-for-test",
@@ -268,6 +271,7 @@ def test_unknown_voice_name_is_located_in_the_programme(runner, tmp_path):
     assert_one_line_error(flag, 'error: unknown espeak-ng voice "elvish"')
 
 
+@pytest.mark.e2e
 def test_an_output_that_looks_like_an_ffmpeg_protocol_is_a_file(runner, tmp_path):
     script = write(tmp_path, SHORT)
     result = runner.invoke(main, ["build", str(script), "-o", "pipe:/x.mp3", "-q"])

@@ -22,6 +22,7 @@ from core_helpers import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_helpers import examples
 
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.phrases import LANGUAGES, PhraseBook
@@ -42,7 +43,7 @@ from voicecoach.timeline.sides import change_to, first_side
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 SETTINGS = settings(
-    max_examples=120,
+    max_examples=examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -310,7 +311,7 @@ def test_guidance_rules_hold_for_any_programme(programme, measure):
     check_sides_are_said_as_they_are(programme, timeline)
 
 
-@settings(SETTINGS, max_examples=80)
+@settings(SETTINGS, max_examples=examples(80))
 @given(
     programme=programmes(),
     base=st.floats(0.1, 0.4),
@@ -322,7 +323,7 @@ def test_no_long_silence_with_a_natural_voice(programme, base, per_char):
     check_no_long_silence_in_an_exercise(programme, timeline)
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=examples(40))
 @given(programme=programmes(), measure=measures())
 def test_compiling_twice_gives_the_same_timeline(programme, measure):
     a = compile_programme(programme, measure)
@@ -331,7 +332,7 @@ def test_compiling_twice_gives_the_same_timeline(programme, measure):
     assert timeline_json_text(a) == timeline_json_text(b)
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=examples(60))
 @given(programme=programmes(), base=st.floats(0.05, 0.5), per_char=st.floats(0.01, 0.15))
 def test_a_slower_voice_never_shortens_a_rest(programme, base, per_char):
     """Rest gaps only grow as phrases get longer (rule 3: never the other way round)."""
@@ -450,7 +451,7 @@ def expected_dose(layers: list[dict]):
     return RepsDose(merged["reps"], Tempo(*parts))
 
 
-@settings(SETTINGS, max_examples=80)
+@settings(SETTINGS, max_examples=examples(80))
 @given(doc=yaml_programmes(), measure=measures())
 def test_yaml_programmes_with_defaults_load_as_written_and_keep_the_rules(doc, measure):
     with tempfile.TemporaryDirectory() as folder:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from core_helpers import EXAMPLES, load_error, load_text, write_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_helpers import examples
 
 from voicecoach import pipeline
 from voicecoach.cli import main
@@ -95,7 +96,7 @@ def test_a_character_written_as_itself_is_pointed_at(tmp_path):
     assert "at character 4" in err.message
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(min_size=1, max_size=12))
 def test_any_text_is_refused_exactly_when_it_holds_such_a_character(text):
     import unicodedata

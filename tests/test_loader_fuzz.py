@@ -12,10 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from core_helpers import EXAMPLES, fake_measure
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis_helpers import examples
 
 from voicecoach.errors import LimitError, VoiceCoachError
 from voicecoach.script import load_programme
@@ -23,7 +25,7 @@ from voicecoach.script.loader import EXERCISE_KEYS, PROGRAMME_KEYS, VOICE_KEYS
 from voicecoach.timeline import compile_programme
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -314,6 +316,7 @@ def test_text_edits_of_the_demo(data):
 HANG_GUARD = 30.0
 
 
+@pytest.mark.e2e  # 750 loads and compiles
 def test_hostile_values_in_every_exercise_field_fail_fast(tmp_path):
     """Every field given every hostile value: a clean outcome, and no hang."""
     started = time.perf_counter()

@@ -7,13 +7,14 @@ from bisect import bisect_right
 
 from core_helpers import expected_sets
 from hypothesis import given, settings
+from hypothesis_helpers import examples
 from test_compiler_properties import SETTINGS, measures, programmes
 
 from voicecoach.page.model import segments
 from voicecoach.script.model import HoldDose, RepsDose, TimedDose
 from voicecoach.timeline import compile_programme
 
-FAST = settings(SETTINGS, max_examples=50)
+FAST = settings(SETTINGS, max_examples=examples(50))
 SET_KINDS = {"rep", "hold", "relax", "work"}
 
 

@@ -272,6 +272,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e  # four processes racing for 15 rounds
 def test_parallel_processes_writing_the_same_keys_leave_valid_entries(tmp_path: Path) -> None:
     env = {
         **os.environ,

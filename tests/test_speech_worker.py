@@ -53,6 +53,7 @@ def test_hanging_engine_is_stopped_after_the_timeout() -> None:
     assert "0.5 s" in message and "stopped" in message
 
 
+@pytest.mark.e2e
 def test_after_a_timeout_a_fresh_worker_speaks_the_next_phrase() -> None:
     with isolated(timeout=0.5, hang_seconds=60, hang_on="slow") as engine:
         assert len(engine.synthesize("quick", VOICE)) == estimate_samples("quick")
@@ -106,6 +107,7 @@ def test_close_stops_the_worker_process() -> None:
     assert process.poll() is not None
 
 
+@pytest.mark.e2e
 def test_forked_child_starts_its_own_worker_and_leaves_the_parents_alone() -> None:
     with isolated() as engine:
         engine.synthesize("Hello.", VOICE)
@@ -138,6 +140,7 @@ engine.synthesize("Hang here.", Voice())
 """
 
 
+@pytest.mark.e2e
 def test_worker_of_a_killed_parent_exits_even_while_hanging() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
     client = subprocess.Popen(
@@ -164,6 +167,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.e2e
 def test_interrupted_request_discards_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     with isolated() as engine:
         engine.synthesize("Hello.", VOICE)

@@ -25,6 +25,7 @@ from core_helpers import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_helpers import examples
 from test_compiler_properties import (
     SETTINGS,
     check_every_reminder_is_said_or_warned,
@@ -314,7 +315,7 @@ def test_voiced_rhythm_rules_hold_for_any_programme(programme, measure):
     check_load_estimate_is_a_lower_bound(programme, timeline)
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=examples(60))
 @given(programme=programmes(), base=st.floats(0.1, 0.4), per_char=st.floats(0.04, 0.08))
 def test_voiced_rhythm_leaves_no_long_silence(programme, base, per_char):
     timeline = compile_programme(voiced(programme), linear_measure(base, per_char))

@@ -109,7 +109,7 @@ def test_recursive_alias_is_refused(tmp_path):
     assert "nested more than" in str(err)
 
 
-@pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 200, 5000])
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 200, pytest.param(5000, marks=pytest.mark.e2e)])
 def test_deep_nesting_is_refused(tmp_path, depth):
     value = "[" * depth + "x" + "]" * depth
     err = load_error(tmp_path, f"title: T\n{VALID_TAIL}    cues: {value}\n", kind=LimitError)
