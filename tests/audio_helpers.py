@@ -71,8 +71,8 @@ def demo_timeline(title: str = "Hip stability, week 1") -> Timeline:
     events.sort(key=lambda e: e.start)
     chapters = (
         Chapter("Introduction", 0.0, 3.0),
-        Chapter("Hip exorotation, side-lying", 3.0, 8.0),
-        Chapter("Bridge hold", 8.0, 12.0),
+        Chapter("Hip exorotation, side-lying", 3.0, 8.0, exercise=0),
+        Chapter("Bridge hold", 8.0, 12.0, exercise=1),
     )
     return Timeline(title=title, duration=12.0, chapters=chapters, events=tuple(events))
 

@@ -231,8 +231,10 @@ def check_timing_rules(programme: Programme, timeline: Timeline) -> None:
     for c in timeline.chapters:
         assert c.end >= c.start
 
-    # Every event of exercise i lies inside that exercise's chapter.
+    # Each exercise's chapter carries its index; every event of exercise i lies inside it.
     offset = 1 if programme.intro else 0
+    held = [None] * offset + list(range(len(programme.exercises))) + [None]
+    assert [c.exercise for c in timeline.chapters] == held
     for e in timeline.events:
         if e.exercise is not None:
             chapter = timeline.chapters[e.exercise + offset]

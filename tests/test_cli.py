@@ -100,6 +100,7 @@ def test_plan_table_and_json(runner, tmp_path):
     assert data["format"] == "voicecoach.timeline/1"
     assert set(data) == {"format", "title", "duration", "sample_rate", "chapters", "events"}
     assert [c["title"] for c in data["chapters"]] == ["Introduction", "Squat", "Finish"]
+    assert [c["exercise"] for c in data["chapters"]] == [None, 0, None]
 
 
 def test_phrases_lists_each_line_once(runner, tmp_path):

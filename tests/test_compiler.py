@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from core_helpers import (
@@ -23,6 +24,7 @@ from voicecoach.errors import LimitError
 from voicecoach.phrases import PhraseBook
 from voicecoach.script import load_programme
 from voicecoach.timeline import compile_programme
+from voicecoach.timeline.checks import TimelineRuleBroken, check_timeline
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 
 TWO = """
@@ -515,7 +517,8 @@ def test_json_has_exactly_the_designed_keys(tmp_path):
     assert data["sample_rate"] == 44100
     assert data["duration"] == pytest.approx(tl.duration)
     for chapter in data["chapters"]:
-        assert set(chapter) == {"title", "start", "end"}
+        assert set(chapter) == {"title", "start", "end", "exercise"}
+    assert [c["exercise"] for c in data["chapters"]] == [None, 0, None]
     kinds = set()
     for event in data["events"]:
         kinds.add(event["kind"])
@@ -660,3 +663,15 @@ def test_the_side_chime_waits_for_and_stop(tmp_path):
     stop = first_speech(tl, "And stop.", side="left")
     (chime,) = tones(tl, "side")
     assert chime.start >= stop.end
+
+
+def test_chapters_must_hold_each_exercise_once_around_its_events(tmp_path):
+    _, tl = compile_yaml(tmp_path, CLAM)
+    check_timeline(tl)
+    intro, clamshell, outro = tl.chapters
+    unlabelled = replace(tl, chapters=(intro, replace(clamshell, exercise=None), outro))
+    with pytest.raises(TimelineRuleBroken, match="outside its exercise's chapter"):
+        check_timeline(unlabelled)
+    twice = replace(tl, chapters=(replace(intro, exercise=0), clamshell, outro))
+    with pytest.raises(TimelineRuleBroken, match=r"exercises \[0, 0\]"):
+        check_timeline(twice)

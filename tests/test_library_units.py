@@ -23,7 +23,6 @@ from voicecoach.library.fingerprint import (
     snapshot_exercises,
 )
 from voicecoach.library.manifest import (
-    ChapterInfo,
     TrackEntry,
     manifest_text,
     read_manifest,
@@ -33,6 +32,7 @@ from voicecoach.library.sources import discover, inside, output_names, slug_coll
 from voicecoach.speech.base import Clip
 from voicecoach.speech.piper_voices import bundled_model
 from voicecoach.timeline.clock import clock
+from voicecoach.timeline.model import Chapter
 
 TONES = {"go": Clip(np.zeros(10, dtype=np.float32), 44100)}
 
@@ -44,7 +44,7 @@ ENTRY = TrackEntry(
     uses=("bird-dog",),
     files=output_names("hips", "mp3"),
     duration=125.6,
-    chapters=(ChapterInfo("Intro", 0.0, 5.5), ChapterInfo("Bird <dog>", 5.5, 125.6)),
+    chapters=(Chapter("Intro", 0.0, 5.5), Chapter("Bird <dog>", 5.5, 125.6, exercise=0)),
     voice={"engine": "fake", "name": None, "rate": None},
     built="2026-01-01T00:00:00Z",
 )
@@ -200,9 +200,21 @@ def test_manifest_entries_naming_files_outside_out_are_dropped(tmp_path):
         "../up": good,
         "broken": {**good, "duration": "long"},
         "empty": {**good, "files": []},
+        "bad-chapter": {**good, "chapters": [{**good["chapters"][1], "exercise": "one"}]},
+        "no-chapter-object": {**good, "chapters": ["Intro"]},
     }
     (tmp_path / "manifest.json").write_text(json.dumps(data))
     assert list(read_manifest(tmp_path)) == ["hips"]
+
+
+def test_chapters_written_before_they_carried_their_exercise_read_as_none(tmp_path):
+    data = json.loads(manifest_text({"hips": ENTRY}))
+    assert [c["exercise"] for c in data["tracks"]["hips"]["chapters"]] == [None, 0]
+    for chapter in data["tracks"]["hips"]["chapters"]:
+        del chapter["exercise"]
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    chapters = read_manifest(tmp_path)["hips"].chapters
+    assert [(c.title, c.exercise) for c in chapters] == [("Intro", None), ("Bird <dog>", None)]
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -319,7 +331,7 @@ def test_tracks_finished_but_not_reported_before_an_interruption_are_recorded(tm
     assert (entry.title, entry.duration, entry.chapters) == (
         "Hips",
         12.5,
-        (ChapterInfo("A", 0, 12.5),),
+        (Chapter("A", 0, 12.5),),
     )
 
 

@@ -19,7 +19,6 @@ from voicecoach.live.terminal import (
     signals_stop,
     split_keys,
 )
-from voicecoach.live.timing import chapter_exercises
 from voicecoach.timeline.clock import clock
 
 
@@ -142,7 +141,7 @@ def test_parse_start_rejects(text):
 
 def test_start_seconds_maps_exercises_to_their_chapters():
     timeline = tiny().timeline
-    assert chapter_exercises(timeline) == (None, 0, 1, 2, None)
+    assert [c.exercise for c in timeline.chapters] == [None, 0, 1, 2, None]
     assert start_seconds(timeline, StartSpec(exercise=1)) == timeline.chapters[1].start
     assert start_seconds(timeline, StartSpec(exercise=3)) == timeline.chapters[3].start
     assert start_seconds(timeline, StartSpec(seconds=0.0)) == 0.0

@@ -32,7 +32,6 @@ from voicecoach.library.jobs import Job, JobResult, run_jobs
 from voicecoach.library.lock import output_lock
 from voicecoach.library.manifest import (
     MANIFEST_NAME,
-    ChapterInfo,
     TrackEntry,
     manifest_text,
     read_manifest,
@@ -55,6 +54,7 @@ from voicecoach.library.sources import (
     slug_collisions,
 )
 from voicecoach.timeline.clock import clock
+from voicecoach.timeline.model import Chapter
 
 PAGE_NAMES = (MANIFEST_NAME, INDEX_NAME, PLAYLIST_NAME)
 INTERRUPTED = "interrupted"
@@ -271,10 +271,7 @@ def _recover_unreported(
             if min(path.stat().st_mtime for path in paths) < since:
                 continue  # from an earlier build
             data = json.loads(paths[2].read_text(encoding="utf-8"))
-            chapters = tuple(
-                ChapterInfo(str(c["title"]), float(c["start"]), float(c["end"]))
-                for c in data["chapters"]
-            )
+            chapters = tuple(Chapter.from_json(c) for c in data["chapters"])
             entries[job.slug] = TrackEntry(
                 slug=job.slug,
                 source=job.relative,

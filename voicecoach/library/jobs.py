@@ -27,7 +27,7 @@ from voicecoach import pipeline
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
 from voicecoach.library.fingerprint import BuildSettings, fingerprint, media_files
 from voicecoach.library.lock import close_inherited_locks
-from voicecoach.library.manifest import ChapterInfo, TrackEntry
+from voicecoach.library.manifest import TrackEntry
 from voicecoach.library.sources import inside, output_names
 from voicecoach.page import image_names
 from voicecoach.parent_watch import die_with_parent, watch_parent
@@ -141,7 +141,7 @@ def build_one(job: Job) -> JobResult:
         media=media,
         files=names,
         duration=timeline.duration,
-        chapters=tuple(ChapterInfo(c.title, c.start, c.end) for c in timeline.chapters),
+        chapters=timeline.chapters,
         voice={"engine": voice.engine, "name": voice.name, "rate": voice.rate},
         built=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         images=pictures,

@@ -3,7 +3,8 @@
     {"format": "voicecoach.library-manifest/1", "generator": "voicecoach 0.1.0",
      "tracks": {"<slug>": {"source": "programmes/<file>", "title": ..., "fingerprint": ...,
                 "uses": [exercise ids], "voice": {...}, "files": [track, vtt, timeline],
-                "duration": seconds, "chapters": [{"title", "start", "end"}], "built": ISO}}}
+                "duration": seconds, "chapters": [{"title", "start", "end", "exercise"}],
+                "built": ISO}}}
 
 A missing or unreadable manifest is an empty one (everything is rebuilt, nothing is
 removed). Entries that don't have this shape are dropped; `files` are only ever
@@ -19,23 +20,12 @@ from typing import Any
 
 from voicecoach import __version__
 from voicecoach.library.sources import is_plain_name
+from voicecoach.timeline.model import Chapter
 
 MANIFEST_NAME = "manifest.json"
 """The manifest's file name in OUT."""
 MANIFEST_FORMAT = "voicecoach.library-manifest/1"
 """The manifest's format tag."""
-
-
-@dataclass(frozen=True)
-class ChapterInfo:
-    """One chapter of a built track."""
-
-    title: str
-    """Chapter title (intro, an exercise's name, outro)."""
-    start: float
-    """Start in seconds."""
-    end: float
-    """End in seconds."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +46,7 @@ class TrackEntry:
     """Files written in OUT: track, captions, timeline (plain names)."""
     duration: float
     """Track length in seconds."""
-    chapters: tuple[ChapterInfo, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
     """The track's chapters."""
     media: tuple[str, ...] = ()
     """Music and tone files the track is made from (absolute paths)."""
@@ -90,10 +80,7 @@ class TrackEntry:
             "voice": self.voice,
             "files": list(self.files),
             "duration": round(self.duration, 6),
-            "chapters": [
-                {"title": c.title, "start": round(c.start, 6), "end": round(c.end, 6)}
-                for c in self.chapters
-            ],
+            "chapters": [c.to_json() for c in self.chapters],
             "built": self.built,
             "images": list(self.images),
             "language": self.language,
@@ -136,10 +123,7 @@ def _entry(slug: object, raw: object) -> TrackEntry | None:
     try:
         files = tuple(raw["files"])
         uses = tuple(raw["uses"])
-        chapters = tuple(
-            ChapterInfo(str(c["title"]), float(c["start"]), float(c["end"]))
-            for c in raw.get("chapters", ())
-        )
+        chapters = tuple(Chapter.from_json(c) for c in raw.get("chapters", ()))
         entry = TrackEntry(
             slug=str(slug),
             source=str(raw["source"]),

@@ -3,7 +3,7 @@
 from voicecoach.live.player import BLOCK_SAMPLES, Player, PlayerState
 from voicecoach.live.session import play_session, summary
 from voicecoach.live.sinks import SINK_HELP, NullSink, Sink, WavSink, parse_sink
-from voicecoach.live.timing import StartSpec, chapter_exercises, parse_start, start_seconds
+from voicecoach.live.timing import StartSpec, parse_start, start_seconds
 from voicecoach.timeline.clock import clock
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "Sink",
     "StartSpec",
     "WavSink",
-    "chapter_exercises",
     "clock",
     "parse_sink",
     "parse_start",

@@ -19,7 +19,6 @@ import numpy as np
 
 from voicecoach.audio.mixer import Mixer
 from voicecoach.live.sinks import Sink
-from voicecoach.live.timing import chapter_exercises
 from voicecoach.timeline.model import Chapter, Event, Timeline
 
 BLOCK_SAMPLES = 4096
@@ -77,7 +76,6 @@ class Player:
         self.total_frames = mixer.total_samples
         sr = self.sample_rate
         self._chapter_starts = [round(c.start * sr) for c in self.timeline.chapters] or [0]
-        self._exercises = chapter_exercises(self.timeline)
         self._events = sorted(self.timeline.events, key=lambda e: e.start)
         self._event_starts = [round(e.start * sr) for e in self._events]
         self._longest = max((round(e.end * sr) - s for e, s in self._frames()), default=0)
@@ -172,7 +170,7 @@ class Player:
         frame = self.frame
         index = self.chapter_at(frame)
         chapters: tuple[Chapter, ...] = self.timeline.chapters
-        exercise = self._exercises[index] if index < len(self._exercises) else None
+        exercise = chapters[index].exercise if index < len(chapters) else None
         return PlayerState(
             position=frame / self.sample_rate,
             frame=frame,

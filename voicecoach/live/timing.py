@@ -35,22 +35,9 @@ def parse_start(text: str) -> StartSpec:
     return StartSpec(seconds=int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds))
 
 
-def chapter_exercises(timeline: Timeline) -> tuple[int | None, ...]:
-    """For each chapter, the 0-based exercise its events belong to (None: intro, outro)."""
-    found: list[int | None] = []
-    for chapter in timeline.chapters:
-        inside = (
-            e.exercise
-            for e in timeline.events
-            if e.exercise is not None and chapter.start <= e.start < chapter.end
-        )
-        found.append(next(inside, None))
-    return tuple(found)
-
-
 def exercise_count(timeline: Timeline) -> int:
     """How many exercises have a chapter."""
-    return len({e for e in chapter_exercises(timeline) if e is not None})
+    return len({c.exercise for c in timeline.chapters if c.exercise is not None})
 
 
 def start_seconds(timeline: Timeline, spec: StartSpec) -> float:
@@ -62,11 +49,10 @@ def start_seconds(timeline: Timeline, spec: StartSpec) -> float:
                 f"({clock(timeline.duration)} long)"
             )
         return spec.seconds
-    exercises = chapter_exercises(timeline)
     count = exercise_count(timeline)
     if not 1 <= spec.exercise <= count:
         raise ValueError(
             f"there is no exercise {spec.exercise}; the session has "
             + (f"exercises 1 to {count}" if count > 1 else f"{count} exercise")
         )
-    return timeline.chapters[exercises.index(spec.exercise - 1)].start
+    return next(c.start for c in timeline.chapters if c.exercise == spec.exercise - 1)

@@ -41,7 +41,7 @@ def handout_html(
     e = escape
     minutes = max(1, round(timeline.duration / 60))
     length = book.say("handout_length", count=minutes, minutes=minutes)
-    starts = [timeline.chapters[i].start for i in exercise_chapters(programme, timeline)]
+    starts = [timeline.chapters[i].start for i in exercise_chapters(timeline)]
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{e(programme.language)}">',

@@ -85,10 +85,9 @@ class _SetTimes:
     """Whether a side-change chime sounds before this set."""
 
 
-def exercise_chapters(programme: Programme, timeline: Timeline) -> list[int]:
-    """The chapter index of each exercise (chapters: [intro], exercises..., outro)."""
-    offset = len(timeline.chapters) - len(programme.exercises) - 1
-    return [offset + i for i in range(len(programme.exercises))]
+def exercise_chapters(timeline: Timeline) -> list[int]:
+    """The chapter index of each exercise, in exercise order (from each chapter's exercise)."""
+    return [i for i, c in enumerate(timeline.chapters) if c.exercise is not None]
 
 
 def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
@@ -99,7 +98,7 @@ def segments(programme: Programme, timeline: Timeline) -> tuple[Segment, ...]:
         if event.exercise is not None:
             by_exercise.setdefault(event.exercise, []).append(event)
     found: list[Segment] = []
-    chapter_of = exercise_chapters(programme, timeline)
+    chapter_of = exercise_chapters(timeline)
     first = chapters[chapter_of[0]].start
     if first > 0:
         found.append(Segment(0.0, first, "intro"))

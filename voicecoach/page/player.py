@@ -22,7 +22,7 @@ from voicecoach.page.common import (
     programme_book,
     side_label,
 )
-from voicecoach.page.model import SEGMENT_KINDS, exercise_chapters, segments
+from voicecoach.page.model import SEGMENT_KINDS, segments
 from voicecoach.phrases import PhraseBook
 from voicecoach.script.model import Exercise, Programme
 from voicecoach.timeline.clock import clock
@@ -68,16 +68,13 @@ def page_data(
 ) -> dict[str, object]:
     """What the page's script needs: chapters, exercises, segments, lines and labels."""
     book = programme_book(programme)
-    chapter_of = exercise_chapters(programme, timeline)
-    exercise_at = {chapter: index for index, chapter in enumerate(chapter_of)}
     sides = {side for ex in programme.exercises for side in ex.sides}
     return {
         "title": programme.title,
         "track": track,
         "duration": round(timeline.duration, 3),
         "chapters": [
-            [c.title, round(c.start, 3), round(c.end, 3), exercise_at.get(i)]
-            for i, c in enumerate(timeline.chapters)
+            [c.title, round(c.start, 3), round(c.end, 3), c.exercise] for c in timeline.chapters
         ],
         "exercises": [
             {
@@ -121,7 +118,7 @@ def player_html(
     src = quote(track)
     items = []
     for index, chapter in enumerate(timeline.chapters):
-        exercise_index = data["chapters"][index][3]  # type: ignore[index]
+        exercise_index = chapter.exercise
         number = "" if exercise_index is None else str(exercise_index + 1)
         detail = ""
         if exercise_index is not None:

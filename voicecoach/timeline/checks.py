@@ -37,6 +37,9 @@ def chapter_problems(timeline: Timeline) -> list[str]:
     for c in chapters:
         if c.end < c.start - EPSILON:
             problems.append(f"chapter {c.title!r} ends before it starts")
+    held = [c.exercise for c in chapters if c.exercise is not None]
+    if held != list(range(len(held))):
+        problems.append(f"chapters hold the exercises {held}, not each once in order")
     return problems
 
 
@@ -48,9 +51,17 @@ def check_timeline(timeline: Timeline) -> None:
     problems = chapter_problems(timeline)
     if problems:
         raise TimelineRuleBroken("; ".join(problems))
+    chapter_of = {c.exercise: c for c in timeline.chapters if c.exercise is not None}
     for event in timeline.events:
         if event.start < -EPSILON or event.end > timeline.duration + EPSILON:
             raise TimelineRuleBroken(f"event outside the track: {event}")
+        chapter = chapter_of.get(event.exercise)
+        if event.exercise is not None and (
+            chapter is None
+            or event.start < chapter.start - EPSILON
+            or event.end > chapter.end + EPSILON
+        ):
+            raise TimelineRuleBroken(f"event outside its exercise's chapter: {event}")
     starts = [e.start for e in timeline.events]
     if starts != sorted(starts):
         raise TimelineRuleBroken("events are not in time order")

@@ -99,17 +99,17 @@ def _compile_once(
 ) -> tuple[Timeline, float]:
     b = TimelineBuilder(measure, tone_lengths, voiced=programme.sound.voiced)
     warnings: list[str] = []
-    starts: list[tuple[str, float]] = []
+    starts: list[tuple[str, float, int | None]] = []  # title, start, exercise
     t = 0.0
     if programme.intro:
-        starts.append((book.say("chapter_intro"), 0.0))
+        starts.append((book.say("chapter_intro"), 0.0, None))
         t = _intro(b, book, programme, minutes or 1) + EXERCISE_GAP
     total = len(programme.exercises)
     first_reps = next(
         (i for i, ex in enumerate(programme.exercises) if isinstance(ex.dose, RepsDose)), None
     )
     for index, exercise in enumerate(programme.exercises):
-        starts.append((exercise.name, t))
+        starts.append((exercise.name, t, index))
         explain = index == first_reps
         words_end, set_end = _exercise(b, book, exercise, (index, total, explain), t, warnings)
         coming = programme.exercises[index + 1].name if index + 1 < total else None
@@ -119,12 +119,12 @@ def _compile_once(
         else:
             t = words_end + EXERCISE_GAP
         _check_size(b, exercise, t)
-    starts.append((book.say("chapter_outro"), t))
+    starts.append((book.say("chapter_outro"), t, None))
     end = b.say(book.say("outro"), t)
     duration = end + tail
     chapters = tuple(
-        Chapter(title, start, starts[i + 1][1] if i + 1 < len(starts) else duration)
-        for i, (title, start) in enumerate(starts)
+        Chapter(title, start, starts[i + 1][1] if i + 1 < len(starts) else duration, exercise)
+        for i, (title, start, exercise) in enumerate(starts)
     )
     timeline = Timeline(
         title=programme.title,

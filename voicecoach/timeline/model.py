@@ -61,10 +61,28 @@ class Chapter:
     """Start in seconds."""
     end: float
     """End in seconds (the next chapter's start)."""
+    exercise: int | None = None
+    """0-based index of the exercise this chapter holds; None for the intro and outro."""
 
     def to_json(self) -> dict[str, Any]:
         """The chapter as a timeline JSON object."""
-        return {"title": self.title, "start": _round(self.start), "end": _round(self.end)}
+        return {
+            "title": self.title,
+            "start": _round(self.start),
+            "end": _round(self.end),
+            "exercise": self.exercise,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Chapter:
+        """A chapter from its JSON object (one written before chapters carried their
+        exercise reads as exercise None); KeyError, TypeError or ValueError if malformed."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a chapter is an object, not {type(data).__name__}")
+        exercise = data.get("exercise")
+        if exercise is not None and (type(exercise) is not int or exercise < 0):
+            raise ValueError(f"chapter exercise {exercise!r} is not an index")
+        return cls(str(data["title"]), float(data["start"]), float(data["end"]), exercise)
 
 
 @dataclass(frozen=True)
