@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voicecoach.speech.dsp import finish, resample, trim_silence
-from voicecoach.wavio import WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.wavio import WavFormatError, build_wav, mono_float32, parse_wav, pcm16
 
 
 def sine(freq: float, rate: int, seconds: float) -> np.ndarray:
@@ -90,3 +90,34 @@ def test_parse_wav_rejects_truncation_unless_lenient() -> None:
     assert len(parse_wav(raw[:-101], strict=False).samples) == 4410 - 51
     with pytest.raises(WavFormatError):
         parse_wav(b"RIFX" + raw[4:])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (np.array([0.5, -0.25], dtype=np.float64), [0.5, -0.25]),
+        (np.array([[0.5, -0.5], [1.0, 0.0]], dtype=np.float32), [0.0, 0.5]),  # channels
+        (np.array([16384, -32768], dtype=np.int16), [0.5, -1.0]),
+        (np.array([[-32768, 0]], dtype=np.int16), [-0.5]),
+        (np.array([128, 0, 255], dtype=np.uint8), [0.0, -1.0, 127 / 128]),  # centred
+        (np.array([2**30], dtype=np.int32), [0.5]),
+    ],
+)
+def test_mono_float32_scales_integers_and_averages_channels(raw, expected) -> None:
+    mono = mono_float32(raw)
+    assert mono.dtype == np.float32 and mono.ndim == 1
+    assert mono.tolist() == pytest.approx(expected, abs=1e-7)
+
+
+def test_mono_float32_leaves_float32_mono_as_it_is() -> None:
+    samples = sine(440, 44100, 0.1)
+    assert mono_float32(samples) is samples
+
+
+def test_finish_takes_stereo_and_integer_engine_audio_alike() -> None:
+    left = sine(440, 22050, 0.5)
+    stereo = np.stack([left, left], axis=1)
+    as_ints = np.rint(left * 32767).astype(np.int16)
+    mono = finish(left, 22050).samples
+    assert np.array_equal(finish(stereo, 22050).samples, mono)
+    assert np.max(np.abs(finish(as_ints, 22050).samples - mono)) < 1e-3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,22 @@ def _decode(data: bytes, tag: int, bits: int) -> np.ndarray:
     if tag == FLOAT and bits in (32, 64):
         return np.frombuffer(data, "<f4" if bits == 32 else "<f8").astype(np.float32)
     raise WavFormatError(f"unsupported sample format (tag {tag}, {bits} bit)")
+
+
+def mono_float32(samples: Any) -> np.ndarray:
+    """Samples as a 1-D float32 array in -1..1: the one mono conversion (engine audio,
+    clips in the mixer). Integers are scaled (unsigned ones centred), the channels of a
+    (frames, channels) array averaged; float32 mono comes back as it is, not copied."""
+    array = np.asarray(samples)
+    if np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(array.dtype)
+        half = (int(info.max) - int(info.min) + 1) / 2
+        centre = 0.0 if info.min < 0 else half
+        array = ((array.astype(np.float64) - centre) / half).astype(np.float32)
+    array = array.astype(np.float32, copy=False)
+    if array.ndim > 1:
+        array = array.reshape(len(array), -1).mean(axis=1, dtype=np.float32)
+    return array
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ from voicecoach.audio.loudness import (
 from voicecoach.audio.music import MusicBed
 from voicecoach.errors import AudioError
 from voicecoach.timeline.model import Event, Timeline
-from voicecoach.wavio import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE, mono_float32
 
 DEFAULT_BLOCK_SAMPLES = 16384
 """Samples per rendered block (~0.37 s at 44.1 kHz)."""
@@ -117,7 +117,7 @@ class Mixer:
             length = self._check_length(event, clip)
             placed.append((start, start + length, key))
             if key not in self._clip_levels:
-                samples = as_mono_float32(clip.samples)
+                samples = mono_float32(clip.samples)
                 target = self._reference_target(key)
                 self._clip_levels[key] = store.level(samples, target, ceiling, self.sample_rate)
         placed.sort(key=lambda item: item[0])
@@ -170,7 +170,7 @@ class Mixer:
             self._prepared.move_to_end(key)
             return found
         kind, name = key
-        samples = as_mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
+        samples = mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
         level = self._clip_levels[key]
         if self.gain_db:  # limiting grows with the level: find the clip's gain there
@@ -285,14 +285,3 @@ class Mixer:
         self.gain_db = round(gain / _CALIBRATION_STEP) * _CALIBRATION_STEP
         self._prepared.clear()
         self._prepared_bytes = 0
-
-
-def as_mono_float32(samples: Any) -> np.ndarray:
-    """Samples as a 1-D float32 array in -1..1 (integers scaled, channels averaged)."""
-    array = np.asarray(samples)
-    if np.issubdtype(array.dtype, np.integer):
-        array = array.astype(np.float32) / float(-np.iinfo(array.dtype).min)
-    array = array.astype(np.float32, copy=False)
-    if array.ndim > 1:
-        array = array.reshape(len(array), -1).mean(axis=1, dtype=np.float32)
-    return array

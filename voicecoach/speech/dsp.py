@@ -6,7 +6,7 @@ import numpy as np
 import soxr
 
 from voicecoach.speech.base import Clip
-from voicecoach.wavio import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE, mono_float32
 
 SILENCE_DB = -40.0
 """A sample is silence when quieter than this, relative to the clip's peak."""
@@ -16,14 +16,6 @@ FADE_S = 0.003
 """Length of the fade applied at a cut so it doesn't click."""
 FINISHING = f"soxr {soxr.__version__} HQ, trim {SILENCE_DB:g} dB {MARGIN_S:g}/{FADE_S:g} s"
 """What `finish` does to every engine's audio (part of every phrase-cache key)."""
-
-
-def to_mono(samples: np.ndarray) -> np.ndarray:
-    """Average the channels of a (frames, channels) array; 1-D input is returned as float32."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=1, dtype=np.float32)
-    return samples
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
@@ -65,7 +57,7 @@ def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def finish(samples: np.ndarray, sample_rate: int) -> Clip:
     """Raw engine audio to a voicecoach clip: mono, SAMPLE_RATE, trimmed, within -1..1."""
-    mono = to_mono(samples)
+    mono = mono_float32(samples)
     resampled = resample(mono, sample_rate, SAMPLE_RATE)
     trimmed = trim_silence(resampled, SAMPLE_RATE)
     return Clip(np.clip(trimmed, -1.0, 1.0), SAMPLE_RATE)
