@@ -9,8 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from mutagen.id3 import ID3
-from test_library_helpers import (
+from library_helpers import (
     EVENING_TITLE,
     SLUGS,
     build,
@@ -20,6 +19,7 @@ from test_library_helpers import (
     tree,
     write,
 )
+from mutagen.id3 import ID3
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "ffprobe"], capture_output=True).returncode != 0,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_library_helpers import build, build_process, manifest, temporaries, write
+from library_helpers import build, build_process, manifest, temporaries, write
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import axe_violations, current_time, open_page, phone_browser, screenshot
-from test_library_helpers import build, make_library, write
+from library_helpers import build, make_library, write
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_library_helpers import write
+from library_helpers import write
 
 from voicecoach.errors import SourceLocation, VoiceCoachError
 from voicecoach.library import jobs as pool

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_helpers import SR, decode, ffprobe, make_music
-from library_helpers_shim import library_build
+from library_helpers import build as library_build
 from mutagen.id3 import ID3
 from test_build_e2e import run_cli
 

@@ -1,6 +1,6 @@
 """Shared helpers for the library tests: a small library on disk and ways to build it.
 
-Not a conftest: import with `from test_library_helpers import ...` (pytest puts the
+Not a conftest: import with `from library_helpers import ...` (pytest puts the
 tests folder on sys.path). It holds no tests itself.
 """
 
