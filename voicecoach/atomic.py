@@ -34,7 +34,7 @@ _HELD_LOCK = threading.Lock()
 
 
 def temp_path_for(final: Path) -> Path:
-    """Create an empty, hidden temp file next to ``final`` (permissions as umask allows),
+    """Create an empty, hidden temp file next to FINAL (permissions as umask allows),
     locked while this process writes it (see `sweep_stale_temps`); release it with
     `commit_outputs` or `discard_temp`."""
     for _ in range(100):
@@ -58,7 +58,7 @@ def discard_temp(temp: Path) -> None:
 
 
 def sweep_stale_temps(final: Path) -> list[Path]:
-    """Delete the temp files of ``final`` that a killed build left (no live writer holds
+    """Delete the temp files of FINAL that a killed build left (no live writer holds
     their lock); the paths deleted. Temps being written by running builds stay."""
     removed = []
     pattern = re.compile(rf"^\.{re.escape(final.name)}{re.escape(TEMP_MARKER)}[0-9a-f]{{8}}$")
@@ -136,7 +136,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def check_target(final: Path) -> None:
-    """AudioError unless ``final`` is missing or a regular file (or a link to one)."""
+    """AudioError unless FINAL is missing or a regular file (or a link to one)."""
     try:
         info = final.stat()
     except FileNotFoundError:
@@ -203,7 +203,7 @@ def commit_outputs(
 
 
 def _keep_old(final: Path) -> Path | None:
-    """A second name for the file at ``final`` (None if there is none), so it can be
+    """A second name for the file at FINAL (None if there is none), so it can be
     put back: a hard link where the file system has them, else the file moved there."""
     if not os.path.lexists(final):
         return None

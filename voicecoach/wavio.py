@@ -123,7 +123,7 @@ def pcm16(samples: np.ndarray) -> bytes:
 
 
 def build_wav(data: bytes, sample_rate: int, extra: dict[str, bytes] | None = None) -> bytes:
-    """A mono 16-bit WAV file holding `data` (16-bit PCM), extra chunks before the data."""
+    """A mono 16-bit WAV file holding DATA (16-bit PCM), extra chunks before the data."""
     fmt = struct.pack("<HHIIHH", PCM, 1, sample_rate, sample_rate * 2, 2, 16)
     body = _chunk("fmt ", fmt)
     for cid, payload in (extra or {}).items():

@@ -90,7 +90,7 @@ def write_track(
     extra: Mapping[Path, str | bytes] | None = None,
     bitrate: int | None = None,
 ) -> TrackFiles:
-    """Render ``assembly`` and write the track, ``.vtt`` and ``.timeline.json``.
+    """Render ASSEMBLY and write the track, ``.vtt`` and ``.timeline.json``.
 
     Title and album default to the timeline's title. EXTRA: more files to write with
     them ({path: text or bytes}, e.g. the player page). The decoded track's true peak

@@ -20,12 +20,12 @@ ASSETS_DIR = Path(__file__).resolve().parents[2] / "audio_assets"
 
 
 def wav_bytes(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """A 16-bit mono WAV file holding ``samples`` (byte-identical for equal input)."""
+    """A 16-bit mono WAV file holding SAMPLES (byte-identical for equal input)."""
     return build_wav(pcm16(samples), sample_rate)
 
 
 def tone_wav_bytes(name: str) -> bytes:
-    """The WAV file ``scripts/make_assets.py`` writes for the tone ``name``."""
+    """The WAV file ``scripts/make_assets.py`` writes for the tone NAME."""
     return wav_bytes(generate_tone(name, SAMPLE_RATE), SAMPLE_RATE)
 
 
@@ -41,7 +41,7 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def load_tones(directory: Path | None = None) -> dict[str, Clip]:
-    """Every tone by name: from ``directory`` (default ``ASSETS_DIR``) if it exists,
+    """Every tone by name: from DIRECTORY (default ``ASSETS_DIR``) if it exists,
     else generated in memory. A WAV of the wrong rate or length is an AudioError."""
     directory = ASSETS_DIR if directory is None else directory
     tones: dict[str, Clip] = {}

@@ -95,7 +95,7 @@ def mp3_length(samples: int) -> int:
 
 
 def _cut_and_fade(blocks: Iterable[np.ndarray], length: int, fade: int) -> Iterator[np.ndarray]:
-    """The first ``length`` samples of ``blocks``, with the last ``fade`` faded out."""
+    """The first LENGTH samples of BLOCKS, with the last FADE faded out."""
     pos = 0
     fade_start = length - fade
     for block in blocks:
@@ -121,10 +121,10 @@ def encode_pcm(
     progress: ProgressCallback | None = None,
     bitrate: int | None = None,
 ) -> int:
-    """Encode float blocks (``total_samples`` in all) into ``out``; return samples encoded.
+    """Encode float blocks (TOTAL_SAMPLES in all) into OUT; return samples encoded.
 
-    ``metadata`` is an FFMETADATA file (tags, chapters), used where ``Format.metadata``;
-    ``bitrate`` (kbit/s) replaces the format's default. AudioError if ffmpeg is missing
+    METADATA is an FFMETADATA file (tags, chapters), used where ``Format.metadata``;
+    BITRATE (kbit/s) replaces the format's default. AudioError if ffmpeg is missing
     or fails (with the last line of its stderr).
     """
     spec = FORMATS.get(format)

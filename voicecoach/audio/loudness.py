@@ -18,7 +18,7 @@ _FIXED_POINT = float(2**40)
 
 
 def db_to_gain(db: float) -> float:
-    """Linear amplitude factor for ``db`` decibels."""
+    """Linear amplitude factor for DB decibels."""
     return 10.0 ** (db / 20.0)
 
 
@@ -31,7 +31,7 @@ def _biquad_power(b: tuple[float, ...], a: tuple[float, ...], w: np.ndarray) -> 
 
 
 def k_weighting_power(freqs: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Power response of the BS.1770 K-weighting filter at ``freqs`` (Hz)."""
+    """Power response of the BS.1770 K-weighting filter at FREQS (Hz)."""
     w = 2 * np.pi * freqs / sample_rate
     # Stage 1: high shelf (+4 dB above ~1.7 kHz).
     f0, gain, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
@@ -54,7 +54,7 @@ def k_weighting_power(freqs: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``samples`` passed through the K-weighting filter (zero phase, float64)."""
+    """SAMPLES passed through the K-weighting filter (zero phase, float64)."""
     n = len(samples)
     pad = sample_rate // 10
     size = 1 << max(1, (n + 2 * pad - 1).bit_length())
@@ -65,7 +65,7 @@ def k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _k_magnitude(size: int, sample_rate: int) -> np.ndarray:
-    """K-weighting magnitude at the rfft bins of a ``size``-point transform."""
+    """K-weighting magnitude at the rfft bins of a SIZE-point transform."""
     freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
     return np.sqrt(k_weighting_power(freqs, sample_rate))
 
@@ -107,7 +107,7 @@ class LoudnessMeter:
     """
 
     def __init__(self, sample_rate: int) -> None:
-        """A meter for audio at ``sample_rate``."""
+        """A meter for audio at SAMPLE_RATE."""
         self._segment = round(0.1 * sample_rate)
         weights = k_weighting_power(np.fft.rfftfreq(self._segment, 1.0 / sample_rate), sample_rate)
         weights[1 : (self._segment + 1) // 2] *= 2.0  # bins that stand for two
@@ -159,11 +159,11 @@ def limiter_threshold(ceiling: float) -> float:
 def limit_peaks(
     samples: np.ndarray, ceiling: float, sample_rate: int, *, true_peak: bool = False
 ) -> np.ndarray:
-    """``samples`` with every peak above ``ceiling`` smoothly turned down to it.
+    """SAMPLES with every peak above CEILING smoothly turned down to it.
 
     A look-ahead limiter: the gain needed at each sample is spread over +-10 ms
     (minimum, then moving average), so the gain glides instead of stepping and no
-    sample exceeds the ceiling. With ``true_peak`` the peaks between samples count
+    sample exceeds the ceiling. With TRUE_PEAK the peaks between samples count
     too (``true_peak_envelope``), so the signal a DAC or decoder rebuilds stays under.
     """
     x = np.asarray(samples, dtype=np.float32)
@@ -242,7 +242,7 @@ def true_peak_envelope(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
 
 
 def true_peak_dbfs(samples: np.ndarray) -> float:
-    """True peak of ``samples`` in dBTP (-inf for silence)."""
+    """True peak of SAMPLES in dBTP (-inf for silence)."""
     if len(samples) == 0:
         return -math.inf
     peak = float(np.max(true_peak_envelope(samples)))

@@ -164,7 +164,7 @@ class Mixer:
         return length
 
     def prepared(self, key: _Key) -> np.ndarray:
-        """The clip for ``key`` ready to mix: mono float32, at its level, peaks limited."""
+        """The clip for KEY ready to mix: mono float32, at its level, peaks limited."""
         found = self._prepared.get(key)
         if found is not None:
             self._prepared.move_to_end(key)
@@ -187,7 +187,7 @@ class Mixer:
     def blocks(
         self, start: float = 0.0, block_samples: int = DEFAULT_BLOCK_SAMPLES
     ) -> Iterator[np.ndarray]:
-        """Contiguous float32 blocks from ``start`` seconds to the end of the track.
+        """Contiguous float32 blocks from START seconds to the end of the track.
 
         Each block is mixed with a margin on both sides, so the look-ahead limiter
         that catches overlapping peaks gives the same samples whatever the block size.

@@ -40,7 +40,7 @@ class TrackTags:
 
 
 def chapter_id(index: int) -> str:
-    """Element id of the chapter at ``index``: chp0, chp1, ..."""
+    """Element id of the chapter at INDEX: chp0, chp1, ..."""
     return f"chp{index}"
 
 
@@ -51,7 +51,7 @@ def _ms(seconds: float) -> int:
 
 def tag_mp3(path: Path, tags: TrackTags, chapters: Sequence[Chapter], duration: float) -> None:
     """Write ID3v2.3 title, album, artist, length and one CHAP per chapter plus an
-    ordered top-level CTOC, replacing any ID3 tag ``path`` had."""
+    ordered top-level CTOC, replacing any ID3 tag PATH had."""
     try:
         id3 = ID3(path)
         id3.clear()

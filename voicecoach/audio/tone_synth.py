@@ -26,7 +26,7 @@ _C4, _E4, _F4 = 261.63, 329.63, 349.23
 
 
 def tone_length(name: str, sample_rate: int = SAMPLE_RATE) -> int:
-    """Exact number of samples of the tone ``name`` at ``sample_rate``."""
+    """Exact number of samples of the tone NAME at SAMPLE_RATE."""
     return round(TONE_LENGTHS[name] * sample_rate)
 
 
@@ -36,7 +36,7 @@ attacks: for a quiet room or music). Each tone keeps its shape in both."""
 
 
 def generate_tone(name: str, sample_rate: int = SAMPLE_RATE, style: str = "standard") -> np.ndarray:
-    """The tone ``name`` of STYLE as float32 mono samples in -1..1 (KeyError if unknown)."""
+    """The tone NAME of STYLE as float32 mono samples in -1..1 (KeyError if unknown)."""
     n = tone_length(name, sample_rate)
     t = np.arange(n, dtype=np.float64) / sample_rate
     soft = style == "soft"
@@ -74,13 +74,13 @@ def _partials(phase: np.ndarray, amps: tuple[float, ...]) -> np.ndarray:
 
 
 def _glide(t: np.ndarray, sample_rate: int, f0: float, f1: float) -> np.ndarray:
-    """Phase of an exponential pitch glide from ``f0`` to ``f1`` over ``t``."""
+    """Phase of an exponential pitch glide from F0 to F1 over T."""
     freq = f0 * (f1 / f0) ** (t / t[-1])
     return 2 * np.pi * np.cumsum(freq) / sample_rate
 
 
 def _bell(t: np.ndarray, freq: float, decay: float, amps=(1.0, 0.3, 0.1)) -> np.ndarray:
-    """A struck note: harmonics with an exponential decay (time constant ``decay`` s)."""
+    """A struck note: harmonics with an exponential decay (time constant DECAY s)."""
     return _partials(2 * np.pi * freq * t, amps) * np.exp(-t / decay)
 
 

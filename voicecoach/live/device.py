@@ -48,7 +48,7 @@ class DeviceSink:
     """Plays on a PortAudio output device (None: the system's default output)."""
 
     def __init__(self, device: str | int | None = None, latency: str | float = 0.1) -> None:
-        """Use ``device`` (name or index; None: default) with PortAudio ``latency``
+        """Use DEVICE (name or index; None: default) with PortAudio LATENCY
         (seconds of device buffer: 0.1 s rides out a busy machine without underruns)."""
         self.device = device
         self.latency = latency
@@ -112,7 +112,7 @@ class DeviceSink:
             raise VoiceCoachError(f"cannot start the sound device: {_one_line(exc)}") from exc
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        """PortAudio's thread: fill ``outdata`` from the queue, silence after it."""
+        """PortAudio's thread: fill OUTDATA from the queue, silence after it."""
         with self._lock:
             filled = 0
             while filled < frames and self._queue:
@@ -138,7 +138,7 @@ class DeviceSink:
         return float(stream.latency) if stream is not None else 0.0
 
     def write(self, block: np.ndarray) -> None:
-        """Queue ``block``; waits (on the device) while the queue is full."""
+        """Queue BLOCK; waits (on the device) while the queue is full."""
         samples = np.ascontiguousarray(block, dtype=np.float32)
         with self._room:
             while self._queued >= self._limit:

@@ -123,11 +123,11 @@ class Player:
         self._send("previous")
 
     def seek_chapter(self, index: int) -> None:
-        """Go to the start of chapter ``index`` (0-based, clamped to the chapters)."""
+        """Go to the start of chapter INDEX (0-based, clamped to the chapters)."""
         self._send("chapter", index)
 
     def seek(self, seconds: float) -> None:
-        """Go to ``seconds`` into the track (clamped to the track)."""
+        """Go to SECONDS into the track (clamped to the track)."""
         self._send("seek", seconds)
 
     def stop(self) -> None:
@@ -158,11 +158,11 @@ class Player:
         return self._ended or self._stopped
 
     def chapter_at(self, frame: int) -> int:
-        """Index of the chapter playing at ``frame``."""
+        """Index of the chapter playing at FRAME."""
         return max(0, bisect.bisect_right(self._chapter_starts, frame) - 1)
 
     def chapter_start(self, index: int) -> int:
-        """First frame of chapter ``index``."""
+        """First frame of chapter INDEX."""
         return self._chapter_starts[index]
 
     def state(self) -> PlayerState:
@@ -185,7 +185,7 @@ class Player:
         )
 
     def _sounding(self, frame: int) -> Event | None:
-        """The event heard at ``frame``: speech first, then tones."""
+        """The event heard at FRAME: speech first, then tones."""
         sr = self.sample_rate
         upto = bisect.bisect_right(self._event_starts, frame)
         found: Event | None = None
@@ -237,7 +237,7 @@ class Player:
         return True
 
     def run(self, on_tick: Callable[[Player], None] | None = None) -> PlayerState:
-        """Play to the end or until stopped; ``on_tick`` runs after every block and
+        """Play to the end or until stopped; ON_TICK runs after every block and
         while paused about once a block. The sink is closed before returning."""
         complete = False
         try:
@@ -296,7 +296,7 @@ class Player:
             raise ValueError(f"unknown player command {command!r}")
 
     def _jump(self, frame: int | None) -> None:
-        """Drop queued audio and continue from ``frame`` (None: from what will be heard)."""
+        """Drop queued audio and continue from FRAME (None: from what will be heard)."""
         committed = self.sink.discard()
         with self._lock:
             if frame is None:

@@ -21,9 +21,9 @@ def play_session(
     status: TextIO | None = None,
     keys: TextIO | None = None,
 ) -> PlayerState:
-    """Play from ``start`` seconds until the end, `q` or Ctrl-C; the final state.
+    """Play from START seconds until the end, `q` or Ctrl-C; the final state.
 
-    ``status`` (default stderr) gets the status line; keys are read from ``keys``
+    STATUS (default stderr) gets the status line; keys are read from KEYS
     (default stdin) when it is a terminal. The terminal is restored on any exit.
     """
     status = sys.stderr if status is None else status

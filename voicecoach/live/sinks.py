@@ -28,7 +28,7 @@ class Sink(Protocol):
         """Fail early (VoiceCoachError, one line) if this sink cannot work here."""
 
     def open(self, sample_rate: int) -> None:
-        """Get ready to receive mono float32 audio at ``sample_rate``."""
+        """Get ready to receive mono float32 audio at SAMPLE_RATE."""
 
     def write(self, block: np.ndarray) -> None:
         """Queue a block of track audio (a device sink blocks while its queue is full)."""
@@ -102,7 +102,7 @@ class WavSink(NullSink):
     """
 
     def __init__(self, path: str | Path) -> None:
-        """Write to ``path`` (its folder is created if missing)."""
+        """Write to PATH (its folder is created if missing)."""
         super().__init__()
         self.path = Path(path)
         self._temp: Path | None = None

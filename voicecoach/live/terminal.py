@@ -120,7 +120,7 @@ def signals_stop(player: Player) -> Iterator[None]:
 
 
 def describe(state: PlayerState) -> str:
-    """Where ``state`` is, in words: "exercise 2" or the chapter's title."""
+    """Where STATE is, in words: "exercise 2" or the chapter's title."""
     return f"exercise {state.exercise}" if state.exercise else state.chapter_title
 
 
@@ -150,7 +150,7 @@ class StatusLine:
         self._dirty = False
 
     def update(self, player: Player) -> None:
-        """Show ``player``'s state if it changed (``Player.run``'s ``on_tick``)."""
+        """Show PLAYER's state if it changed (``Player.run``'s ``on_tick``)."""
         state = player.state()
         if self.tty:
             line = format_status(state, self.duration, self.exercises)

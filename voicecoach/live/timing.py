@@ -41,7 +41,7 @@ def exercise_count(timeline: Timeline) -> int:
 
 
 def start_seconds(timeline: Timeline, spec: StartSpec) -> float:
-    """The time ``spec`` starts at in ``timeline``; ValueError (saying the range) if outside."""
+    """The time SPEC starts at in TIMELINE; ValueError (saying the range) if outside."""
     if spec.exercise is None:
         if not 0 <= spec.seconds < timeline.duration:
             raise ValueError(

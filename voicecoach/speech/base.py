@@ -127,13 +127,13 @@ class SpeechEngine(Protocol):
         """Raise SpeechError (one line, with the install command) if the engine can't run."""
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
-        """The voices on offer, optionally only those speaking `language` (e.g. "en")."""
+        """The voices on offer, optionally only those speaking LANGUAGE (e.g. "en")."""
 
     def sound_key(self, voice: Voice) -> list[Any]:
-        """JSON-able: everything besides the text that shapes the clip of `voice`."""
+        """JSON-able: everything besides the text that shapes the clip of VOICE."""
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
-        """Speak `text` with `voice`; raise SpeechError naming the phrase on failure."""
+        """Speak TEXT with VOICE; raise SpeechError naming the phrase on failure."""
 
     def close(self) -> None:
         """Release processes and files; the engine may be used again afterwards."""
@@ -188,7 +188,7 @@ def quote_phrase(text: str, limit: int = 60) -> str:
 
 
 def language_matches(tags: tuple[str, ...], language: str | None) -> bool:
-    """True if one of the tags is `language` or a regional variant of it (en ~ en-gb)."""
+    """True if one of the tags is LANGUAGE or a regional variant of it (en ~ en-gb)."""
     if not language:
         return True
     wanted = language.lower().replace("_", "-")

@@ -288,7 +288,7 @@ class PhraseCache:
         return clip
 
     def _write(self, path: Path, raw: bytes) -> None:
-        """Atomically put `raw` at `path` (no fsync: a damaged entry is re-made anyway);
+        """Atomically put RAW at PATH (no fsync: a damaged entry is re-made anyway);
         a cache that can't be written only warns."""
         try:
             with atomic_outputs([path], durable=False, replace_special=True) as temps:

@@ -57,8 +57,8 @@ class IsolatedEngine:
         startup_timeout: float = STARTUP_TIMEOUT,
         profile: SpeechEngine | None = None,
     ) -> None:
-        """`factory` is "module:Class" of an in-process engine built with `options`;
-        `profile`, an in-process instance of it, answers `rates`, `voice_options` and
+        """FACTORY is "module:Class" of an in-process engine built with OPTIONS;
+        PROFILE, an in-process instance of it, answers `rates`, `voice_options` and
         `sound_key` (a subclass may define those itself instead)."""
         self.name = name
         self.profile = profile
@@ -107,7 +107,7 @@ class IsolatedEngine:
         return [VoiceInfo(i, n, tuple(langs), e, q) for i, n, langs, e, q in header["voices"]]
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
-        """Speak `text` in the worker; SpeechError naming the phrase if it fails or hangs."""
+        """Speak TEXT in the worker; SpeechError naming the phrase if it fails or hangs."""
         request = {
             "op": "synthesize",
             "text": text,

@@ -32,7 +32,7 @@ def make_engine(factory: str, options: dict[str, Any]) -> Any:
 
 
 def handle(engine: Any, request: dict[str, Any], out: BinaryIO) -> None:
-    """Answer one request (check, voices or synthesize) on `out`."""
+    """Answer one request (check, voices or synthesize) on OUT."""
     op = request.get("op")
     if op == "check":
         engine.check()

@@ -102,7 +102,7 @@ class FakeEngine:
 
 
 def tone(text: str, pitch: float = 1.0) -> np.ndarray:
-    """The fake clip's samples for `text`: 200-400 Hz (times PITCH), quiet, 10 ms fades."""
+    """The fake clip's samples for TEXT: 200-400 Hz (times PITCH), quiet, 10 ms fades."""
     n = estimate_samples(text)
     freq = pitch * (200.0 + zlib.crc32(text.encode("utf-8")) % 200)
     t = np.arange(n, dtype=np.float64) / SAMPLE_RATE

@@ -172,7 +172,7 @@ class Pyttsx3Backend:
         """Initialisation succeeded, so pyttsx3 can run."""
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
-        """pyttsx3's voices, optionally only those speaking `language`."""
+        """pyttsx3's voices, optionally only those speaking LANGUAGE."""
         return [v for v in self._voices if language_matches(v.languages, language)]
 
     def resolve_voice(self, name: str | None) -> str | None:
