@@ -74,7 +74,7 @@ class TrackFiles:
 
 
 def sidecar_paths(out: Path) -> TrackFiles:
-    """``out`` with its sidecars: OUT's stem + ``.vtt`` and + ``.timeline.json``."""
+    """OUT with its sidecars: OUT's stem + ``.vtt`` and + ``.timeline.json``."""
     return TrackFiles(out, out.with_suffix(".vtt"), out.with_suffix(".timeline.json"))
 
 
