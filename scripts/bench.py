@@ -92,26 +92,44 @@ _BUILD = textwrap.dedent(
     import json, os, resource, sys, time
     from pathlib import Path
     from voicecoach import pipeline
-    script, out, cache, speakers = sys.argv[1:5]
-    programme = pipeline.load(script)
+    script, out, cache, speakers, engine = sys.argv[1:6]
+    voice = pipeline.VoiceOverride(engine=engine) if engine else None
+    programme = pipeline.load(script, voice=voice)
     c = pipeline.open_cache(programme, cache, int(speakers) or None)
+    started = time.perf_counter()
     timeline = pipeline.plan(programme, c)
+    plan = time.perf_counter() - started
+    speech = sum(c.duration(text, programme.voice) for text in timeline.phrases())
     started, cpu = time.perf_counter(), os.times()
     pipeline.build(programme, timeline, c, Path(out), "mp3")
     render, after = time.perf_counter() - started, os.times()
     used = sum(after[:4]) - sum(cpu[:4])  # this process and its children (ffmpeg)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"duration": timeline.duration, "render": render, "cpu": used,
-                      "rss_mb": rss, "synthesized": c.synthesized}))
+                      "rss_mb": rss, "synthesized": c.synthesized, "plan": plan,
+                      "speech": speech, "events": len(timeline.events),
+                      "phrases": len(timeline.phrases())}))
     """
 )
 
 
-def run_build(script: Path, out: Path, cache: Path, speakers: int = 0) -> dict:
-    """Plan and build SCRIPT in a fresh process (SPEAKERS engines, 0: one per core)."""
+def run_build(
+    script: Path, out: Path, cache: Path, speakers: int = 0, engine: str | None = None
+) -> dict:
+    """Plan and build SCRIPT in a fresh process (SPEAKERS engines, 0: one per core;
+    ENGINE instead of the programme's voice, as `--engine` would)."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", _BUILD, str(script), str(out), str(cache), str(speakers)],
+        [
+            sys.executable,
+            "-c",
+            _BUILD,
+            str(script),
+            str(out),
+            str(cache),
+            str(speakers),
+            engine or "",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -122,6 +140,130 @@ def run_build(script: Path, out: Path, cache: Path, speakers: int = 0) -> dict:
     data = json.loads(result.stdout.strip().splitlines()[-1])
     data["wall"] = time.perf_counter() - started
     return data
+
+
+_NAIVE = textwrap.dedent(
+    """
+    # A user's first attempt with pydub: each sound appended in order after the silence
+    # before it (a sound that starts before the track so far ends is overlaid at its
+    # start instead, the track padded with silence if the sound runs past its end).
+    import json, os, resource, sys, time
+    from pydub import AudioSegment
+    events_file, out, bitrate = sys.argv[1:4]
+    started, cpu = time.perf_counter(), os.times()
+    plan = json.load(open(events_file))
+    clips = {}  # each file read once
+    track = AudioSegment.empty()
+    for event in plan["events"]:
+        clip = clips.get(event["file"])
+        if clip is None:
+            clip = clips[event["file"]] = AudioSegment.from_wav(event["file"])
+        start = event["start"] * 1000
+        if start >= len(track):
+            gap = AudioSegment.silent(duration=start - len(track), frame_rate=44100)
+            track += gap + clip
+        else:
+            end = start + len(clip)
+            if end > len(track):
+                track += AudioSegment.silent(duration=end - len(track), frame_rate=44100)
+            track = track.overlay(clip, position=start)
+    end = plan["duration"] * 1000
+    if end > len(track):
+        track += AudioSegment.silent(duration=end - len(track), frame_rate=44100)
+    track.export(out, format="mp3", bitrate=bitrate)
+    wall, after = time.perf_counter() - started, os.times()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"render": wall, "cpu": sum(after[:4]) - sum(cpu[:4]), "rss_mb": rss,
+                      "duration": len(track) / 1000}))
+    """
+)
+
+
+def naive_plan(script: Path, cache: Path, folder: Path, engine: str | None = None) -> Path:
+    """The timeline of SCRIPT (as run_build plans it, from the warm CACHE) as a JSON
+    list of each sound's start and the cached WAV file it plays (phrases from the phrase
+    cache, tones from audio_assets/), for the naive baseline."""
+    from voicecoach.audio.assets import ASSETS_DIR
+
+    voice = pipeline.VoiceOverride(engine=engine) if engine else None
+    programme = pipeline.load(script, voice=voice)
+    sound = programme.sound
+    if sound.voiced or sound.tone_folder is not None or sound.tones != "standard":
+        raise SystemExit("the naive baseline plays the standard tones only")
+    speech = pipeline.open_cache(programme, cache, speakers=1)
+    try:
+        timeline = pipeline.plan(programme, speech)
+        events = []
+        for event in timeline.events:
+            if event.kind == "speech":
+                file = speech.path(speech.spoken(event.text or ""), programme.voice)
+            else:
+                file = ASSETS_DIR / f"{event.tone}.wav"
+            events.append({"start": event.start, "file": str(file)})
+    finally:
+        speech.engine.close()
+    path = folder / "naive-plan.json"
+    path.write_text(json.dumps({"duration": timeline.duration, "events": events}))
+    return path
+
+
+def run_naive(plan: Path, out: Path) -> dict:
+    """The naive pydub baseline over PLAN (naive_plan) in a fresh process, exported to
+    MP3 at the build's bitrate."""
+    from voicecoach.audio.encode import FORMATS
+
+    bitrate = f"{FORMATS['mp3'].bitrate}k"
+    result = subprocess.run(
+        [sys.executable, "-c", _NAIVE, str(plan), str(out), bitrate],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"naive baseline failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_naive(folder: Path, quick: bool) -> None:
+    """Our warm build of the demo against the naive pydub baseline with the same
+    timeline and cached clips (median of two alternating runs each). The demo speaks
+    with its default voice; with --quick, with the fake engine. The baseline copies the
+    whole track for every sound (quadratic in the track's length), so it runs on the
+    demo only: on the 2-hour programme it would take hours."""
+    demo = pipeline.demo_programme()
+    engine = "fake" if quick else None
+    label = voice_name(demo, engine)
+    cache = folder / ("cache-naive-fake" if quick else "cache-floor")
+    ours_out, naive_out = folder / "ours.mp3", folder / "naive.mp3"
+    run_build(demo, ours_out, cache, engine=engine)  # warm the phrase cache
+    plan = naive_plan(demo, cache, folder, engine)
+    ours, naive = [], []
+    for _ in range(2):
+        ours.append(run_build(demo, ours_out, cache, engine=engine))
+        naive.append(run_naive(plan, naive_out))
+    wall = statistics.median(r["render"] for r in ours)
+    cpu = statistics.median(r["cpu"] for r in ours)
+    naive_wall = statistics.median(r["render"] for r in naive)
+    naive_cpu = statistics.median(r["cpu"] for r in naive)
+    rss = max(r["rss_mb"] for r in ours)
+    naive_rss = max(r["rss_mb"] for r in naive)
+    print(
+        f"naive pydub baseline (demo, {label}, {ours[0]['duration'] / 60:.1f} min, "
+        f"{ours[0]['events']} sounds): naive wall {naive_wall:.1f} s, CPU {naive_cpu:.1f} s, "
+        f"peak memory {naive_rss:.0f} MB; warm build wall {wall:.1f} s, CPU {cpu:.1f} s, "
+        f"peak memory {rss:.0f} MB = {naive_wall / wall:.1f}x faster (CPU "
+        f"{naive_cpu / cpu:.1f}x less), {naive_rss / rss:.1f}x less memory"
+    )
+
+
+def voice_name(script: Path, engine: str | None = None) -> str:
+    """What SCRIPT speaks with (ENGINE instead of its voice's), e.g. "piper
+    en_US-joe-medium (neural)"."""
+    from voicecoach.speech.choice import voice_label
+
+    voice = pipeline.VoiceOverride(engine=engine) if engine else None
+    return voice_label(pipeline.load(script, voice=voice).voice)
 
 
 def bench_render_and_memory(folder: Path) -> None:
@@ -192,16 +334,48 @@ def bench_synthesis() -> None:
         )
 
 
-def bench_cache(folder: Path) -> None:
-    cache = folder / "cache-real"
+COLD_ENGINES = ("piper", "pyttsx3", "espeak-ng")
+"""Engines the cold-vs-warm builds try (those installed), the demo's default first."""
+
+
+def installed_engines() -> list[str]:
+    """The engines of COLD_ENGINES that can run here."""
+    from voicecoach.errors import SpeechError
+    from voicecoach.speech.registry import get_engine
+
+    found = []
+    for name in COLD_ENGINES:
+        engine = get_engine(name)
+        try:
+            engine.check()
+            found.append(name)
+        except SpeechError as err:
+            print(f"cold vs warm ({name}): skipped: {err}")
+        finally:
+            engine.close()
+    return found
+
+
+def bench_cache(folder: Path) -> dict[str, dict]:
+    """Per installed engine: a cold build of the demo (fresh cache, one speaker per
+    core) against a warm rebuild, and how fast the cold build synthesised. Returns the
+    cold builds by engine (bench_cold_parallel compares one of them with one speaker)."""
     demo = pipeline.demo_programme()
-    cold = run_build(demo, folder / "cold.mp3", cache)
-    warm = run_build(demo, folder / "warm-real.mp3", cache)
-    print(
-        f"phrase cache (demo, default voice): cold build {cold['wall']:.1f} s "
-        f"({cold['synthesized']} phrases synthesised), warm rebuild {warm['wall']:.1f} s "
-        f"({warm['synthesized']} synthesised) = {cold['wall'] / warm['wall']:.1f}x faster"
-    )
+    colds = {}
+    for engine in installed_engines():
+        cache = folder / f"cache-{engine}"
+        cold = run_build(demo, folder / "cold.mp3", cache, engine=engine)
+        warm = run_build(demo, folder / "warm-real.mp3", cache, engine=engine)
+        colds[engine] = cold
+        print(
+            f"cold vs warm ({voice_name(demo, engine)}, demo): cold build {cold['wall']:.1f} s "
+            f"({cold['synthesized']} phrases, {cold['speech']:.0f} s of speech synthesised "
+            f"in {cold['plan']:.1f} s by {os.cpu_count()} speakers = "
+            f"{cold['speech'] / cold['plan']:.1f} s of speech per second), warm rebuild "
+            f"{warm['wall']:.1f} s ({warm['synthesized']} synthesised) = "
+            f"{cold['wall'] / warm['wall']:.1f}x faster"
+        )
+    return colds
 
 
 def bench_refusals(folder: Path) -> None:
@@ -233,6 +407,8 @@ def bench_refusals(folder: Path) -> None:
 
 def bench_estimate(folder: Path) -> None:
     """The load-time estimate against the built length of a near-limit programme."""
+    from voicecoach.speech.choice import voice_label
+
     items = "".join(
         f"  - {{name: Exercise {i}, sides: both, sets: 3, reps: 12, tempo: 1-0-1}}\n"
         for i in range(40)
@@ -243,10 +419,11 @@ def bench_estimate(folder: Path) -> None:
     estimated = compile_programme(programme, estimate_duration).duration
     took = time.perf_counter() - started
     bound = sum(minimum_seconds(ex) for ex in programme.exercises)
-    cache = pipeline.open_cache(programme, folder / "cache-real")
+    cache = pipeline.open_cache(programme, folder / f"cache-{programme.voice.engine}")
     built = pipeline.plan(programme, cache).duration
     print(
-        f"estimate (pyttsx3, 40 exercises): laid out at load {estimated / 60:.1f} min "
+        f"estimate ({voice_label(programme.voice)}, 40 exercises): laid out at load "
+        f"{estimated / 60:.1f} min "
         f"(in {took:.2f} s), built {built / 60:.1f} min = {estimated / built:.3f}x; "
         f"the dose-only bound {bound / 60:.1f} min = {bound / built:.2f}x"
     )
@@ -263,6 +440,31 @@ def speech_heavy_yaml(exercises: int = 15, lines: int = 30) -> str:
         for i in range(exercises)
     )
     head = "title: Speech heavy\nvoice: {engine: fake}\ndefaults: {rest: 30s}\n"
+    return f"{head}exercises:\n{items}"
+
+
+def largest_yaml(setup: int = 10, said: int = 5) -> str:
+    """100 exercises (the limit), each with SETUP setup lines and SAID cues and
+    reminders of its own: thousands of distinct lines, a session near the 4-hour limit."""
+    doses = [
+        "sides: [left, right]\n    sets: 1\n    reps: 6\n    tempo: 2-0-2",
+        "sets: 2\n    reps: 3\n    hold: 6s\n    relax: 3s",
+        "sides: [left, right]\n    alternate_sides: true\n    sets: 1\n    work: 20s",
+        "sets: 2\n    reps: 8",
+    ]
+
+    def lines(kind: str, count: int, n: int) -> str:
+        return "".join(f"      - {kind} {j + 1} of exercise {n}, in full.\n" for j in range(count))
+
+    items = "".join(
+        f"  - name: Exercise number {i + 1}\n"
+        f"    setup:\n{lines('Setup step', setup, i + 1)}"
+        f"    cues:\n{lines('Cue', said, i + 1)}"
+        f"    reminders:\n{lines('Reminder', said, i + 1)}"
+        f"    {doses[i % len(doses)]}\n"
+        for i in range(100)
+    )
+    head = "title: The largest programme\nvoice: {engine: fake}\ndefaults: {rest: 10s}\n"
     return f"{head}exercises:\n{items}"
 
 
@@ -306,6 +508,8 @@ def encode_floor(track: Path, folder: Path) -> tuple[float, float]:
             "-i",
             str(raw),
             *FORMATS["mp3"].codec_args,
+            "-b:a",
+            f"{FORMATS['mp3'].bitrate}k",
             "-f",
             "mp3",
             str(folder / "floor.mp3"),
@@ -323,7 +527,8 @@ def bench_against_floor(folder: Path, quick: bool) -> None:
         ("2-hour", write(folder, "two-hours.yaml", programme_yaml(20))),
     ]
     if not quick:
-        cases.insert(0, ("demo (pyttsx3)", pipeline.demo_programme()))
+        demo = pipeline.demo_programme()
+        cases.insert(0, (f"demo, {voice_name(demo)}", demo))
     for label, script in cases:
         cache = folder / "cache-floor"
         out = folder / "floor-track.mp3"
@@ -344,15 +549,42 @@ def bench_against_floor(folder: Path, quick: bool) -> None:
         )
 
 
-def bench_cold_parallel(folder: Path) -> None:
-    """Cold build of the demo with the real voice: one speaker against one per core."""
-    demo = pipeline.demo_programme()
-    one = run_build(demo, folder / "cold1.mp3", folder / "cache-cold-1", speakers=1)
-    every = run_build(demo, folder / "coldn.mp3", folder / "cache-cold-n")
+def bench_largest(folder: Path) -> None:
+    """The largest programme the limits allow (largest_yaml), fake voice: a cold build
+    (fast with the fake engine) fills the cache, then one warm build against the ffmpeg
+    floor (one run each: the track is nearly four hours)."""
+    script = write(folder, "largest.yaml", largest_yaml())
+    cache = folder / "cache-largest"
+    out = folder / "largest.mp3"
+    cold = run_build(script, out, cache)
+    warm = run_build(script, out, cache)
+    floor_wall, floor_cpu = encode_floor(out, folder)
+    (folder / "floor.raw").unlink()
     print(
-        f"cold build (pyttsx3, demo, {one['synthesized']} phrases): one speaker "
-        f"{one['wall']:.1f} s, {os.cpu_count()} speakers {every['wall']:.1f} s = "
-        f"{one['wall'] / every['wall']:.2f}x faster"
+        f"largest programme (100 exercises, {warm['duration'] / 3600:.2f} h, "
+        f"{warm['phrases']} distinct lines, {warm['events']} sounds, fake voice): warm build "
+        f"wall {warm['render']:.1f} s vs floor {floor_wall:.1f} s = "
+        f"{warm['render'] / floor_wall:.2f}x, CPU {warm['cpu']:.1f} s vs {floor_cpu:.1f} s = "
+        f"{warm['cpu'] / floor_cpu:.2f}x; peak memory {warm['rss_mb']:.0f} MB (target 300 MB); "
+        f"cold build {cold['wall']:.1f} s, peak memory {cold['rss_mb']:.0f} MB"
+    )
+
+
+def bench_cold_parallel(folder: Path, colds: dict[str, dict]) -> None:
+    """Cold build of the demo with its default voice (the neural one when installed):
+    one speaker against one per core (COLDS: bench_cache's cold builds, one per core)."""
+    demo = pipeline.demo_programme()
+    engine = pipeline.load(demo).voice.engine or ""
+    every = colds.get(engine)
+    if every is None:
+        every = run_build(demo, folder / "coldn.mp3", folder / "cache-cold-n", engine=engine)
+    one = run_build(demo, folder / "cold1.mp3", folder / "cache-cold-1", 1, engine)
+    print(
+        f"cold build ({voice_name(demo)}, demo, {one['synthesized']} phrases): one speaker "
+        f"{one['wall']:.1f} s (synthesis {one['plan']:.1f} s), {os.cpu_count()} speakers "
+        f"{every['wall']:.1f} s (synthesis {every['plan']:.1f} s) = "
+        f"{one['wall'] / every['wall']:.2f}x faster ({one['plan'] / every['plan']:.2f}x "
+        "for the synthesis)"
     )
 
 
@@ -401,9 +633,11 @@ def main() -> None:
         bench_render_and_memory(folder)
         bench_against_floor(folder, args.quick)
         bench_library_jobs(folder)
+        bench_naive(folder, args.quick)
+        bench_largest(folder)
         if not args.quick:
-            bench_cold_parallel(folder)
-            bench_cache(folder)
+            colds = bench_cache(folder)
+            bench_cold_parallel(folder, colds)
             bench_estimate(folder)
 
 
