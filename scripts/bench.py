@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Benchmarks: speed and memory as ratios measured in one run (machines here are noisy).
 
-    .venv/bin/python scripts/bench.py            # all, about two minutes
-    .venv/bin/python scripts/bench.py --quick    # skip the cold real-voice build
+    .venv/bin/python scripts/bench.py            # all, about half an hour on 2 busy cores
+    .venv/bin/python scripts/bench.py --quick    # skip the real-voice builds
 
-Prints: compile speed (track seconds laid out per second of compiling), render+encode
-speed (x realtime), peak memory of a 10- and a 60-minute build (bounded memory means the
-ratio stays near 1 although the track is 6x longer), synthesis speed of each installed
-speech engine (seconds of speech per second, over the demo's lines), the phrase cache (cold build
-vs warm rebuild with the real pyttsx3 voice), warm builds of the demo, a speech-heavy
-and a 2-hour programme against ffmpeg alone encoding the same audio (wall, CPU, peak
-memory), `library build -j 1` vs `-j 2`, a cold build with one speaking engine vs one
-per core, how fast `validate`
-refuses, and the load-time length estimate against the built length.
+Prints: synthesis speed of each installed speech engine (seconds of speech per second,
+over the demo's lines), compile speed (track seconds laid out per second of compiling),
+how fast `validate` refuses, render+encode speed (x realtime) and peak memory of a 10- and
+a 60-minute build (bounded memory means the ratio stays near 1 although the track is 6x
+longer), warm builds of the demo, a speech-heavy and a 2-hour programme against ffmpeg
+alone encoding the same audio at the same bitrate (wall, CPU, peak memory), `library
+build -j 1` vs `-j 2`, a naive pydub script (appending each sound) against our warm build
+of the demo, the largest programme the limits allow (warm, fake voice) against the
+floor; without --quick also a cold build of the demo against a warm rebuild with each
+installed engine (and its synthesis speed), a cold build with the default voice with one
+speaking engine against one per core, and the load-time length estimate against the
+built length.
 """
 
 from __future__ import annotations
