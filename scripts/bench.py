@@ -92,7 +92,7 @@ def bench_compile(folder: Path) -> None:
 
 _BUILD = textwrap.dedent(
     """
-    import json, os, resource, sys, time
+    import json, os, sys, time
     from pathlib import Path
     from voicecoach import pipeline
     script, out, cache, speakers, engine = sys.argv[1:6]
@@ -107,7 +107,10 @@ _BUILD = textwrap.dedent(
     pipeline.build(programme, timeline, c, Path(out), "mp3")
     render, after = time.perf_counter() - started, os.times()
     used = sum(after[:4]) - sum(cpu[:4])  # this process and its children (ffmpeg)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # peak RSS of this process alone: ru_maxrss would also hold the parent's (Linux
+    # carries the high-water mark across the exec of a vforked child)
+    rss = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"duration": timeline.duration, "render": render, "cpu": used,
                       "rss_mb": rss, "synthesized": c.synthesized, "plan": plan,
                       "speech": speech, "events": len(timeline.events),
@@ -150,7 +153,7 @@ _NAIVE = textwrap.dedent(
     # A user's first attempt with pydub: each sound appended in order after the silence
     # before it (a sound that starts before the track so far ends is overlaid at its
     # start instead, the track padded with silence if the sound runs past its end).
-    import json, os, resource, sys, time
+    import json, os, sys, time
     from pydub import AudioSegment
     events_file, out, bitrate = sys.argv[1:4]
     started, cpu = time.perf_counter(), os.times()
@@ -175,7 +178,10 @@ _NAIVE = textwrap.dedent(
         track += AudioSegment.silent(duration=end - len(track), frame_rate=44100)
     track.export(out, format="mp3", bitrate=bitrate)
     wall, after = time.perf_counter() - started, os.times()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # peak RSS of this process alone: ru_maxrss would also hold the parent's (Linux
+    # carries the high-water mark across the exec of a vforked child)
+    rss = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"render": wall, "cpu": sum(after[:4]) - sum(cpu[:4]), "rss_mb": rss,
                       "duration": len(track) / 1000}))
     """
