@@ -6,16 +6,16 @@
 
 Prints: synthesis speed of each installed speech engine (seconds of speech per second,
 over the demo's lines), compile speed (track seconds laid out per second of compiling),
-how fast `validate` refuses, render+encode speed (x realtime) and peak memory of a 10- and
-a 60-minute build (bounded memory means the ratio stays near 1 although the track is 6x
-longer), warm builds of the demo, a speech-heavy and a 2-hour programme against ffmpeg
-alone encoding the same audio at the same bitrate (wall, CPU, peak memory), `library
-build -j 1` vs `-j 2`, a naive pydub script (appending each sound) against our warm build
-of the demo, the largest programme the limits allow (warm, fake voice) against the
-floor; without --quick also a cold build of the demo against a warm rebuild with each
-installed engine (and its synthesis speed), a cold build with the default voice with one
-speaking engine against one per core, and the load-time length estimate against the
-built length.
+how fast `validate` refuses, render+encode speed (x realtime) and peak memory of a 10-
+and a 60-minute build (bounded memory means the ratio stays near 1 although the track is
+6x longer), warm builds of the demo, a speech-heavy and a 2-hour programme (also with a
+music bed) against ffmpeg alone encoding the same audio at the same bitrate (wall, CPU,
+peak memory), `library build -j 1` vs `-j 2`, a naive pydub script (appending each
+sound) against our warm build of the demo, the largest programme the limits allow (warm,
+fake voice) against the floor; without --quick also a cold build of the demo against a
+warm rebuild with each installed engine (and its synthesis speed), a cold build with the
+default voice with one speaking engine against one per core, and the load-time length
+estimate against the built length.
 """
 
 from __future__ import annotations
@@ -529,11 +529,24 @@ def encode_floor(track: Path, folder: Path) -> tuple[float, float]:
     return wall, (after[2] + after[3]) - (before[2] + before[3])
 
 
+def make_music(path: Path, seconds: float) -> Path:
+    """A music file: pink noise under a slow swell, made by ffmpeg (never downloaded)."""
+    source = f"anoisesrc=color=pink:duration={seconds}:amplitude=0.3:sample_rate=44100"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source]
+        + ["-af", "volume='0.6+0.4*sin(2*PI*t/7)':eval=frame", "-c:a", "libvorbis", str(path)],
+        check=True,
+    )
+    return path
+
+
 def bench_against_floor(folder: Path, quick: bool) -> None:
     """Warm builds against the ffmpeg floor (median of alternating runs), peak memory."""
+    music = make_music(folder / "music.ogg", 180.0)
     cases = [
         ("speech-heavy", write(folder, "heavy.yaml", speech_heavy_yaml())),
         ("2-hour", write(folder, "two-hours.yaml", programme_yaml(20))),
+        ("2-hour, music", write(folder, "music.yaml", f"music: {music}\n{programme_yaml(20)}")),
     ]
     if not quick:
         demo = pipeline.demo_programme()

@@ -13,6 +13,7 @@ from voicecoach.audio import Mixer, MixLevels, load_tones
 from voicecoach.audio import mixer as mixer_module
 from voicecoach.audio.clip_levels import LevelStore, measure_level
 from voicecoach.audio.loudness import db_to_gain, integrated_loudness
+from voicecoach.audio.music import MusicBed, speech_spans
 from voicecoach.speech.base import Clip
 from voicecoach.timeline.model import Chapter, Timeline
 
@@ -102,3 +103,33 @@ def test_each_clip_reaches_its_calibrated_level() -> None:
         prepared = mixer.prepared(("speech", text))
         assert integrated_loudness(prepared, SR) == pytest.approx(-16.0 + gain, abs=0.15)
         assert float(np.abs(prepared).max()) <= db_to_gain(-2.0)
+
+
+def _music(seconds: float, seed: int) -> np.ndarray:
+    """Noise swelling and fading every few seconds (music is not steady)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * SR)) / SR
+    swell = 0.5 + 0.45 * np.sin(2 * np.pi * t / (3.0 + seed))
+    return (0.2 * swell * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("level_db", "duck_db", "music_seconds"),
+    [(-14.0, 12.0, 7.0), (-20.0, 18.0, 200.0), (-2.0, 3.0, 11.0)],
+)
+def test_calibration_with_a_music_bed_matches_a_full_render_without_one(
+    level_db: float, duck_db: float, music_seconds: float
+) -> None:
+    for timeline, speech in (long_timeline(), (demo_timeline(), demo_speech())):
+        bed = MusicBed(
+            _music(music_seconds, int(music_seconds)),
+            SR,
+            round(timeline.duration * SR),
+            speech_spans(timeline),
+            level_db=level_db,
+            duck_db=duck_db,
+        )
+        mixer = Mixer(timeline, speech, load_tones(), music=bed)
+        mixer.calibrate()
+        assert mixer.estimate() == pytest.approx(-16.0, abs=0.3)
+        assert mixer.measure() == pytest.approx(-16.0, abs=0.3)  # what the file will hold

@@ -111,9 +111,16 @@ def write_track(
         album=album if album is not None else timeline.title,
         artist=artist,
     )
+    target = assembly.levels.track_lufs
     ceiling = assembly.levels.true_peak_dbtp
-    headroom = FORMATS[format].headroom_db
-    mixer = assembly.mixer(replace(assembly.levels, mix_peak_dbfs=ceiling - headroom))
+    spec = FORMATS[format]
+    mixer = assembly.mixer(
+        replace(
+            assembly.levels,
+            mix_peak_dbfs=ceiling - spec.headroom_db,
+            track_lufs=target + spec.loudness_loss_db,
+        )
+    )
     duration = mixer.total_samples / mixer.sample_rate
     extra = dict(extra or {})
     paths = [files.track, files.captions, files.timeline, *extra]
@@ -125,7 +132,7 @@ def write_track(
                 tmp[path].write_bytes(content)
         tmp[files.captions].write_text(vtt_text(timeline), encoding="utf-8")
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
-        with _metadata_file(tags, timeline, duration, FORMATS[format].metadata) as metadata:
+        with _metadata_file(tags, timeline, duration, spec.metadata) as metadata:
             for attempt in range(1, _ENCODES + 1):
                 written = encode_pcm(
                     mixer.blocks(0.0, _ENCODE_BLOCK),
@@ -137,21 +144,25 @@ def write_track(
                     progress=progress if attempt == 1 else None,  # never going back
                     bitrate=bitrate,
                 )
-                if not _corrected(mixer, measure_output(tmp[files.track]), attempt, files):
+                measured = measure_output(tmp[files.track])
+                if not _corrected(mixer, measured, target, attempt, files):
                     break
         if format == "mp3":
             tag_mp3(tmp[files.track], tags, timeline.chapters, written / mixer.sample_rate)
     return files
 
 
-def _corrected(mixer: Mixer, measured: Measured, attempt: int, files: TrackFiles) -> bool:
+def _corrected(
+    mixer: Mixer, measured: Measured, target: float, attempt: int, files: TrackFiles
+) -> bool:
     """Whether to encode again, after correcting MIXER for what the decoded track
-    MEASURED: a true peak over the ceiling lowers the mix's ceiling, loudness off by
-    more than LOUDNESS_TOLERANCE (a codec that cuts high frequencies, a lower ceiling)
-    shifts the gain; after _ENCODES encodes a true peak still over is a warning."""
+    MEASURED: a true peak over the ceiling lowers the mix's ceiling, loudness off
+    TARGET (LUFS) by more than LOUDNESS_TOLERANCE (a codec that cuts high frequencies,
+    a lower ceiling) shifts the gain; after _ENCODES encodes a true peak still over is
+    a warning."""
     levels = mixer.levels
     overshoot = measured.true_peak - levels.true_peak_dbtp
-    loudness_error = levels.track_lufs - measured.lufs
+    loudness_error = target - measured.lufs
     audible = measured.lufs > _SILENCE_LUFS
     retune = audible and abs(loudness_error) > LOUDNESS_TOLERANCE
     if overshoot <= 0 and not retune:

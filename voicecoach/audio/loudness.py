@@ -126,9 +126,13 @@ class LoudnessMeter:
             self._powers.append(power)
         self._carry = data[count * self._segment :]
 
+    def segment_powers(self) -> np.ndarray:
+        """Mean K-weighted power of every whole 100 ms segment fed so far."""
+        return np.concatenate([*self._powers, np.zeros(0)])
+
     def integrated(self) -> float:
         """Gated integrated loudness (LUFS) of everything fed so far."""
-        powers = np.concatenate([*self._powers, np.zeros(0)])
+        powers = self.segment_powers()
         if len(powers) < 4:
             return gated_loudness(np.array([powers.mean()])) if len(powers) else -math.inf
         blocks = (powers[:-3] + powers[1:-2] + powers[2:-1] + powers[3:]) / 4.0

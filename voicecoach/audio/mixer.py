@@ -4,7 +4,8 @@ Every event starts at sample ``round(event.start * sample_rate)``. Each distinct
 is prepared (loudness-normalised, peaks limited) when the mix first reaches it and kept
 while there is room, so memory is bounded by a budget plus one block, whatever the
 track's length. Clip levels come from a `LevelStore` and the track is calibrated from
-them, so a build renders the track once: the pass that is encoded.
+them and the music bed's level, so a build renders the track once: the pass that is
+encoded.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ PREPARED_BUDGET = 24 * 2**20
 
 _MAX_CALIBRATION = 12.0
 _CALIBRATION_STEP = 0.05
-_MUSIC_PASSES = 2
+_CALIBRATION_STEPS = 4
 
 
 class ClipLike(Protocol):
@@ -108,6 +109,7 @@ class Mixer:
         self._clip_levels: dict[_Key, ClipLevel] = {}
         self._prepared: OrderedDict[_Key, np.ndarray] = OrderedDict()
         self._prepared_bytes = 0
+        self._shifted_levels: dict[_Key, ClipLevel] = {}
         self._store = store = store or LevelStore(None)
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
         placed: list[tuple[int, int, _Key]] = []
@@ -169,19 +171,36 @@ class Mixer:
         if found is not None:
             self._prepared.move_to_end(key)
             return found
-        kind, name = key
-        samples = mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
+        samples = self._samples(key)
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
-        level = self._clip_levels[key]
-        if self.gain_db:  # limiting grows with the level: find the clip's gain there
-            target = self._reference_target(key) + self.gain_db
-            level = self._store.level(samples, target, ceiling, self.sample_rate)
+        level = self._level(key, samples)
         found = prepare(samples, level.gain_db, ceiling, self.sample_rate)
         self._prepared[key] = found
         self._prepared_bytes += found.nbytes
         while self._prepared_bytes > PREPARED_BUDGET and len(self._prepared) > 1:
             _, dropped = self._prepared.popitem(last=False)
             self._prepared_bytes -= dropped.nbytes
+        return found
+
+    def _samples(self, key: _Key) -> np.ndarray:
+        """The clip for KEY as mono float32 (read again from a lazy mapping)."""
+        kind, name = key
+        return mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
+
+    def _level(self, key: _Key, samples: np.ndarray | None = None) -> ClipLevel:
+        """The clip's level at the current calibration: limiting grows with the level,
+        so a shifted clip's gain and power are found at its shifted target (kept for
+        this gain; the store keeps them between builds)."""
+        if not self.gain_db:
+            return self._clip_levels[key]
+        found = self._shifted_levels.get(key)
+        if found is None:
+            if samples is None:
+                samples = self._samples(key)
+            target = self._reference_target(key) + self.gain_db
+            ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+            found = self._store.level(samples, target, ceiling, self.sample_rate)
+            self._shifted_levels[key] = found
         return found
 
     def blocks(
@@ -249,32 +268,44 @@ class Mixer:
 
     def estimate(self) -> float:
         """Integrated loudness (LUFS) the track will measure, from its clips' levels
-        (their K-weighted power in 10 ms bins, placed where they play; overlapping
-        sounds add as powers). Renders nothing."""
+        (their K-weighted power in 10 ms bins, placed where they play) and the music
+        bed's (its power where it plays, faded and ducked); overlapping sounds add as
+        powers. Renders nothing."""
         size = bin_samples(self.sample_rate)
         bins = np.zeros(-(-self.total_samples // size) + 1, dtype=np.float64)
-        scale = db_to_gain(self.gain_db) ** 2
         for start, key in zip(self._starts.tolist(), self._keys, strict=True):
-            powers = self._clip_levels[key].powers
+            powers = self._level(key).powers
             first = round(start / size)
             count = max(0, min(len(powers), len(bins) - first))
-            bins[first : first + count] += powers[:count] * scale
+            bins[first : first + count] += powers[:count]
+        music_gain = self.music_gain()
+        if self.music is not None and music_gain > 0:
+            music = self.music.bin_powers(size)
+            bins[: len(music)] += music * music_gain**2
         return gated_loudness(gated_powers(bins, self.sample_rate))
 
-    def calibrate(self, tolerance_db: float = 0.3) -> float:
+    def calibrate(self, tolerance_db: float = 0.1) -> float:
         """Shift every clip's level so the whole track measures ``levels.track_lufs``
         (per-clip targets alone come out low: pauses and tones pull the average down).
-        Worked out from the clips' levels, without rendering; with a music bed (which
-        fills the pauses, and is ducked) the mix is then measured and corrected, up to
-        ``_MUSIC_PASSES`` render passes. Returns the gain in dB."""
-        error = self.levels.track_lufs - self.estimate()
-        if math.isfinite(error):
-            self.shift_gain(error)
-        for _ in range(_MUSIC_PASSES if self.music is not None else 0):
-            error = self.levels.track_lufs - self.measure()
+        Worked out from the clips' and the music bed's levels, without rendering: after
+        the first shift, secant steps (limiting makes a louder clip gain less than its
+        shift) take the estimate to within TOLERANCE_DB, up to ``_CALIBRATION_STEPS``
+        shifts. Returns the gain in dB."""
+        target = self.levels.track_lufs
+        error = target - self.estimate()
+        previous: tuple[float, float] | None = None
+        for _ in range(_CALIBRATION_STEPS):
             if not math.isfinite(error) or abs(error) <= tolerance_db:
                 break
-            self.shift_gain(error)
+            slope = 1.0
+            if previous is not None and self.gain_db != previous[0]:
+                slope = (previous[1] - error) / (self.gain_db - previous[0])
+                slope = min(1.0, max(0.1, slope))
+            previous = (self.gain_db, error)
+            self.shift_gain(error / slope)
+            if self.gain_db == previous[0]:  # at the end of the calibration range
+                break
+            error = target - self.estimate()
         return self.gain_db
 
     def shift_gain(self, db: float) -> None:
@@ -285,3 +316,4 @@ class Mixer:
         self.gain_db = round(gain / _CALIBRATION_STEP) * _CALIBRATION_STEP
         self._prepared.clear()
         self._prepared_bytes = 0
+        self._shifted_levels.clear()

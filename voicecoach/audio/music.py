@@ -113,8 +113,15 @@ class MusicBed:
         self._fade_in = min(round(FADE_IN * sample_rate), total_samples // 3)
         self._fade_out = min(round(FADE_OUT * sample_rate), total_samples // 3)
         self._regions = _duck_regions(spans, sample_rate)
-        self.loudness = _loudness(source, sample_rate)
+        meter = LoudnessMeter(sample_rate)
+        step = 1 << 18
+        for pos in range(0, length, step):
+            meter.feed(source[pos : pos + step])
+        loudness = meter.integrated()
+        self.loudness = loudness if math.isfinite(loudness) else -math.inf
         """Integrated loudness (LUFS) of one pass of the music as decoded."""
+        self._segment_powers = meter.segment_powers()
+        self._segment = round(0.1 * sample_rate)
 
     @classmethod
     def for_timeline(
@@ -130,6 +137,19 @@ class MusicBed:
             level_db=settings.level_db,
             duck_db=settings.duck_db,
         )
+
+    def bin_powers(self, size: int) -> np.ndarray:
+        """Estimated K-weighted power (sum of squares) of the bed at its source level in
+        every SIZE-sample bin of the track: the music's power in the 100 ms segment
+        playing at each bin's middle, times the fades and ducking there squared."""
+        bins = -(-self.total_samples // size)
+        middle = np.arange(bins, dtype=np.int64) * size + size // 2
+        powers = self._segment_powers
+        if not len(powers):
+            return np.zeros(bins)
+        segment = np.minimum((middle % self._period) // self._segment, len(powers) - 1)
+        gain = self._fades(middle).astype(np.float64) * self.duck_gain(middle)
+        return powers[segment] * size * gain**2
 
     def render(self, start: int, count: int) -> np.ndarray:
         """Samples ``start .. start + count`` of the bed at its source level (float32);
@@ -159,7 +179,8 @@ class MusicBed:
         return gain
 
     def duck_depth(self, index: np.ndarray) -> np.ndarray:
-        """How far down the bed is at each sample: 0 (full level) .. 1 (fully ducked)."""
+        """How far down the bed is at each sample of INDEX (ascending): 0 (full level)
+        .. 1 (fully ducked). Each ducked region touches only the samples it covers."""
         depth = np.zeros(len(index), dtype=np.float64)
         if not len(index) or not len(self._regions):
             return depth
@@ -170,10 +191,13 @@ class MusicBed:
         lo = int(np.searchsorted(regions[:, 1] + release, first, side="right"))
         hi = int(np.searchsorted(regions[:, 0] - attack, last, side="right"))
         for begin, end in regions[lo:hi]:
-            rise = np.clip((index - (begin - attack)) / attack, 0.0, 1.0)
-            fall = np.clip(((end + release) - index) / release, 0.0, 1.0)
+            a = int(np.searchsorted(index, begin - attack, side="right"))
+            b = int(np.searchsorted(index, end + release, side="left"))
+            near = index[a:b]
+            rise = np.clip((near - (begin - attack)) / attack, 0.0, 1.0)
+            fall = np.clip(((end + release) - near) / release, 0.0, 1.0)
             shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
-            np.maximum(depth, shape, out=depth)
+            np.maximum(depth[a:b], shape, out=depth[a:b])
         return depth
 
     def duck_gain(self, index: np.ndarray) -> np.ndarray:
@@ -194,13 +218,3 @@ def _duck_regions(spans: Sequence[tuple[float, float]], sample_rate: int) -> np.
         else:
             merged.append([a, b])
     return np.array(merged, dtype=np.float64).reshape(-1, 2)
-
-
-def _loudness(samples: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness of SAMPLES, measured in blocks (bounded memory)."""
-    meter = LoudnessMeter(sample_rate)
-    step = 1 << 18
-    for pos in range(0, len(samples), step):
-        meter.feed(samples[pos : pos + step])
-    loudness = meter.integrated()
-    return loudness if math.isfinite(loudness) else -math.inf
