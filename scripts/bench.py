@@ -649,17 +649,18 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         folder = Path(tmp)
+        bench_naive(folder, args.quick)
+        if not args.quick:
+            colds = bench_cache(folder)
+            bench_cold_parallel(folder, colds)
+        bench_largest(folder)
         bench_synthesis()
         bench_compile(folder)
         bench_refusals(folder)
         bench_render_and_memory(folder)
         bench_against_floor(folder, args.quick)
         bench_library_jobs(folder)
-        bench_naive(folder, args.quick)
-        bench_largest(folder)
         if not args.quick:
-            colds = bench_cache(folder)
-            bench_cold_parallel(folder, colds)
             bench_estimate(folder)
 
 
