@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks: speed and memory as ratios measured in one run (machines here are noisy).
 
-    .venv/bin/python scripts/bench.py            # all, about half an hour on 2 busy cores
+    .venv/bin/python scripts/bench.py            # all, about an hour on 2 busy cores
     .venv/bin/python scripts/bench.py --quick    # skip the real-voice builds
 
 Prints: synthesis speed of each installed speech engine (seconds of speech per second,
@@ -261,8 +261,8 @@ def bench_naive(folder: Path, quick: bool) -> None:
         f"naive pydub baseline (demo, {label}, {ours[0]['duration'] / 60:.1f} min, "
         f"{ours[0]['events']} sounds): naive wall {naive_wall:.1f} s, CPU {naive_cpu:.1f} s, "
         f"peak memory {naive_rss:.0f} MB; warm build wall {wall:.1f} s, CPU {cpu:.1f} s, "
-        f"peak memory {rss:.0f} MB = {naive_wall / wall:.1f}x faster (CPU "
-        f"{naive_cpu / cpu:.1f}x less), {naive_rss / rss:.1f}x less memory"
+        f"peak memory {rss:.0f} MB: speed-up {naive_wall / wall:.2f}x wall, "
+        f"{naive_cpu / cpu:.2f}x CPU; naive/ours peak memory {naive_rss / rss:.2f}x"
     )
 
 
