@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from audio_helpers import decode, rms_db, speech_like
+from test_build_e2e import run_cli as build_e2e_cli
 
 from voicecoach.script.model import Voice
 from voicecoach.speech.audiofile import read_clip
@@ -58,17 +57,8 @@ def write_programme(
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cwd / "cache"), "PYTHONPATH": pythonpath}
-    return subprocess.run(
-        [sys.executable, "-m", "voicecoach.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    """`voicecoach ARGS` in CWD with its own phrase cache (CWD/cache)."""
+    return build_e2e_cli(*args, cache=cwd / "cache", cwd=cwd)
 
 
 def build(folder: Path, script: Path, name: str, *args: str) -> tuple[dict, np.ndarray, str]:
