@@ -30,7 +30,6 @@ pytestmark = [
 ]
 
 SR = 44100
-ROOT = Path(__file__).resolve().parent.parent
 
 PROGRAMME = """\
 title: Recorded check
