@@ -122,6 +122,7 @@ class MusicBed:
         """Integrated loudness (LUFS) of one pass of the music as decoded."""
         self._segment_powers = meter.segment_powers()
         self._segment = round(0.1 * sample_rate)
+        self._bin_powers: dict[int, np.ndarray] = {}
 
     @classmethod
     def for_timeline(
@@ -141,7 +142,14 @@ class MusicBed:
     def bin_powers(self, size: int) -> np.ndarray:
         """Estimated K-weighted power (sum of squares) of the bed at its source level in
         every SIZE-sample bin of the track: the music's power in the 100 ms segment
-        playing at each bin's middle, times the fades and ducking there squared."""
+        playing at each bin's middle, times the fades and ducking there squared (worked
+        out once per SIZE: calibration asks again after every shift)."""
+        found = self._bin_powers.get(size)
+        if found is None:
+            found = self._bin_powers[size] = self._compute_bin_powers(size)
+        return found
+
+    def _compute_bin_powers(self, size: int) -> np.ndarray:
         bins = -(-self.total_samples // size)
         middle = np.arange(bins, dtype=np.int64) * size + size // 2
         powers = self._segment_powers
