@@ -90,7 +90,7 @@ def test_prepared_clips_stay_within_the_budget_without_changing_the_mix(monkeypa
     blocks = []
     for block in mixer.blocks():
         blocks.append(block)
-        peak = max(peak, mixer._prepared_bytes)
+        peak = max(peak, mixer._ready_bytes)
     assert peak <= 3 * SR * 4 + 2 * SR * 4
     assert np.array_equal(np.concatenate(blocks), whole)
 

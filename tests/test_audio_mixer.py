@@ -13,8 +13,12 @@ from audio_helpers import (
     speech_like,
     tone_event,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis_helpers import examples
 
 from voicecoach.audio import DEFAULT_BLOCK_SAMPLES, Mixer, MixLevels, RenderAssembly, load_tones
+from voicecoach.audio.clip_levels import LevelStore
 from voicecoach.audio.loudness import (
     LoudnessMeter,
     db_to_gain,
@@ -170,3 +174,83 @@ def test_duck_typed_int16_clip_is_accepted(tones):
 def test_silent_timeline_renders_silence(tones):
     track = render(_single([], 2.0), {}, tones)
     assert len(track) == 2 * SR and not track.any()
+
+
+def _limit_whole(x: np.ndarray, ceiling: float, *, true_peak: bool) -> np.ndarray:
+    """The limiter worked over the whole array at once (what `limit_peaks` computes
+    stretch by stretch)."""
+    from voicecoach.audio import loudness
+
+    magnitude = loudness.true_peak_envelope(x, ceiling * 0.5) if true_peak else np.abs(x)
+    target = loudness.limiter_threshold(ceiling)
+    if float(magnitude.max()) <= target:
+        return x
+    return loudness._limit_stretch(x, magnitude, target, loudness.limiter_half_width(SR))
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    bursts=st.lists(st.tuples(st.integers(0, 40_000), st.floats(0.5, 3.0)), max_size=8),
+    true_peak=st.booleans(),
+)
+def test_the_limiter_works_stretch_by_stretch_as_over_the_whole_array(seed, bursts, true_peak):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(44_100) * 0.05).astype(np.float32)
+    for at, level in bursts:  # loud bursts, some close together, some far apart
+        x[at : at + 300] *= np.float32(level * 20)
+    ceiling = db_to_gain(-2.0)
+    limited = limit_peaks(x, ceiling, SR, true_peak=true_peak)
+    assert np.array_equal(limited, _limit_whole(x, ceiling, true_peak=true_peak))
+    assert float(np.abs(limited).max()) <= ceiling
+
+
+def _mixed_timeline() -> tuple[Timeline, dict[str, Clip]]:
+    """Loud clips alone, two that overlap, and one that ends just before another."""
+    speech = {f"Line {n}.": Clip(speech_like(1.2, 0.0, n), SR) for n in range(5)}
+    events = [
+        speech_event(0.2, "Line 0.", 1.2),
+        speech_event(2.0, "Line 1.", 1.2),
+        speech_event(2.6, "Line 2.", 1.2),  # over line 1
+        speech_event(4.5, "Line 3.", 1.2),
+        speech_event(5.71, "Line 4.", 1.2),  # 10 ms after line 3: within the limiter's reach
+        tone_event(8.0, "go"),
+    ]
+    return _single(events, 9.5), speech
+
+
+@pytest.mark.parametrize("block_samples", [1000, 16384, 1 << 20])
+def test_clips_limited_on_their_own_mix_as_the_whole_mix_limited(
+    tones, tmp_path, monkeypatch, block_samples
+):
+    timeline, speech = _mixed_timeline()
+    levels = MixLevels(mix_peak_dbfs=-3.0)  # below the clips' own ceiling: all are limited
+    monkeypatch.setattr(Mixer, "_isolated", lambda self: np.zeros(len(self._keys), dtype=bool))
+    together = np.concatenate(list(Mixer(timeline, speech, tones, levels=levels).blocks()))
+    monkeypatch.undo()
+    alone = Mixer(timeline, speech, tones, levels=levels)
+    assert alone._alone.tolist() == [True, False, False, False, False, True]
+    assert np.array_equal(np.concatenate(list(alone.blocks(0.0, block_samples))), together)
+    for _ in range(2):  # limited clips made and stored, then read from the store
+        stored = Mixer(timeline, speech, tones, levels=levels, store=LevelStore(tmp_path))
+        assert np.array_equal(np.concatenate(list(stored.blocks(0.0, block_samples))), together)
+
+
+def test_damaged_stored_clips_are_made_again(tones, tmp_path):
+    timeline, speech = _mixed_timeline()
+    levels = MixLevels(mix_peak_dbfs=-3.0)
+    fresh = np.concatenate(list(Mixer(timeline, speech, tones, levels=levels).blocks()))
+    Mixer(timeline, speech, tones, levels=levels, store=LevelStore(tmp_path)).track()
+    clips = [p for p in tmp_path.rglob("*.npy") if np.load(p).dtype == np.float32]
+    assert clips  # the limited clips of the lines that play alone, the overlapping ones'
+    damages = [
+        np.zeros(10, dtype=np.float32),  # wrong length
+        np.full(len(np.load(clips[0])), np.nan, dtype=np.float32),
+        np.full(len(np.load(clips[0])), 4.0, dtype=np.float32),  # louder than full scale
+        np.zeros(len(np.load(clips[0])), dtype=np.float64),
+    ]
+    for damage in damages:
+        for path in clips:
+            np.save(path, damage if len(damage) == 10 else np.resize(damage, len(np.load(path))))
+        mixer = Mixer(timeline, speech, tones, levels=levels, store=LevelStore(tmp_path))
+        assert np.array_equal(mixer.track(), fresh)

@@ -48,7 +48,7 @@ __all__ = [
 DEFAULT_ARTIST = "voicecoach"
 """Artist written into every track unless overridden."""
 
-_ENCODE_BLOCK = 1 << 16
+_ENCODE_BLOCK = DEFAULT_BLOCK_SAMPLES  # small blocks keep the limiter local (faster)
 _ENCODES = 3
 """Encodes at most, each corrected by what the decoded one before it measured."""
 LOUDNESS_TOLERANCE = 0.5

@@ -4,7 +4,9 @@ A clip reaches its loudness target through a gain found by a few secant steps
 (limiting its peaks lowers its loudness), and the track is calibrated from every
 clip's K-weighted power in 10 ms bins, so neither needs the track rendered. Both
 depend only on the clip's samples, the target and the peak ceiling, so they are
-stored under a hash of those and a warm build measures nothing.
+stored under a hash of those and a warm build measures nothing. The clips the mixer
+makes from a clip at its level (prepared, true-peak limited) are stored beside it
+(`LevelStore.clip`), so a warm build limits nothing where sounds play alone.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +46,8 @@ class ClipLevel:
     """Gain that brings the clip to its target before its peaks are limited (dB)."""
     powers: np.ndarray
     """Sum of the squared K-weighted samples of the prepared clip per 10 ms bin."""
+    key: str = ""
+    """The level's name in its `LevelStore` ("" when it is not stored)."""
 
 
 def measure_level(
@@ -130,11 +135,37 @@ class LevelStore:
         path = self.directory / key[:2] / f"{key}.npy"
         found = self._load(path, len(samples), sample_rate)
         if found is not None:
-            return found
+            return replace(found, key=key)
         self.measured += 1
         level = measure_level(samples, target_lufs, ceiling, sample_rate)
         self._save(path, level)
-        return level
+        return replace(level, key=key)
+
+    def clip(
+        self, level: ClipLevel, name: str, length: int, make: Callable[[], np.ndarray]
+    ) -> np.ndarray:
+        """The clip NAME made from the clip at LEVEL (LENGTH float32 samples in -1..1,
+        e.g. its samples prepared at that level): from the store, else MAKE() (stored)."""
+        if self.directory is None or not level.key:
+            return make()
+        key = hashlib.sha256(f"{LEVELS_FORMAT}|{level.key}|{name}".encode()).hexdigest()
+        path = self.directory / key[:2] / f"{key}.npy"
+        try:
+            data = np.load(io.BytesIO(read_entry(path, 4 * length + 4096)), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            data = None
+        if (
+            data is not None
+            and data.dtype == np.float32
+            and data.shape == (length,)
+            and float(np.max(np.abs(data), initial=0.0)) <= 1.0  # also refuses NaN
+        ):
+            return data
+        made = make()
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(made, dtype=np.float32))
+        self._write(path, buffer.getvalue())
+        return made
 
     @staticmethod
     def _load(path: Path, length: int, sample_rate: int) -> ClipLevel | None:
@@ -150,11 +181,16 @@ class LevelStore:
 
     @staticmethod
     def _save(path: Path, level: ClipLevel) -> None:
-        """Store LEVEL atomically; a store that can't be written is only slower."""
+        """Store LEVEL."""
         buffer = io.BytesIO()
         np.save(buffer, np.concatenate(([level.gain_db], level.powers)).astype(np.float64))
+        LevelStore._write(path, buffer.getvalue())
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        """Store DATA at PATH atomically; a store that can't be written is only slower."""
         try:
             with atomic_outputs([path], durable=False, replace_special=True) as temps:
-                temps[path].write_bytes(buffer.getvalue())
+                temps[path].write_bytes(data)
         except AudioError:
             pass

@@ -171,13 +171,30 @@ def limit_peaks(
     too (``true_peak_envelope``), so the signal a DAC or decoder rebuilds stays under.
     """
     x = np.asarray(samples, dtype=np.float32)
-    magnitude = np.abs(x)
-    if true_peak and len(x):
-        magnitude = true_peak_envelope(x, ceiling * _TRUE_PEAK_FLOOR)
-    target = limiter_threshold(ceiling)
-    if len(x) == 0 or float(magnitude.max()) <= target:
+    if len(x) == 0:
         return x
+    magnitude = true_peak_envelope(x, ceiling * _TRUE_PEAK_FLOOR) if true_peak else np.abs(x)
+    target = limiter_threshold(ceiling)
+    over = np.flatnonzero(magnitude > target)
+    if not len(over):
+        return x
+    # The gain differs from 1 only within 2 * half of a sample over the target, so
+    # each cluster of such samples is limited on its own stretch (the sums are exact:
+    # the same samples as limiting the whole array at once).
     half = limiter_half_width(sample_rate)
+    reach = 2 * half + 1
+    breaks = np.flatnonzero(np.diff(over) > 2 * reach) + 1
+    out = x.copy()
+    firsts, lasts = over[np.r_[0, breaks]], over[np.r_[breaks - 1, len(over) - 1]]
+    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        a, b = max(0, first - reach), min(len(x), last + reach + 1)
+        out[a:b] = _limit_stretch(x[a:b], magnitude[a:b], target, half)
+    return out
+
+
+def _limit_stretch(x: np.ndarray, magnitude: np.ndarray, target: float, half: int) -> np.ndarray:
+    """X turned down where MAGNITUDE exceeds TARGET (the look-ahead gain of
+    `limit_peaks`, with no peak over the target within 2 * HALF of either end)."""
     with np.errstate(divide="ignore"):
         needed = np.minimum(1.0, target / magnitude.astype(np.float64))
     held = _sliding_min(np.pad(needed, half, constant_values=1.0), half)

@@ -5,7 +5,10 @@ is prepared (loudness-normalised, peaks limited) when the mix first reaches it a
 while there is room, so memory is bounded by a budget plus one block, whatever the
 track's length. Clip levels come from a `LevelStore` and the track is calibrated from
 them and the music bed's level, so a build renders the track once: the pass that is
-encoded.
+encoded. A sound that plays alone (nothing else within the limiter's reach, no music)
+is true-peak limited once, as a clip, and that clip is stored with its level: where
+sounds play alone a warm build only adds stored clips; blocks where sounds meet are
+limited as they are mixed. Both give the samples limiting the whole mix would.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ PREPARED_BUDGET = 24 * 2**20
 _MAX_CALIBRATION = 12.0
 _CALIBRATION_STEP = 0.05
 _CALIBRATION_STEPS = 4
+
+
+def _limiter_reach(sample_rate: int) -> int:
+    """Samples each way a mixed sample's limited value depends on."""
+    return 2 * limiter_half_width(sample_rate) + true_peak_context()
 
 
 class ClipLike(Protocol):
@@ -107,8 +115,10 @@ class Mixer:
         self.total_samples = round(timeline.duration * self.sample_rate)
         self._speech, self._tones = speech, tones
         self._clip_levels: dict[_Key, ClipLevel] = {}
-        self._prepared: OrderedDict[_Key, np.ndarray] = OrderedDict()
-        self._prepared_bytes = 0
+        self._lengths: dict[_Key, int] = {}
+        self._ready: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        """Clips ready to mix ("prepared" or "limited"), least recently used first."""
+        self._ready_bytes = 0
         self._shifted_levels: dict[_Key, ClipLevel] = {}
         self._store = store = store or LevelStore(None)
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
@@ -120,12 +130,29 @@ class Mixer:
             placed.append((start, start + length, key))
             if key not in self._clip_levels:
                 samples = mono_float32(clip.samples)
+                self._lengths[key] = len(samples)
                 target = self._reference_target(key)
                 self._clip_levels[key] = store.level(samples, target, ceiling, self.sample_rate)
         placed.sort(key=lambda item: item[0])
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
         self._ends = np.array([p[1] for p in placed], dtype=np.int64)
         self._keys = [p[2] for p in placed]
+        self._alone = self._isolated()
+
+    def _isolated(self) -> np.ndarray:
+        """For each placed sound, whether it plays alone: no other sound (nor the end of
+        the track) within twice the mix limiter's reach, so limiting the mix there is
+        limiting the clip on its own (which `blocks` does once per clip)."""
+        count = len(self._keys)
+        if count == 0:
+            return np.zeros(0, dtype=bool)
+        gap = 2 * _limiter_reach(self.sample_rate)
+        clear = np.ones(count, dtype=bool)
+        # after every earlier sound has ended (sounds are sorted by start) ...
+        clear[1:] = self._starts[1:] - np.maximum.accumulate(self._ends)[:-1] > gap
+        # ... and before the next one starts
+        clear[:-1] &= self._starts[1:] - self._ends[:-1] > gap
+        return clear & (self._ends <= self.total_samples)
 
     def _clip_for(
         self, event: Event, speech: Mapping[str, ClipLike], tones: Mapping[str, ClipLike]
@@ -167,20 +194,59 @@ class Mixer:
 
     def prepared(self, key: _Key) -> np.ndarray:
         """The clip for KEY ready to mix: mono float32, at its level, peaks limited."""
-        found = self._prepared.get(key)
-        if found is not None:
-            self._prepared.move_to_end(key)
-            return found
-        samples = self._samples(key)
-        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
-        level = self._level(key, samples)
-        found = prepare(samples, level.gain_db, ceiling, self.sample_rate)
-        self._prepared[key] = found
-        self._prepared_bytes += found.nbytes
-        while self._prepared_bytes > PREPARED_BUDGET and len(self._prepared) > 1:
-            _, dropped = self._prepared.popitem(last=False)
-            self._prepared_bytes -= dropped.nbytes
+        found = self._ready_clip(("prepared", key))
+        if found is None:
+            found = self._prepare(key)
+            self._keep(("prepared", key), found)
         return found
+
+    def _prepare(self, key: _Key, *, stored: bool = True) -> np.ndarray:
+        """The clip for KEY at its level with its peaks limited (not kept here; when
+        STORED, from the store, else made and stored)."""
+        level = self._level(key)
+        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+
+        def make() -> np.ndarray:
+            return prepare(self._samples(key), level.gain_db, ceiling, self.sample_rate)
+
+        if not stored:
+            return make()
+        return self._store.clip(level, f"prepared|{ceiling!r}", self._lengths[key], make)
+
+    def limited(self, key: _Key, ceiling: float, threshold: float) -> np.ndarray:
+        """The prepared clip for KEY true-peak limited to CEILING on its own, as the mix
+        limits it where it plays alone (a clip with no sample above THRESHOLD, the
+        mix's own test, is left as it is)."""
+        found = self._ready_clip(("limited", ceiling, key))
+        if found is None:
+
+            def make() -> np.ndarray:
+                clip = self._ready_clip(("prepared", key))
+                if clip is None:
+                    clip = self._prepare(key, stored=False)
+                if float(np.max(np.abs(clip), initial=0.0)) > threshold:
+                    clip = limit_peaks(clip, ceiling, self.sample_rate, true_peak=True)
+                return clip
+
+            name = f"limited|{ceiling!r}|{threshold!r}|{self.levels.clip_peak_dbfs!r}"
+            found = self._store.clip(self._level(key), name, self._lengths[key], make)
+            self._keep(("limited", ceiling, key), found)
+        return found
+
+    def _ready_clip(self, name: tuple) -> np.ndarray | None:
+        """A kept clip (most recently used now), or None."""
+        found = self._ready.get(name)
+        if found is not None:
+            self._ready.move_to_end(name)
+        return found
+
+    def _keep(self, name: tuple, clip: np.ndarray) -> None:
+        """Keep CLIP, dropping the least recently used ones beyond the budget."""
+        self._ready[name] = clip
+        self._ready_bytes += clip.nbytes
+        while self._ready_bytes > PREPARED_BUDGET and len(self._ready) > 1:
+            _, dropped = self._ready.popitem(last=False)
+            self._ready_bytes -= dropped.nbytes
 
     def _samples(self, key: _Key) -> np.ndarray:
         """The clip for KEY as mono float32 (read again from a lazy mapping)."""
@@ -214,7 +280,7 @@ class Mixer:
         if block_samples <= 0:
             raise ValueError("block_samples must be positive")
         total = self.total_samples
-        margin = 2 * limiter_half_width(self.sample_rate) + true_peak_context()
+        margin = _limiter_reach(self.sample_rate)
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
         threshold = limiter_threshold(ceiling) * db_to_gain(-3.0)  # true peaks pass samples
         music_gain = self.music_gain()
@@ -228,16 +294,20 @@ class Mixer:
                 active.append(upcoming)
                 upcoming += 1
             active = [j for j in active if self._ends[j] > lo]
+            with_music = self.music is not None and music_gain > 0
+            # sounds that play alone are limited once per clip, the rest here, together
+            alone = not with_music and all(self._alone[j] for j in active)
             mix = np.zeros(hi - lo, dtype=np.float32)
             for j in active:
                 first, last = int(self._starts[j]), int(self._ends[j])
                 a, b = max(first, lo, 0), min(last, hi, total)
                 if b > a:
-                    clip = self.prepared(self._keys[j])
+                    key = self._keys[j]
+                    clip = self.limited(key, ceiling, threshold) if alone else self.prepared(key)
                     mix[a - lo : b - lo] += clip[a - first : b - first]
-            if self.music is not None and music_gain > 0:
+            if with_music:
                 mix += self.music.render(lo, hi - lo) * np.float32(music_gain)
-            if float(np.max(np.abs(mix))) > threshold:
+            if not alone and float(np.max(np.abs(mix))) > threshold:
                 mix = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
             yield mix[margin : margin + stop - pos]
             pos = stop
@@ -314,6 +384,6 @@ class Mixer:
         stored levels)."""
         gain = max(-_MAX_CALIBRATION, min(_MAX_CALIBRATION, self.gain_db + db))
         self.gain_db = round(gain / _CALIBRATION_STEP) * _CALIBRATION_STEP
-        self._prepared.clear()
-        self._prepared_bytes = 0
+        self._ready.clear()
+        self._ready_bytes = 0
         self._shifted_levels.clear()
