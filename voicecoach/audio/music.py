@@ -166,29 +166,43 @@ class MusicBed:
         lo, hi = max(start, 0), min(start + count, self.total_samples)
         if hi <= lo:
             return out
+        values = out[lo - start : hi - start]
+        pos = lo
+        while pos < hi:  # the looped body, a period at a time
+            at = pos % self._period
+            n = min(self._period - at, hi - pos)
+            values[pos - lo : pos - lo + n] = self._body[at : at + n]
+            pos += n
+        head = min(hi, len(self._head))  # before the first seam: no crossfade
+        if head > lo:
+            values[: head - lo] = self._head[lo:head]
         index = np.arange(lo, hi, dtype=np.int64)
-        values = self._body[index % self._period]
-        if len(self._head):  # before the first seam the head plays without crossfade
-            first = index < len(self._head)
-            values[first] = self._head[index[first]]
-        values *= self._fades(index) * self.duck_gain(index)
-        out[lo - start : hi - start] = values
+        gain = self._fades(index)
+        depth = self.duck_depth(index)
+        ducked = depth > 0.0
+        if ducked.any():
+            gain[ducked] *= self._depth_gain(depth[ducked])
+        values *= gain
         return out
 
     def _fades(self, index: np.ndarray) -> np.ndarray:
-        """Raised-cosine fade-in at the start and fade-out at the end of the track."""
+        """Raised-cosine fade-in at the start and fade-out at the end of the track
+        (INDEX ascending; 1.0 exactly between the fades)."""
         gain = np.ones(len(index), dtype=np.float32)
         if self._fade_in:
-            u = np.clip((index + 0.5) / self._fade_in, 0.0, 1.0)
-            gain *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
+            near = int(np.searchsorted(index, self._fade_in))
+            u = np.clip((index[:near] + 0.5) / self._fade_in, 0.0, 1.0)
+            gain[:near] *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
         if self._fade_out:
-            u = np.clip((self.total_samples - index - 0.5) / self._fade_out, 0.0, 1.0)
-            gain *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
+            near = int(np.searchsorted(index, self.total_samples - self._fade_out - 1))
+            u = np.clip((self.total_samples - index[near:] - 0.5) / self._fade_out, 0.0, 1.0)
+            gain[near:] *= (0.5 - 0.5 * np.cos(np.pi * u)).astype(np.float32)
         return gain
 
     def duck_depth(self, index: np.ndarray) -> np.ndarray:
         """How far down the bed is at each sample of INDEX (ascending): 0 (full level)
-        .. 1 (fully ducked). Each ducked region touches only the samples it covers."""
+        .. 1 (fully ducked). Each ducked region touches only the samples it covers;
+        between its ramps it is 1 exactly."""
         depth = np.zeros(len(index), dtype=np.float64)
         if not len(index) or not len(self._regions):
             return depth
@@ -201,17 +215,31 @@ class MusicBed:
         for begin, end in regions[lo:hi]:
             a = int(np.searchsorted(index, begin - attack, side="right"))
             b = int(np.searchsorted(index, end + release, side="left"))
-            near = index[a:b]
-            rise = np.clip((near - (begin - attack)) / attack, 0.0, 1.0)
-            fall = np.clip(((end + release) - near) / release, 0.0, 1.0)
-            shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
-            np.maximum(depth[a:b], shape, out=depth[a:b])
+            # fully down from a sample past the attack to one before the release
+            c = max(a, int(np.searchsorted(index, begin + 1.0, side="left")))
+            d = min(b, int(np.searchsorted(index, end - 1.0, side="right")))
+            if c >= d:
+                c = d = b
+            depth[c:d] = 1.0
+            for x, y in ((a, c), (d, b)):
+                near = index[x:y]
+                rise = np.clip((near - (begin - attack)) / attack, 0.0, 1.0)
+                fall = np.clip(((end + release) - near) / release, 0.0, 1.0)
+                shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
+                np.maximum(depth[x:y], shape, out=depth[x:y])
         return depth
 
     def duck_gain(self, index: np.ndarray) -> np.ndarray:
         """The ducking envelope as linear gain at each sample index."""
-        depth = self.duck_depth(index)
-        return np.power(10.0, -self.duck_db * depth / 20.0).astype(np.float32)
+        return self._depth_gain(self.duck_depth(index))
+
+    def _depth_gain(self, depth: np.ndarray) -> np.ndarray:
+        """Linear gain (float32) at each ducking DEPTH."""
+        full = depth == 1.0  # most ducked samples: one value
+        gain = np.empty(len(depth), dtype=np.float32)
+        gain[full] = np.power(10.0, -self.duck_db * np.ones(1) / 20.0).astype(np.float32)
+        gain[~full] = np.power(10.0, -self.duck_db * depth[~full] / 20.0).astype(np.float32)
+        return gain
 
 
 def _duck_regions(spans: Sequence[tuple[float, float]], sample_rate: int) -> np.ndarray:
