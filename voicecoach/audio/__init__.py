@@ -135,7 +135,7 @@ def write_track(
         with _metadata_file(tags, timeline, duration, spec.metadata) as metadata:
             for attempt in range(1, _ENCODES + 1):
                 written = encode_pcm(
-                    mixer.blocks(0.0, _ENCODE_BLOCK),
+                    lambda start: mixer.blocks(start / mixer.sample_rate, _ENCODE_BLOCK),
                     tmp[files.track],
                     format=format,
                     total_samples=mixer.total_samples,
@@ -143,6 +143,7 @@ def write_track(
                     metadata=metadata,
                     progress=progress if attempt == 1 else None,  # never going back
                     bitrate=bitrate,
+                    quiet=mixer.silent_spans(),
                 )
                 measured = measure_output(tmp[files.track])
                 if not _corrected(mixer, measured, target, attempt, files):

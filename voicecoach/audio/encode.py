@@ -11,17 +11,20 @@ few milliseconds (at most 12 ms, faded out) when that estimate would pass 40 ms.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from voicecoach.atomic import signals_deferred
+from voicecoach.audio import mp3frames
+from voicecoach.audio.split_encode import NotJoined, encode_split, plan_segments
 from voicecoach.errors import AudioError
 from voicecoach.wavio import to_int16
 
@@ -54,7 +57,16 @@ class Format:
 
 FORMATS = {
     # LAME's files measure 0.2-0.4 LU under their PCM (speech, 48-192 kbit/s; AAC, Opus: 0)
-    "mp3": Format("mp3", ("-c:a", "libmp3lame", "-id3v2_version", "0"), False, None, 96, 1.0, 0.3),
+    # -reservoir 0: each frame holds only its own bits, so frames can be joined (split_encode)
+    "mp3": Format(
+        "mp3",
+        ("-c:a", "libmp3lame", "-reservoir", "0", "-id3v2_version", "0"),
+        False,
+        None,
+        96,
+        1.0,
+        0.3,
+    ),
     "m4a": Format("ipod", ("-c:a", "aac", "-movflags", "+faststart"), True, None, 96, 2.0),
     "ogg": Format("ogg", ("-c:a", "libopus"), True, 48000, 64, 1.5),  # keeps chapters
     "wav": Format("wav", ("-c:a", "pcm_s16le"), True, None, None, 0.5),  # INFO tags, no chapters
@@ -98,24 +110,48 @@ def mp3_length(samples: int) -> int:
     return samples
 
 
-def _cut_and_fade(blocks: Iterable[np.ndarray], length: int, fade: int) -> Iterator[np.ndarray]:
-    """The first LENGTH samples of BLOCKS, with the last FADE faded out."""
-    pos = 0
+Render = Callable[[int], Iterable[np.ndarray]]
+"""``render(start)``: the track's float blocks from sample START to its end."""
+
+MAX_ENCODERS = 8
+"""Most ffmpeg processes one MP3 is encoded by at once (1: never split)."""
+
+
+def _span(render: Render, start: int, stop: int, length: int, fade: int) -> Iterator[np.ndarray]:
+    """Samples START to STOP of the first LENGTH samples RENDER gives, the last FADE of
+    those LENGTH faded out (when LENGTH cuts the track short)."""
+    pos = start
     fade_start = length - fade
-    for block in blocks:
-        if pos >= length:
-            break
-        block = block[: length - pos]
-        if pos + len(block) > fade_start:
-            index = np.arange(pos, pos + len(block)) - fade_start
-            ramp = 0.5 + 0.5 * np.cos(np.pi * np.clip(index, 0, fade) / fade)
-            block = (block * ramp).astype(np.float32)
-        yield block
-        pos += len(block)
+    blocks = iter(render(start))
+    try:
+        for block in blocks:
+            if pos >= stop:
+                break
+            block = block[: stop - pos]
+            if fade and pos + len(block) > fade_start:
+                index = np.arange(pos, pos + len(block)) - fade_start
+                ramp = 0.5 + 0.5 * np.cos(np.pi * np.clip(index, 0, fade) / fade)
+                block = (block * ramp).astype(np.float32)
+            yield block
+            pos += len(block)
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+
+
+def encoders() -> int:
+    """How many ffmpeg processes an MP3 may be encoded by: the cores this process may run
+    on, at most MAX_ENCODERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_ENCODERS, cores))
 
 
 def encode_pcm(
-    blocks: Iterable[np.ndarray],
+    render: Render,
     out: Path,
     *,
     format: str,
@@ -124,22 +160,26 @@ def encode_pcm(
     metadata: Path | None = None,
     progress: ProgressCallback | None = None,
     bitrate: int | None = None,
+    quiet: Sequence[tuple[int, int]] = (),
 ) -> int:
-    """Encode float blocks (TOTAL_SAMPLES in all) into OUT; return samples encoded.
+    """Encode the float blocks RENDER gives (TOTAL_SAMPLES in all) into OUT; return the
+    samples encoded.
 
     METADATA is an FFMETADATA file (tags, chapters), used where ``Format.metadata``;
-    BITRATE (kbit/s) replaces the format's default. AudioError if ffmpeg is missing
-    or fails (with the last line of its stderr).
+    BITRATE (kbit/s) replaces the format's default. An MP3 of 44.1 kHz long enough is
+    encoded by several ffmpeg processes at once (`split_encode`; `encoders()`), joined
+    at frames in QUIET (sorted sample spans of silence) where it can. AudioError if
+    ffmpeg is missing or fails (with the last line of its stderr).
     """
     spec = FORMATS.get(format)
     if spec is None:
         raise AudioError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     check_bitrate(format, bitrate)
-    length = total_samples
+    length, fade = total_samples, 0
     if format == "mp3" and sample_rate == 44100:
         length = mp3_length(total_samples)
         if length != total_samples:
-            blocks = _cut_and_fade(blocks, length, round(_FADE_SECONDS * sample_rate))
+            fade = round(_FADE_SECONDS * sample_rate)
     command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     command += ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
     if metadata is not None and spec.metadata:
@@ -149,9 +189,26 @@ def encode_pcm(
         command += ["-map_metadata", "-1", "-map_chapters", "-1"]
     rate = spec.sample_rate or sample_rate
     command += list(spec.codec_args)
-    if spec.bitrate is not None:
-        command += ["-b:a", f"{bitrate or spec.bitrate}k"]
+    kbps = bitrate or spec.bitrate
+    if kbps is not None:
+        command += ["-b:a", f"{kbps}k"]
     command += ["-ar", str(rate), "-ac", "1", "-f", spec.muxer]
+
+    def blocks(start: int, stop: int) -> Iterator[np.ndarray]:
+        return _span(render, start, stop, length, fade)
+
+    report = None
+    if progress is not None:
+        report = lambda done: progress(done / sample_rate, length / sample_rate)  # noqa: E731
+    if format == "mp3" and sample_rate in (32000, 44100, 48000) and kbps is not None:
+        period = mp3frames.padding_period(kbps, sample_rate)
+        segments = plan_segments(length, encoders(), period, quiet, sample_rate)
+        if segments:
+            try:
+                encode_split(command, out, segments, blocks, length, report)
+                return length
+            except NotJoined:
+                pass  # not exact: one process (and the mix) again
     command.append(ffmpeg_file(out))
     with tempfile.TemporaryFile() as stderr:
         process: subprocess.Popen | None = None
@@ -162,7 +219,7 @@ def encode_pcm(
                 except OSError as exc:
                     raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
             deferred.replay()  # a stop signal that came while ffmpeg started stops it now
-            written = _feed(process, blocks, length, sample_rate, progress)
+            written = _feed(process, blocks(0, length), report)
         except BaseException:
             if process is not None:
                 process.kill()
@@ -236,9 +293,7 @@ def measure_output(path: Path) -> Measured:
 def _feed(
     process: subprocess.Popen,
     blocks: Iterable[np.ndarray],
-    length: int,
-    sample_rate: int,
-    progress: ProgressCallback | None,
+    progress: Callable[[int], None] | None,
 ) -> int:
     """Write every block to ffmpeg's stdin as s16le, wait for it; samples written."""
     assert process.stdin is not None
@@ -249,7 +304,7 @@ def _feed(
             process.stdin.write(to_int16(block).tobytes())
             written += len(block)
             if progress is not None:
-                progress(written / sample_rate, length / sample_rate)
+                progress(written)
     except BrokenPipeError:
         pass  # ffmpeg stopped early; its exit status and stderr say why
     with contextlib.suppress(BrokenPipeError):

@@ -312,6 +312,21 @@ class Mixer:
             yield mix[margin : margin + stop - pos]
             pos = stop
 
+    def silent_spans(self) -> list[tuple[int, int]]:
+        """Sample spans (start, end), in order, where nothing plays: no clip and no music
+        (none when a music bed plays under the whole track). The mix is exactly zero there:
+        the limiter only scales samples."""
+        if self.music is not None and self.music_gain() > 0:
+            return []
+        spans, pos = [], 0
+        for start, end in zip(self._starts.tolist(), self._ends.tolist(), strict=True):
+            if start > pos:
+                spans.append((pos, start))
+            pos = max(pos, end)
+        if pos < self.total_samples:
+            spans.append((pos, self.total_samples))
+        return spans
+
     def track(self) -> np.ndarray:
         """The whole track: float32, exactly ``total_samples`` samples."""
         out = np.empty(self.total_samples, dtype=np.float32)
