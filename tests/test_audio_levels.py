@@ -133,3 +133,26 @@ def test_calibration_with_a_music_bed_matches_a_full_render_without_one(
         mixer.calibrate()
         assert mixer.estimate() == pytest.approx(-16.0, abs=0.3)
         assert mixer.measure() == pytest.approx(-16.0, abs=0.3)  # what the file will hold
+
+
+def test_a_cached_clip_finds_its_stored_level_by_its_entry_name(tmp_path: Path) -> None:
+    from voicecoach.script.model import Voice
+    from voicecoach.speech import PhraseCache
+    from voicecoach.speech.fake import FakeEngine
+
+    voice = Voice(engine="fake")
+    PhraseCache(FakeEngine(), tmp_path / "cache").clip("Lift your hips.", voice)
+    clip = PhraseCache(FakeEngine(), tmp_path / "cache").clip("Lift your hips.", voice)
+    assert clip.content.startswith("pcm16:") and len(clip.content) == 6 + 64
+    ceiling = db_to_gain(-2.0)
+    store = LevelStore(tmp_path / "levels")
+    args = (clip.content, len(clip.samples), -16.0, ceiling, SR)
+    measured = store.level_of(*args, lambda: clip.samples)
+    assert measured.gain_db == measure_level(clip.samples, -16.0, ceiling, SR).gain_db
+
+    def must_not_load() -> np.ndarray:
+        raise AssertionError("a stored level was measured again")
+
+    found = LevelStore(tmp_path / "levels").level_of(*args, must_not_load)
+    assert (found.gain_db, found.key) == (measured.gain_db, measured.key)
+    assert np.array_equal(found.powers, measured.powers)

@@ -25,7 +25,7 @@ from voicecoach.audio.loudness import db_to_gain, integrated_loudness, k_weighte
 from voicecoach.errors import AudioError
 from voicecoach.speech.cache import read_entry
 
-LEVELS_FORMAT = "voicecoach.levels/1"
+LEVELS_FORMAT = "voicecoach.levels/2"
 """Bump to invalidate every stored level (part of every key)."""
 
 _MAX_GAIN = 40.0
@@ -48,6 +48,12 @@ class ClipLevel:
     """Sum of the squared K-weighted samples of the prepared clip per 10 ms bin."""
     key: str = ""
     """The level's name in its `LevelStore` ("" when it is not stored)."""
+
+
+def content_name(samples: np.ndarray) -> str:
+    """A name for exactly SAMPLES (float32): their digest."""
+    data = np.ascontiguousarray(samples, dtype=np.float32)
+    return "f32:" + hashlib.sha256(data.tobytes()).hexdigest()
 
 
 def measure_level(
@@ -124,20 +130,34 @@ class LevelStore:
         self, samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
     ) -> ClipLevel:
         """The clip's level at TARGET_LUFS, from the store or measured (and stored)."""
+        return self.level_of(
+            content_name(samples), len(samples), target_lufs, ceiling, sample_rate, lambda: samples
+        )
+
+    def level_of(
+        self,
+        content: str,
+        length: int,
+        target_lufs: float,
+        ceiling: float,
+        sample_rate: int,
+        load: Callable[[], np.ndarray],
+    ) -> ClipLevel:
+        """The level at TARGET_LUFS of the clip named CONTENT (`content_name`, or the
+        phrase cache's name of its entry) of LENGTH samples: from the store, else
+        measured on LOAD() (and stored)."""
         if self.directory is None:
             self.measured += 1
-            return measure_level(samples, target_lufs, ceiling, sample_rate)
-        digest = hashlib.sha256(
-            f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{samples.dtype}".encode()
-        )
-        digest.update(np.ascontiguousarray(samples).tobytes())
-        key = digest.hexdigest()
+            return measure_level(load(), target_lufs, ceiling, sample_rate)
+        key = hashlib.sha256(
+            f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{content}".encode()
+        ).hexdigest()
         path = self.directory / key[:2] / f"{key}.npy"
-        found = self._load(path, len(samples), sample_rate)
+        found = self._load(path, length, sample_rate)
         if found is not None:
             return replace(found, key=key)
         self.measured += 1
-        level = measure_level(samples, target_lufs, ceiling, sample_rate)
+        level = measure_level(load(), target_lufs, ceiling, sample_rate)
         self._save(path, level)
         return replace(level, key=key)
 
@@ -150,16 +170,8 @@ class LevelStore:
             return make()
         key = hashlib.sha256(f"{LEVELS_FORMAT}|{level.key}|{name}".encode()).hexdigest()
         path = self.directory / key[:2] / f"{key}.npy"
-        try:
-            data = np.load(io.BytesIO(read_entry(path, 4 * length + 4096)), allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            data = None
-        if (
-            data is not None
-            and data.dtype == np.float32
-            and data.shape == (length,)
-            and float(np.max(np.abs(data), initial=0.0)) <= 1.0  # also refuses NaN
-        ):
+        data = _read_array(path, np.dtype("<f4"), length)
+        if data is not None and float(np.max(np.abs(data), initial=0.0)) <= 1.0:  # no NaN
             return data
         made = make()
         buffer = io.BytesIO()
@@ -170,12 +182,9 @@ class LevelStore:
     @staticmethod
     def _load(path: Path, length: int, sample_rate: int) -> ClipLevel | None:
         """A stored level that fits a clip of LENGTH samples, or None."""
-        try:
-            data = np.load(io.BytesIO(read_entry(path, _MAX_ENTRY_BYTES)), allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            return None
         bins = -(-length // bin_samples(sample_rate))
-        if data.dtype != np.float64 or data.shape != (bins + 1,) or not np.isfinite(data).all():
+        data = _read_array(path, np.dtype("<f8"), bins + 1)
+        if data is None or not np.isfinite(data).all():
             return None
         return ClipLevel(float(data[0]), data[1:])
 
@@ -194,3 +203,21 @@ class LevelStore:
                 temps[path].write_bytes(data)
         except AudioError:
             pass
+
+
+def _read_array(path: Path, dtype: np.dtype, length: int) -> np.ndarray | None:
+    """The 1-D array of LENGTH DTYPE values that np.save wrote at PATH, or None (for
+    anything else). The header is compared as bytes: parsing it costs more than
+    reading a clip."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": dtype.str, "fortran_order": False, "shape": (length,)}
+    )
+    expected = header.getvalue()
+    try:
+        raw = read_entry(path, len(expected) + length * dtype.itemsize)
+    except OSError:
+        return None
+    if len(raw) != len(expected) + length * dtype.itemsize or not raw.startswith(expected):
+        return None
+    return np.frombuffer(raw, dtype=dtype, offset=len(expected))

@@ -25,6 +25,7 @@ from voicecoach.audio.clip_levels import (
     ClipLevel,
     LevelStore,
     bin_samples,
+    content_name,
     gated_powers,
     prepare,
 )
@@ -116,6 +117,7 @@ class Mixer:
         self._speech, self._tones = speech, tones
         self._clip_levels: dict[_Key, ClipLevel] = {}
         self._lengths: dict[_Key, int] = {}
+        self._contents: dict[_Key, str] = {}
         self._ready: OrderedDict[tuple, np.ndarray] = OrderedDict()
         """Clips ready to mix ("prepared" or "limited"), least recently used first."""
         self._ready_bytes = 0
@@ -131,8 +133,12 @@ class Mixer:
             if key not in self._clip_levels:
                 samples = mono_float32(clip.samples)
                 self._lengths[key] = len(samples)
+                content = getattr(clip, "content", "") or content_name(samples)
+                self._contents[key] = content
                 target = self._reference_target(key)
-                self._clip_levels[key] = store.level(samples, target, ceiling, self.sample_rate)
+                self._clip_levels[key] = store.level_of(
+                    content, len(samples), target, ceiling, self.sample_rate, lambda s=samples: s
+                )
         placed.sort(key=lambda item: item[0])
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
         self._ends = np.array([p[1] for p in placed], dtype=np.int64)
@@ -253,7 +259,7 @@ class Mixer:
         kind, name = key
         return mono_float32((self._speech if kind == "speech" else self._tones)[name].samples)
 
-    def _level(self, key: _Key, samples: np.ndarray | None = None) -> ClipLevel:
+    def _level(self, key: _Key) -> ClipLevel:
         """The clip's level at the current calibration: limiting grows with the level,
         so a shifted clip's gain and power are found at its shifted target (kept for
         this gain; the store keeps them between builds)."""
@@ -261,11 +267,14 @@ class Mixer:
             return self._clip_levels[key]
         found = self._shifted_levels.get(key)
         if found is None:
-            if samples is None:
-                samples = self._samples(key)
-            target = self._reference_target(key) + self.gain_db
-            ceiling = db_to_gain(self.levels.clip_peak_dbfs)
-            found = self._store.level(samples, target, ceiling, self.sample_rate)
+            found = self._store.level_of(
+                self._contents[key],
+                self._lengths[key],
+                self._reference_target(key) + self.gain_db,
+                db_to_gain(self.levels.clip_peak_dbfs),
+                self.sample_rate,
+                lambda: self._samples(key),
+            )
             self._shifted_levels[key] = found
         return found
 

@@ -27,6 +27,9 @@ class Clip:
     """float32 mono samples in -1..1 (a read-only 1-D array)."""
     sample_rate: int
     """Samples per second (engines hand the rest of voicecoach 44100 Hz clips)."""
+    content: str = ""
+    """A name for exactly these samples (the phrase cache's digest of its entry's
+    PCM), so their stored levels are found without hashing them; "" if unknown."""
 
     def __post_init__(self) -> None:
         samples = np.asarray(self.samples)

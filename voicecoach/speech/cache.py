@@ -374,6 +374,6 @@ def decode_entry(raw: bytes, key: str) -> Clip | None:
         and wav.sample_rate == SAMPLE_RATE
         and wav.samples.ndim == 1
         and record.get("frames") == len(wav.samples) > 0
-        and record.get("sha256") == hashlib.sha256(wav.data).hexdigest()
+        and record.get("sha256") == (digest := hashlib.sha256(wav.data).hexdigest())
     )
-    return Clip(wav.samples, SAMPLE_RATE) if ok else None
+    return Clip(wav.samples, SAMPLE_RATE, content=f"pcm16:{digest}") if ok else None
