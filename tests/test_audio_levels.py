@@ -11,9 +11,10 @@ from audio_helpers import SR, demo_speech, demo_timeline, speech_event, speech_l
 
 from voicecoach.audio import Mixer, MixLevels, load_tones
 from voicecoach.audio import mixer as mixer_module
-from voicecoach.audio.clip_levels import LevelStore, measure_level
+from voicecoach.audio.clip_levels import LevelRequest, LevelStore, content_name, measure_level
 from voicecoach.audio.loudness import db_to_gain, integrated_loudness
 from voicecoach.audio.music import MusicBed, speech_spans
+from voicecoach.errors import AudioError
 from voicecoach.speech.base import Clip
 from voicecoach.timeline.model import Chapter, Timeline
 
@@ -62,6 +63,68 @@ def test_a_stored_level_is_the_measured_one(tmp_path: Path) -> None:
     assert np.array_equal(again.powers, fresh.powers)
     other = LevelStore(tmp_path).level(samples, -20.0, ceiling, SR)  # the target is in the key
     assert other.gain_db == pytest.approx(fresh.gain_db - 4.0, abs=0.2)
+
+
+def test_a_known_loudness_gives_the_very_level_measured_without_it() -> None:
+    ceiling = db_to_gain(-2.0)
+    for samples in (speech_like(1.3, 0.3, 4), speech_like(0.2, 0.01, 9), np.zeros(500, "f4")):
+        own = integrated_loudness(samples, SR)
+        for target in (-16.0, -9.5, -30.0):
+            plain = measure_level(samples, target, ceiling, SR)
+            told = measure_level(samples, target, ceiling, SR, own)
+            assert told.gain_db == plain.gain_db
+            assert np.array_equal(told.powers, plain.powers)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_measure_the_same_levels_in_order_holding_few_clips(
+    tmp_path: Path, workers: int
+) -> None:
+    ceiling = db_to_gain(-2.0)
+    clips = [(n, speech_like(0.6 + 0.1 * n, 0.05 + 0.03 * n, n), -16.0 - n) for n in range(9)]
+    drawn = []
+
+    def lazily():
+        for n, samples, target in clips:
+            drawn.append(n)
+            yield LevelRequest(n, content_name(samples), len(samples), target, lambda s=samples: s)
+
+    store = LevelStore(tmp_path / "parallel", workers)
+    found = []
+    for name, level in store.levels(lazily(), ceiling, SR):
+        assert len(drawn) - len(found) <= 2 * workers  # never the whole batch at once
+        found.append((name, level))
+    assert [name for name, _ in found] == list(range(9))
+    assert store.measured == 9
+    for (_, samples, target), (_, level) in zip(clips, found, strict=True):
+        alone = measure_level(samples, target, ceiling, SR)
+        assert level.gain_db == alone.gain_db
+        assert np.array_equal(level.powers, alone.powers)
+    warm = LevelStore(tmp_path / "parallel", workers)
+    assert [lv.gain_db for _, lv in warm.levels(lazily(), ceiling, SR)] == [
+        lv.gain_db for _, lv in found
+    ]
+    assert warm.measured == 0
+
+
+def test_a_mixer_with_level_workers_mixes_the_same_samples(tmp_path: Path) -> None:
+    timeline, speech = long_timeline(8)
+    tracks = []
+    for workers in (1, 2):
+        store = LevelStore(tmp_path / str(workers), workers)
+        mixer = Mixer(timeline, speech, load_tones(), store=store)
+        gain = mixer.calibrate()
+        assert gain != 0.0  # the shifted levels were measured too
+        assert store.measured > len(speech)
+        tracks.append(np.concatenate(list(mixer.blocks())))
+    assert np.array_equal(tracks[0], tracks[1])
+
+
+def test_a_missing_clip_is_refused_with_level_workers_too(tmp_path: Path) -> None:
+    timeline, speech = long_timeline(12)
+    del speech["Line 9."]
+    with pytest.raises(AudioError, match="no speech clip for 'Line 9.'"):
+        Mixer(timeline, speech, load_tones(), store=LevelStore(tmp_path, 2))
 
 
 def test_damaged_or_hostile_entries_are_measured_again(tmp_path: Path) -> None:

@@ -90,6 +90,25 @@ def test_intro_length_in_minutes_matches_the_duration(tmp_path):
     assert said == [f"This session takes about {round(tl.duration / 60)} minutes."]
 
 
+def test_intro_length_starting_from_its_minutes_measures_no_other_length(tmp_path):
+    programme, plain = compile_yaml(tmp_path, CLAM)
+    minutes = round(plain.duration / 60)
+    asked = []
+
+    def measure(text: str) -> float:
+        asked.append(text)
+        return fake_measure(text)
+
+    hinted = compile_programme(programme, measure, intro_minutes=minutes)
+    assert hinted == plain
+    assert [t for t in set(asked) if "takes about" in t] == [
+        f"This session takes about {minutes} minutes."
+    ]
+    asked.clear()
+    compile_programme(programme, measure)  # from one minute: that line is measured too
+    assert "This session takes about one minute." in asked
+
+
 def test_no_intro(tmp_path):
     _, tl = compile_yaml(tmp_path, "title: T\nintro: false\nexercises: [{name: A, reps: 2}]\n")
     assert [c.title for c in tl.chapters] == ["A", "Finish"]

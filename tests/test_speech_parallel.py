@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicecoach import pipeline
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache
 from voicecoach.speech.fake import FakeEngine
@@ -76,3 +77,24 @@ def test_a_failing_phrase_stops_the_workers_and_is_raised(tmp_path: Path) -> Non
         cache.ensure(PHRASES, VOICE)
     spoken = sum(len(engine.calls) for engine in engines)
     assert spoken < len(PHRASES)  # the rest were not started
+
+
+def test_each_worker_takes_the_longest_phrase_left(tmp_path: Path) -> None:
+    factory = CountingFactory()
+    texts = [("word " * n).strip() + "." for n in (3, 11, 1, 7, 20, 2, 9, 5)]
+    cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=2)
+    cache.ensure(texts, VOICE)
+    for engine in factory.engines:
+        lengths = [len(text) for text in engine.calls]
+        assert lengths == sorted(lengths, reverse=True)
+    assert max(texts, key=len) in {engine.calls[0] for engine in factory.engines}
+
+
+def test_a_cold_plan_synthesises_only_the_lines_the_track_says(tmp_path: Path) -> None:
+    programme = pipeline.load(None, voice=pipeline.VoiceOverride(engine="fake"))
+    speech = pipeline.open_cache(programme, tmp_path, speakers=2)
+    timeline = pipeline.plan(programme, speech)
+    assert speech.synthesized == len(timeline.phrases())
+    again = pipeline.open_cache(programme, tmp_path, speakers=1)
+    assert pipeline.plan(programme, again) == timeline
+    assert again.synthesized == 0

@@ -257,12 +257,18 @@ def plan(
     """Compile with the real length of every phrase, synthesising what isn't cached.
 
     A first pass with estimated lengths lists (nearly) every phrase, so they can be
-    synthesised up front with progress; the real pass synthesises any stragglers.
+    synthesised up front with progress; the real pass starts the intro's "about N
+    minutes" from the first pass's N (no other N is spoken unless the real length
+    differs) and synthesises any stragglers.
     """
     try:
         estimate = compile_programme(programme, estimate_duration)
         cache.ensure(estimate.phrases(), programme.voice, progress)
-        timeline = compile_programme(programme, lambda text: cache.duration(text, programme.voice))
+        timeline = compile_programme(
+            programme,
+            lambda text: cache.duration(text, programme.voice),
+            intro_minutes=max(1, round(estimate.duration / 60)),
+        )
     except UnknownVoiceError as err:
         if programme.voice.source is None:  # the voice came from the command line
             raise
@@ -394,6 +400,7 @@ def assemble(
         mix_levels(programme, loudness),
         levels_dir=cache.directory / "levels",
         music=music_for(programme, timeline),
+        workers=cache.workers,  # the cores that spoke the phrases measure their levels
     )
 
 

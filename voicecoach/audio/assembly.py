@@ -33,6 +33,8 @@ class RenderAssembly:
     """Where clip levels are kept between builds (None: measured every time)."""
     music: MusicBed | None = None
     """The music bed under the whole track, ducked under speech (None: no music)."""
+    workers: int = 1
+    """Clips whose levels are not stored yet are measured this many at once."""
 
     def mixer(self, levels: MixLevels | None = None) -> Mixer:
         """A mixer of these parts, calibrated to the loudness target (nothing rendered;
@@ -42,7 +44,7 @@ class RenderAssembly:
         AudioError if an event has no usable clip.
         """
         levels = self.levels if levels is None else levels
-        store = LevelStore(self.levels_dir)
+        store = LevelStore(self.levels_dir, self.workers)
         mixer = Mixer(
             self.timeline, self.speech, self.tones, levels=levels, store=store, music=self.music
         )

@@ -14,14 +14,24 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Callable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from voicecoach.atomic import atomic_outputs
-from voicecoach.audio.loudness import db_to_gain, integrated_loudness, k_weighted, limit_peaks
+from voicecoach.audio.loudness import (
+    db_to_gain,
+    integrated_loudness,
+    k_weighted,
+    limit_peaks,
+    power_loudness,
+)
 from voicecoach.errors import AudioError
 from voicecoach.speech.cache import read_entry
 
@@ -31,6 +41,7 @@ LEVELS_FORMAT = "voicecoach.levels/2"
 _MAX_GAIN = 40.0
 _MAX_LIMITING = 8.0
 _MAX_ENTRY_BYTES = 2**22
+_K = TypeVar("_K")
 
 
 def bin_samples(sample_rate: int) -> int:
@@ -50,6 +61,22 @@ class ClipLevel:
     """The level's name in its `LevelStore` ("" when it is not stored)."""
 
 
+@dataclass(frozen=True)
+class LevelRequest(Generic[_K]):
+    """One clip whose level `LevelStore.levels` finds (the arguments of `level_of`)."""
+
+    name: _K
+    """What the caller calls the clip."""
+    content: str
+    """Its content name (`content_name`, or the phrase cache's name of its entry)."""
+    length: int
+    """Its length in samples."""
+    target_lufs: float
+    """The loudness it is measured at."""
+    load: Callable[[], np.ndarray]
+    """Its samples (mono float32), read only if the level is not stored."""
+
+
 def content_name(samples: np.ndarray) -> str:
     """A name for exactly SAMPLES (float32): their digest."""
     data = np.ascontiguousarray(samples, dtype=np.float32)
@@ -57,13 +84,18 @@ def content_name(samples: np.ndarray) -> str:
 
 
 def measure_level(
-    samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
+    samples: np.ndarray,
+    target_lufs: float,
+    ceiling: float,
+    sample_rate: int,
+    loudness: float | None = None,
 ) -> ClipLevel:
-    """The level of SAMPLES (mono float32) prepared at TARGET_LUFS with peaks at CEILING."""
-    gain = normalising_gain(samples, target_lufs, ceiling, sample_rate)
-    weighted = k_weighted(prepare(samples, gain, ceiling, sample_rate), sample_rate) ** 2
+    """The level of SAMPLES (mono float32) prepared at TARGET_LUFS with peaks at CEILING.
+    LOUDNESS is SAMPLES' own integrated loudness when already known (it is the same at
+    every target)."""
+    gain, power = _normalised(samples, target_lufs, ceiling, sample_rate, loudness)
     size = bin_samples(sample_rate)
-    padded = np.pad(weighted, (0, -len(weighted) % size))
+    padded = np.pad(power, (0, -len(power) % size))
     return ClipLevel(gain, padded.reshape(-1, size).sum(axis=1))
 
 
@@ -80,17 +112,30 @@ def normalising_gain(
     """The gain (dB) that puts SAMPLES at TARGET_LUFS once peaks are limited to CEILING
     (0 for silence). Limiting lowers the loudness, so a few secant steps find it; the
     limiter takes off at most ``_MAX_LIMITING`` dB beyond plain normalisation."""
-    loudness = integrated_loudness(samples, sample_rate)
+    return _normalised(samples, target_lufs, ceiling, sample_rate)[0]
+
+
+def _normalised(
+    samples: np.ndarray,
+    target_lufs: float,
+    ceiling: float,
+    sample_rate: int,
+    loudness: float | None = None,
+) -> tuple[float, np.ndarray]:
+    """`normalising_gain` and the K-weighted power of SAMPLES prepared at that gain (the
+    last secant step's, so it is not worked out again)."""
+
+    def power_at(gain_db: float) -> np.ndarray:
+        return k_weighted(prepare(samples, gain_db, ceiling, sample_rate), sample_rate) ** 2
+
+    if loudness is None:
+        loudness = integrated_loudness(samples, sample_rate)
     if not math.isfinite(loudness):
-        return 0.0
+        return 0.0, power_at(0.0)
     lowest = min(target_lufs - loudness, _MAX_GAIN)
     highest = min(lowest + _MAX_LIMITING, _MAX_GAIN)
-
-    def error_at(gain_db: float) -> float:
-        limited = prepare(samples, gain_db, ceiling, sample_rate)
-        return target_lufs - integrated_loudness(limited, sample_rate)
-
-    gain, error = lowest, error_at(lowest)
+    gain, power = lowest, power_at(lowest)
+    error = target_lufs - power_loudness(power, sample_rate)
     previous_gain, previous_error = gain, error
     for _ in range(8):
         if abs(error) < 0.1:
@@ -102,9 +147,9 @@ def normalising_gain(
         if next_gain == gain:
             break
         previous_gain, previous_error = gain, error
-        gain = next_gain
-        error = error_at(gain)
-    return gain
+        gain, power = next_gain, power_at(next_gain)
+        error = target_lufs - power_loudness(power, sample_rate)
+    return gain, power
 
 
 def gated_powers(bins: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -121,10 +166,15 @@ def gated_powers(bins: np.ndarray, sample_rate: int) -> np.ndarray:
 class LevelStore:
     """Clip levels by content, in `directory` (None: worked out every time)."""
 
-    def __init__(self, directory: Path | str | None) -> None:
+    def __init__(self, directory: Path | str | None, workers: int = 1) -> None:
+        """WORKERS threads measure the clips `levels` is given at once (numpy's
+        transforms and array sums run outside the GIL)."""
         self.directory = Path(directory) if directory is not None else None
+        self.workers = max(1, workers)
         self.measured = 0
         """Levels that had to be worked out (not found in the store)."""
+        self._loudness: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def level(
         self, samples: np.ndarray, target_lufs: float, ceiling: float, sample_rate: int
@@ -147,8 +197,7 @@ class LevelStore:
         phrase cache's name of its entry) of LENGTH samples: from the store, else
         measured on LOAD() (and stored)."""
         if self.directory is None:
-            self.measured += 1
-            return measure_level(load(), target_lufs, ceiling, sample_rate)
+            return self._measure(content, target_lufs, ceiling, sample_rate, load)
         key = hashlib.sha256(
             f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{content}".encode()
         ).hexdigest()
@@ -156,10 +205,53 @@ class LevelStore:
         found = self._load(path, length, sample_rate)
         if found is not None:
             return replace(found, key=key)
-        self.measured += 1
-        level = measure_level(load(), target_lufs, ceiling, sample_rate)
+        level = self._measure(content, target_lufs, ceiling, sample_rate, load)
         self._save(path, level)
         return replace(level, key=key)
+
+    def levels(
+        self, clips: Iterable[LevelRequest[_K]], ceiling: float, sample_rate: int
+    ) -> Iterator[tuple[_K, ClipLevel]]:
+        """(name, level) of every request in CLIPS (`level_of` each), in order, `workers`
+        at once; at most twice that many requests are pending (CLIPS may make them
+        lazily)."""
+        if self.workers == 1:
+            for clip in clips:
+                yield clip.name, self._level_of(clip, ceiling, sample_rate)
+            return
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="voicecoach-levels") as pool:
+            window: deque[tuple[_K, Future[ClipLevel]]] = deque()
+            for clip in clips:
+                window.append((clip.name, pool.submit(self._level_of, clip, ceiling, sample_rate)))
+                if len(window) >= 2 * self.workers:
+                    name, future = window.popleft()
+                    yield name, future.result()
+            while window:
+                name, future = window.popleft()
+                yield name, future.result()
+
+    def _level_of(self, clip: LevelRequest, ceiling: float, sample_rate: int) -> ClipLevel:
+        return self.level_of(
+            clip.content, clip.length, clip.target_lufs, ceiling, sample_rate, clip.load
+        )
+
+    def _measure(
+        self,
+        content: str,
+        target_lufs: float,
+        ceiling: float,
+        sample_rate: int,
+        load: Callable[[], np.ndarray],
+    ) -> ClipLevel:
+        """Measure the level of the clip named CONTENT (its own loudness is worked out
+        once for every target)."""
+        with self._lock:
+            self.measured += 1
+        samples = load()
+        loudness = self._loudness.get(content)
+        if loudness is None:
+            loudness = self._loudness[content] = integrated_loudness(samples, sample_rate)
+        return measure_level(samples, target_lufs, ceiling, sample_rate, loudness)
 
     def clip(
         self, level: ClipLevel, name: str, length: int, make: Callable[[], np.ndarray]

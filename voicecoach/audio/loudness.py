@@ -77,7 +77,12 @@ def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
     """
     if len(samples) == 0:
         return -math.inf
-    power = k_weighted(samples, sample_rate) ** 2
+    return power_loudness(k_weighted(samples, sample_rate) ** 2, sample_rate)
+
+
+def power_loudness(power: np.ndarray, sample_rate: int) -> float:
+    """Gated integrated loudness in LUFS of K-weighted squared samples POWER (at least
+    one); what `integrated_loudness` measures."""
     block, hop = round(0.4 * sample_rate), round(0.1 * sample_rate)
     if len(power) <= block:
         return gated_loudness(np.array([power.mean()]))

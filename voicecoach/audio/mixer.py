@@ -23,6 +23,7 @@ import numpy as np
 
 from voicecoach.audio.clip_levels import (
     ClipLevel,
+    LevelRequest,
     LevelStore,
     bin_samples,
     content_name,
@@ -125,20 +126,23 @@ class Mixer:
         self._store = store = store or LevelStore(None)
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
         placed: list[tuple[int, int, _Key]] = []
-        for event in timeline.events:
-            key, clip = self._clip_for(event, speech, tones)
-            start = round(event.start * self.sample_rate)
-            length = self._check_length(event, clip)
-            placed.append((start, start + length, key))
-            if key not in self._clip_levels:
-                samples = mono_float32(clip.samples)
-                self._lengths[key] = len(samples)
-                content = getattr(clip, "content", "") or content_name(samples)
-                self._contents[key] = content
-                target = self._reference_target(key)
-                self._clip_levels[key] = store.level_of(
-                    content, len(samples), target, ceiling, self.sample_rate, lambda s=samples: s
-                )
+
+        def new_clips() -> Iterator[LevelRequest[_Key]]:
+            for event in timeline.events:
+                key, clip = self._clip_for(event, speech, tones)
+                start = round(event.start * self.sample_rate)
+                length = self._check_length(event, clip)
+                placed.append((start, start + length, key))
+                if key not in self._lengths:
+                    samples = mono_float32(clip.samples)
+                    self._lengths[key] = len(samples)
+                    content = getattr(clip, "content", "") or content_name(samples)
+                    self._contents[key] = content
+                    target = self._reference_target(key)
+                    yield LevelRequest(key, content, len(samples), target, lambda s=samples: s)
+
+        for key, level in store.levels(new_clips(), ceiling, self.sample_rate):
+            self._clip_levels[key] = level
         placed.sort(key=lambda item: item[0])
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
         self._ends = np.array([p[1] for p in placed], dtype=np.int64)
@@ -278,6 +282,26 @@ class Mixer:
             self._shifted_levels[key] = found
         return found
 
+    def _shift_levels(self) -> None:
+        """Every clip's level at the current calibration, those not yet known found by
+        the store's workers at once (what `_level` finds one by one)."""
+        if not self.gain_db:
+            return
+        clips = (
+            LevelRequest(
+                key,
+                self._contents[key],
+                self._lengths[key],
+                self._reference_target(key) + self.gain_db,
+                lambda key=key: self._samples(key),
+            )
+            for key in dict.fromkeys(self._keys)
+            if key not in self._shifted_levels
+        )
+        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+        for key, level in self._store.levels(clips, ceiling, self.sample_rate):
+            self._shifted_levels[key] = level
+
     def blocks(
         self, start: float = 0.0, block_samples: int = DEFAULT_BLOCK_SAMPLES
     ) -> Iterator[np.ndarray]:
@@ -365,6 +389,7 @@ class Mixer:
         (their K-weighted power in 10 ms bins, placed where they play) and the music
         bed's (its power where it plays, faded and ducked); overlapping sounds add as
         powers. Renders nothing."""
+        self._shift_levels()
         size = bin_samples(self.sample_rate)
         bins = np.zeros(-(-self.total_samples // size) + 1, dtype=np.float64)
         for start, key in zip(self._starts.tolist(), self._keys, strict=True):

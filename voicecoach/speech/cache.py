@@ -200,12 +200,13 @@ class PhraseCache:
     def _speak_in_parallel(
         self, texts: list[str], voice: Voice, finish: Callable[[str, float], None]
     ) -> None:
-        """Synthesise TEXTS with the cache's engine and `workers - 1` more; the first
-        error stops the rest and is raised."""
+        """Synthesise TEXTS with the cache's engine and `workers - 1` more, each taking
+        the longest phrase left (so no engine is left with a long one at the end); the
+        first error stops the rest and is raised."""
         assert self.engine_factory is not None
         count = min(self.workers, len(texts))
         engines = [self.engine]
-        pending = iter(texts)
+        pending = iter(sorted(texts, key=len, reverse=True))
         failed: list[BaseException] = []
         try:
             engines += [self.engine_factory() for _ in range(count - 1)]

@@ -35,15 +35,19 @@ def compile_programme(
     programme: Programme,
     measure: Measure,
     tone_lengths: Mapping[str, float] = TONE_LENGTHS,
+    *,
+    intro_minutes: int | None = None,
 ) -> Timeline:
     """Lay out every event of PROGRAMME; MEASURE gives each phrase's spoken length.
+    The intro's "about N minutes" settles from N = INTRO_MINUTES (e.g. the minutes of a
+    layout with estimated lengths, so only lines the track says are measured), else 1.
 
     LimitError when the session would pass the length limit: first from the quick
     lower bound (before anything is measured), then from the real length.
     """
     check_session_length(programme.exercises)
     book = PhraseBook.for_language(programme.language).with_overrides(dict(programme.phrases))
-    timeline = _compile_with_length(programme, measure, tone_lengths, book)
+    timeline = _compile_with_length(programme, measure, tone_lengths, book, intro_minutes)
     if timeline.duration > limits.MAX_SESSION_SECONDS:
         last = programme.exercises[-1]  # only the closing words are left to tip it over
         raise LimitError(
@@ -61,13 +65,14 @@ def _compile_with_length(
     measure: Measure,
     tone_lengths: Mapping[str, float],
     book: PhraseBook,
+    minutes: int | None = None,
 ) -> Timeline:
-    """Compile so that the intro's "about N minutes" is the track's length rounded.
+    """Compile so that the intro's "about N minutes" is the track's length rounded,
+    trying MINUTES first (None: 1).
 
     Saying the length changes the length; this settles in a pass or two. If it swings
     between two values, the larger is said and the end is padded with silence to match.
     """
-    minutes: int | None = None
     seen: set[int] = set()
     for _ in range(6):
         timeline, total = _compile_once(programme, measure, tone_lengths, book, minutes)
