@@ -10,7 +10,8 @@ import pytest
 from voicecoach.errors import SpeechError, UnknownVoiceError, VoiceSettingError
 from voicecoach.script.model import Voice
 from voicecoach.speech import piper_voices
-from voicecoach.speech.base import check_settings
+from voicecoach.speech.base import Clip, check_settings
+from voicecoach.speech.clip_check import confirmed_clip
 from voicecoach.speech.piper_engine import (
     NATURAL_WPM,
     PiperEngine,
@@ -19,6 +20,7 @@ from voicecoach.speech.piper_engine import (
     piper_available,
 )
 from voicecoach.speech.piper_noise import TABLE_SIZE, fix_noise, gaussian_table
+from voicecoach.wavio import SAMPLE_RATE
 
 needs_piper = pytest.mark.skipif(
     not piper_available() or piper_voices.bundled_model() is None,
@@ -57,6 +59,27 @@ def test_bad_settings_name_the_option(options, message):
 def test_rate_and_length_scale_together_are_refused():
     with pytest.raises(ValueError, match="either voice.rate or"):
         parse_settings({"length_scale": 1.2}, rate=150)
+
+
+def test_a_short_clip_is_spoken_once_and_a_suspect_one_again():
+    voice = Voice(engine="piper", name="en")
+    check = PiperEngine().clip_check
+    steady = np.full(SAMPLE_RATE // 2, 0.1, np.float32)
+    calls = []
+
+    def speak(seconds: float):
+        def synthesize() -> Clip:
+            calls.append(seconds)
+            return Clip(np.resize(steady, round(seconds * SAMPLE_RATE)), SAMPLE_RATE)
+
+        return synthesize
+
+    assert confirmed_clip("Rest.", voice, speak(0.4), check, "piper")[1] == 1
+    assert calls == [0.4]  # the same noise would give the same samples: once is enough
+    calls.clear()
+    long_line = "Lift the top knee slowly and lower it under control."  # about 3 s
+    _, agreeing = confirmed_clip(long_line, voice, speak(9.0), check, "piper")
+    assert (agreeing, calls) == (2, [9.0, 9.0])  # far outside the band: spoken again
 
 
 def test_noise_table_is_a_pure_function_of_the_seed():

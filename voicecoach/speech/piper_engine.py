@@ -139,8 +139,10 @@ class PiperEngine:
     name = "piper"
     rates = (60, 400)
     voice_options = VOICE_OPTIONS
-    clip_check = ClipCheck(default_rate=NATURAL_WPM, repeat_tolerance=0.0)
-    """Fixed noise: a repeat of a phrase must give the very same length."""
+    clip_check = ClipCheck(default_rate=NATURAL_WPM, repeat_below=0.0, repeat_tolerance=0.0)
+    """Fixed noise on a fixed number of threads: a repeat gives the very same samples, so
+    a short clip is not spoken twice (a quarter of a cold build's synthesis); a clip
+    outside its rate's band still is, and must then come out the very same length."""
 
     def __init__(self, *, threads: int = THREADS) -> None:
         self.threads = threads
