@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench.py            # all, about an hour on 2 busy cores
     .venv/bin/python scripts/bench.py --quick    # skip the real-voice builds
+    .venv/bin/python scripts/bench.py --cold     # only cold builds, 1 vs one speaker a core
 
 Prints: synthesis speed of each installed speech engine (seconds of speech per second,
 over the demo's lines), compile speed (track seconds laid out per second of compiling),
@@ -13,9 +14,9 @@ music bed) against ffmpeg alone encoding the same audio at the same bitrate (wal
 peak memory), `library build -j 1` vs `-j 2`, a naive pydub script (appending each
 sound) against our warm build of the demo, the largest programme the limits allow (warm,
 fake voice) against the floor; without --quick also a cold build of the demo against a
-warm rebuild with each installed engine (and its synthesis speed), a cold build with the
-default voice with one speaking engine against one per core, and the load-time length
-estimate against the built length.
+warm rebuild with each installed engine (and its synthesis speed), cold builds with the
+default voice with one speaking engine against one per core (medians of alternating
+pairs), and the load-time length estimate against the built length.
 """
 
 from __future__ import annotations
@@ -365,17 +366,14 @@ def installed_engines() -> list[str]:
     return found
 
 
-def bench_cache(folder: Path) -> dict[str, dict]:
+def bench_cache(folder: Path) -> None:
     """Per installed engine: a cold build of the demo (fresh cache, one speaker per
-    core) against a warm rebuild, and how fast the cold build synthesised. Returns the
-    cold builds by engine (bench_cold_parallel compares one of them with one speaker)."""
+    core) against a warm rebuild, and how fast the cold build synthesised."""
     demo = pipeline.demo_programme()
-    colds = {}
     for engine in installed_engines():
         cache = folder / f"cache-{engine}"
         cold = run_build(demo, folder / "cold.mp3", cache, engine=engine)
         warm = run_build(demo, folder / "warm-real.mp3", cache, engine=engine)
-        colds[engine] = cold
         print(
             f"cold vs warm ({voice_name(demo, engine)}, demo): cold build {cold['wall']:.1f} s "
             f"({cold['synthesized']} phrases, {cold['speech']:.0f} s of speech synthesised "
@@ -384,7 +382,6 @@ def bench_cache(folder: Path) -> dict[str, dict]:
             f"{warm['wall']:.1f} s ({warm['synthesized']} synthesised) = "
             f"{cold['wall'] / warm['wall']:.1f}x faster"
         )
-    return colds
 
 
 def bench_refusals(folder: Path) -> None:
@@ -592,21 +589,38 @@ def bench_largest(folder: Path) -> None:
     )
 
 
-def bench_cold_parallel(folder: Path, colds: dict[str, dict]) -> None:
-    """Cold build of the demo with its default voice (the neural one when installed):
-    one speaker against one per core (COLDS: bench_cache's cold builds, one per core)."""
+COLD_PAIRS = 3
+"""Alternating pairs of cold builds (one speaker, one per core) bench_cold_parallel runs."""
+
+
+def bench_cold_parallel(folder: Path) -> None:
+    """Cold builds of the demo with its default voice (the neural one when installed),
+    each from an empty cache: one speaker against one per core, in COLD_PAIRS
+    alternating pairs (the order swapped every pair, so a change in the machine's load
+    falls on both), medians of each."""
     demo = pipeline.demo_programme()
     engine = pipeline.load(demo).voice.engine or ""
-    every = colds.get(engine)
-    if every is None:
-        every = run_build(demo, folder / "coldn.mp3", folder / "cache-cold-n", engine=engine)
-    one = run_build(demo, folder / "cold1.mp3", folder / "cache-cold-1", 1, engine)
+    cores = os.cpu_count() or 1
+    runs: dict[int, list[dict]] = {1: [], cores: []}
+    load_before = os.getloadavg()[0]
+    for pair in range(COLD_PAIRS):
+        for speakers in (1, cores) if pair % 2 == 0 else (cores, 1):
+            cache = folder / f"cache-cold-{speakers}-{pair}"
+            runs[speakers].append(run_build(demo, folder / "cold.mp3", cache, speakers, engine))
+    load_after = os.getloadavg()[0]
+    one, every = runs[1], runs[cores]
+    wall1, wall_n = (statistics.median(r["wall"] for r in rs) for rs in (one, every))
+    plan1, plan_n = (statistics.median(r["plan"] for r in rs) for rs in (one, every))
+    render1, render_n = (statistics.median(r["render"] for r in rs) for rs in (one, every))
+    walls1, walls_n = (", ".join(f"{r['wall']:.1f}" for r in rs) for rs in (one, every))
     print(
-        f"cold build ({voice_name(demo)}, demo, {one['synthesized']} phrases): one speaker "
-        f"{one['wall']:.1f} s (synthesis {one['plan']:.1f} s), {os.cpu_count()} speakers "
-        f"{every['wall']:.1f} s (synthesis {every['plan']:.1f} s) = "
-        f"{one['wall'] / every['wall']:.2f}x faster ({one['plan'] / every['plan']:.2f}x "
-        "for the synthesis)"
+        f"cold build ({voice_name(demo)}, demo, {one[0]['synthesized']} phrases, median of "
+        f"{COLD_PAIRS} alternating pairs, load {load_before:.1f} -> {load_after:.1f}): one "
+        f"speaker {wall1:.1f} s (synthesis {plan1:.1f} s, levels+encode {render1:.1f} s), "
+        f"{cores} speakers {wall_n:.1f} s (synthesis {plan_n:.1f} s, levels+encode "
+        f"{render_n:.1f} s) = {wall1 / wall_n:.2f}x faster ({plan1 / plan_n:.2f}x for the "
+        f"synthesis, {render1 / render_n:.2f}x for levels+encode); every run's wall: one "
+        f"{walls1}, {cores} {walls_n}"
     )
 
 
@@ -643,16 +657,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the real-voice build")
     parser.add_argument("--synthesis", action="store_true", help="only the synthesis speeds")
+    parser.add_argument(
+        "--cold", action="store_true", help="only the cold builds with one speaker vs one per core"
+    )
     args = parser.parse_args()
     if args.synthesis:
         bench_synthesis()
+        return
+    if args.cold:
+        with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
+            bench_cold_parallel(Path(tmp))
         return
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         folder = Path(tmp)
         bench_naive(folder, args.quick)
         if not args.quick:
-            colds = bench_cache(folder)
-            bench_cold_parallel(folder, colds)
+            bench_cache(folder)
+            bench_cold_parallel(folder)
         bench_largest(folder)
         bench_synthesis()
         bench_compile(folder)
