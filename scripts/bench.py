@@ -11,10 +11,11 @@ how fast `validate` refuses, render+encode speed (x realtime) and peak memory of
 and a 60-minute build (bounded memory means the ratio stays near 1 although the track is
 6x longer), warm builds of the demo, a speech-heavy and a 2-hour programme (also with a
 music bed) against ffmpeg alone encoding the same audio at the same bitrate (wall, CPU,
-peak memory), `library build -j 1` vs `-j 2`, a naive pydub script (appending each
-sound) against our warm build of the demo, the largest programme the limits allow (warm,
-fake voice) against the floor; without --quick also a cold build of the demo against a
-warm rebuild with each installed engine (and its synthesis speed), cold builds with the
+peak memory; and the wall time with the MP3 encoded by one ffmpeg instead of one per
+core), `library build -j 1` vs `-j 2`, a naive pydub script (appending each sound)
+against our warm build of the demo, the largest programme the limits allow (warm, fake
+voice) against the floor; without --quick also a cold build of the demo against a warm
+rebuild with each installed engine (and its synthesis speed), cold builds with the
 default voice with one speaking engine against one per core (medians of alternating
 pairs), and the load-time length estimate against the built length.
 """
@@ -96,7 +97,9 @@ _BUILD = textwrap.dedent(
     import json, os, sys, time
     from pathlib import Path
     from voicecoach import pipeline
-    script, out, cache, speakers, engine = sys.argv[1:6]
+    from voicecoach.audio import encode
+    script, out, cache, speakers, engine, encoders = sys.argv[1:7]
+    encode.MAX_ENCODERS = int(encoders) or encode.MAX_ENCODERS
     voice = pipeline.VoiceOverride(engine=engine) if engine else None
     programme = pipeline.load(script, voice=voice)
     c = pipeline.open_cache(programme, cache, int(speakers) or None)
@@ -121,10 +124,16 @@ _BUILD = textwrap.dedent(
 
 
 def run_build(
-    script: Path, out: Path, cache: Path, speakers: int = 0, engine: str | None = None
+    script: Path,
+    out: Path,
+    cache: Path,
+    speakers: int = 0,
+    engine: str | None = None,
+    encoders: int = 0,
 ) -> dict:
     """Plan and build SCRIPT in a fresh process (SPEAKERS engines, 0: one per core;
-    ENGINE instead of the programme's voice, as `--engine` would)."""
+    ENGINE instead of the programme's voice, as `--engine` would; ENCODERS: at most that
+    many ffmpeg processes for the MP3, 0: one per core)."""
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -136,6 +145,7 @@ def run_build(
             str(cache),
             str(speakers),
             engine or "",
+            str(encoders),
         ],
         capture_output=True,
         text=True,
@@ -552,19 +562,22 @@ def bench_against_floor(folder: Path, quick: bool) -> None:
         cache = folder / "cache-floor"
         out = folder / "floor-track.mp3"
         run_build(script, out, cache)  # warm the phrase cache (and the clip levels)
-        builds, floors = [], []
+        builds, singles, floors = [], [], []
         for _ in range(3):
             builds.append(run_build(script, out, cache))
+            singles.append(run_build(script, out, cache, encoders=1))
             floors.append(encode_floor(out, folder))
         wall = statistics.median(b["render"] for b in builds)
         cpu = statistics.median(b["cpu"] for b in builds)
+        single = statistics.median(b["render"] for b in singles)
         floor_wall = statistics.median(f[0] for f in floors)
         floor_cpu = statistics.median(f[1] for f in floors)
         print(
             f"warm build vs ffmpeg floor ({label}, {builds[0]['duration'] / 60:.0f} min): "
             f"wall {wall:.2f} s vs {floor_wall:.2f} s = {wall / floor_wall:.2f}x, "
             f"CPU {cpu:.2f} s vs {floor_cpu:.2f} s = {cpu / floor_cpu:.2f}x; "
-            f"peak memory {max(b['rss_mb'] for b in builds):.0f} MB"
+            f"peak memory {max(b['rss_mb'] for b in builds):.0f} MB; with one encoder "
+            f"wall {single:.2f} s = {single / floor_wall:.2f}x"
         )
 
 
