@@ -24,6 +24,7 @@ from voicecoach.audio.split_encode import (
     MIN_SEGMENT_SECONDS,
     PREROLL,
     QUIET_REACH,
+    SILENCE_COST,
     TAIL,
     NotJoined,
     Segment,
@@ -240,7 +241,18 @@ def test_joins_go_into_silence_near_an_even_split():
     assert 305 * SR + (CHECK + 2) * FRAME <= join * FRAME <= 309 * SR - TAIL * FRAME
     far = [(int(100 * SR), int(104 * SR))]  # further than QUIET_REACH from the middle
     assert 100 * SR < (300 - QUIET_REACH * 300) * SR
-    assert plan_segments(length, 2, 49, far)[1].first == round(length / FRAME / 2)
+    middle = plan_segments(length, 2, 49, far)[1].first * FRAME / SR
+    assert 300 < middle < 302  # where the cost splits evenly: silence costs less
+
+
+def test_joins_split_the_encoding_cost_not_the_track():
+    length = 600 * SR
+    quiet = [(0, 200 * SR)]  # the first third silent: cheap to encode
+    (_, second) = plan_segments(length, 2, 49, quiet)
+    cost = 200 * SILENCE_COST + 400
+    assert second.first * FRAME / SR == pytest.approx(
+        200 + (cost / 2 - 200 * SILENCE_COST), abs=0.1
+    )
 
 
 def test_short_tracks_and_single_cores_are_not_split():
