@@ -673,6 +673,11 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="only the cold builds with one speaker vs one per core"
     )
+    parser.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help=f"comma-separated sections to run, in this order: {', '.join(_SECTIONS)}",
+    )
     args = parser.parse_args()
     if args.synthesis:
         bench_synthesis()
@@ -681,21 +686,34 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
             bench_cold_parallel(Path(tmp))
         return
+    wanted = [name for name in _SECTIONS if not (args.quick and name in _REAL_VOICE)]
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in _SECTIONS]
+        if unknown:
+            parser.error(f"unknown section {unknown[0]!r}; choose from {', '.join(_SECTIONS)}")
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         folder = Path(tmp)
-        bench_naive(folder, args.quick)
-        if not args.quick:
-            bench_cache(folder)
-            bench_cold_parallel(folder)
-        bench_largest(folder)
-        bench_synthesis()
-        bench_compile(folder)
-        bench_refusals(folder)
-        bench_render_and_memory(folder)
-        bench_against_floor(folder, args.quick)
-        bench_library_jobs(folder)
-        if not args.quick:
-            bench_estimate(folder)
+        for name in wanted:
+            _SECTIONS[name](folder, args.quick)
+
+
+_SECTIONS = {
+    "naive": bench_naive,
+    "cache": lambda folder, quick: bench_cache(folder),
+    "cold": lambda folder, quick: bench_cold_parallel(folder),
+    "largest": lambda folder, quick: bench_largest(folder),
+    "synthesis": lambda folder, quick: bench_synthesis(),
+    "compile": lambda folder, quick: bench_compile(folder),
+    "refusals": lambda folder, quick: bench_refusals(folder),
+    "memory": lambda folder, quick: bench_render_and_memory(folder),
+    "floor": bench_against_floor,
+    "library": lambda folder, quick: bench_library_jobs(folder),
+    "estimate": lambda folder, quick: bench_estimate(folder),
+}
+"""Every section of a full run, in its order (`--only` picks some)."""
+_REAL_VOICE = ("cache", "cold", "estimate")
+"""Sections that need a real voice (left out by --quick)."""
 
 
 if __name__ == "__main__":
