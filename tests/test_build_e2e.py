@@ -8,16 +8,13 @@ real `voicecoach` process; every test reads the files it left behind.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 from audio_helpers import decode, ebur128, ffprobe, rms_db
+from cli_helpers import isolated, run_cli, vtt_cues
 from mutagen.id3 import ID3
 
 from voicecoach import pipeline
@@ -29,7 +26,6 @@ from voicecoach.speech.piper_voices import bundled_model
 pytestmark = pytest.mark.e2e
 
 SR = 44100
-ROOT = Path(__file__).resolve().parent.parent
 
 PIPER_SKIP = pytest.mark.skipif(
     not piper_available() or bundled_model() is None,
@@ -64,20 +60,6 @@ exercises:
     work: 7s
     countdown: 2
 """
-
-
-def run_cli(*args: str, cache: Path, cwd: Path) -> subprocess.CompletedProcess:
-    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache), "PYTHONPATH": pythonpath}
-    return subprocess.run(
-        [sys.executable, "-m", "voicecoach.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module", params=["pyttsx3", pytest.param("piper", marks=PIPER_SKIP)])
@@ -164,23 +146,13 @@ def _best_lag(audio: np.ndarray, clip: np.ndarray, expected: float, search: floa
     return (lo + int(np.argmax(corr))) / SR - expected
 
 
-def _isolated(events: list[dict], event: dict, margin: float) -> bool:
-    """No other event sounds within MARGIN seconds of EVENT's span."""
-    return not any(
-        other is not event
-        and other["start"] < event["end"] + margin
-        and other["end"] > event["start"] - margin
-        for other in events
-    )
-
-
 def test_every_isolated_tone_starts_within_10ms(built):
     events = built["timeline"]["events"]
     tones = load_tones()
     audio = built["audio"]
     checked = 0
     for event in events:
-        if event["kind"] != "tone" or not _isolated(events, event, 0.05):
+        if event["kind"] != "tone" or not isolated(events, event, 0.05):
             continue
         clip = np.asarray(tones[event["tone"]].samples, dtype=np.float64)
         lag = _best_lag(audio, clip, event["start"], 0.03)
@@ -198,7 +170,7 @@ def test_every_isolated_phrase_starts_within_10ms(built):
     audio = built["audio"]
     checked = 0
     for event in events:
-        if event["kind"] != "speech" or not _isolated(events, event, 0.05):
+        if event["kind"] != "speech" or not isolated(events, event, 0.05):
             continue
         clip = np.asarray(cache.clip(event["text"], voice).samples, dtype=np.float64)
         lag = _best_lag(audio, clip[: SR // 2], event["start"], 0.03)
@@ -239,26 +211,8 @@ def test_loudness_meter_agrees_with_ffmpeg_on_the_built_track(built):
     assert integrated_loudness(built["audio"], SR) == pytest.approx(reference, abs=0.2)
 
 
-def _vtt_cues(text: str) -> list[tuple[float, float, str]]:
-    assert text.startswith("WEBVTT")
-    cues = []
-    pattern = re.compile(
-        r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n(.+?)\n\n", re.S
-    )
-    for m in pattern.finditer(text + "\n"):
-        h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(x) for x in m.groups()[:8])
-        cues.append(
-            (
-                h1 * 3600 + m1 * 60 + s1 + ms1 / 1000,
-                h2 * 3600 + m2 * 60 + s2 + ms2 / 1000,
-                m.group(9),
-            )
-        )
-    return cues
-
-
 def test_captions_match_the_spoken_lines(built):
-    cues = _vtt_cues((built["root"] / "out" / "check.vtt").read_text())
+    cues = vtt_cues((built["root"] / "out" / "check.vtt").read_text())
     speech = [e for e in built["timeline"]["events"] if e["kind"] == "speech"]
     assert len(cues) == len(speech)
     for (start, end, text), event in zip(cues, speech, strict=True):

@@ -13,8 +13,8 @@ import subprocess
 import numpy as np
 import pytest
 from audio_helpers import decode, ffprobe, rms_db
+from cli_helpers import isolated, run_cli, vtt_cues
 from mutagen.id3 import ID3
-from test_build_e2e import _isolated, _vtt_cues, run_cli
 from test_phrases import ENGLISH, WORDS
 
 from voicecoach.script.model import Voice
@@ -207,7 +207,7 @@ def test_what_is_said_is_the_language_pack(built):
 
 def test_captions_are_the_spoken_lines_with_their_accents(built):
     vtt = built["track"].with_suffix(".vtt").read_text(encoding="utf-8")
-    cues = _vtt_cues(vtt)
+    cues = vtt_cues(vtt)
     events = spoken(built)
     assert [text for _, _, text in cues] == [e["text"] for e in events]
     assert re.search(r"[äöüßéèàçñáíóú]", vtt)
@@ -222,7 +222,7 @@ def test_every_line_is_audible_and_is_that_voice_saying_it(built):
     for event in spoken(built):
         region = audio[round(event["start"] * SR) : round(event["end"] * SR)]
         assert rms_db(region) > -40, event["text"]
-        if _isolated(events, event, 0.05):
+        if isolated(events, event, 0.05):
             clip = np.asarray(cache.clip(event["text"], voice).samples, dtype=np.float64)
             lag = best_lag(audio, clip[: SR // 2], event["start"], 0.03)
             assert abs(lag) <= 0.010, (event["text"], lag)

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_helpers import SR, decode, ffprobe, make_music
+from cli_helpers import run_cli
 from library_helpers import build as library_build
 from mutagen.id3 import ID3
-from test_build_e2e import run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import wave
 import numpy as np
 import pytest
 from audio_helpers import SR, decode, rms_db
-from test_build_e2e import run_cli
+from cli_helpers import run_cli
 
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 

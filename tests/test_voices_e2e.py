@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_helpers import decode, rms_db, speech_like
-from test_build_e2e import run_cli as build_e2e_cli
+from cli_helpers import run_cli as build_e2e_cli
 
 from voicecoach.script.model import Voice
 from voicecoach.speech.audiofile import read_clip
