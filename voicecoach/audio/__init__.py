@@ -13,14 +13,8 @@ from pathlib import Path
 from voicecoach.atomic import TERMINATION_SIGNALS, atomic_outputs, signals_as_interrupt
 from voicecoach.audio.assembly import RenderAssembly
 from voicecoach.audio.assets import load_tones
-from voicecoach.audio.encode import (
-    FORMATS,
-    Measured,
-    ProgressCallback,
-    check_bitrate,
-    encode_pcm,
-    measure_output,
-)
+from voicecoach.audio.encode import FORMATS, ProgressCallback, check_bitrate, encode_pcm
+from voicecoach.audio.measure import TRUE_PEAK_ALLOWANCE_DB, Measured, measure_output
 from voicecoach.audio.mixer import (
     DEFAULT_BLOCK_SAMPLES,
     ClipLike,
@@ -160,9 +154,11 @@ def _corrected(
     MEASURED: a true peak over the ceiling lowers the mix's ceiling, loudness off
     TARGET (LUFS) by more than LOUDNESS_TOLERANCE (a codec that cuts high frequencies,
     a lower ceiling) shifts the gain; after _ENCODES encodes a true peak still over is
-    a warning."""
+    a warning. The true peak counts TRUE_PEAK_ALLOWANCE_DB higher, as other meters may
+    read it."""
     levels = mixer.levels
-    overshoot = measured.true_peak - levels.true_peak_dbtp
+    true_peak = measured.true_peak + TRUE_PEAK_ALLOWANCE_DB
+    overshoot = true_peak - levels.true_peak_dbtp
     loudness_error = target - measured.lufs
     audible = measured.lufs > _SILENCE_LUFS
     retune = audible and abs(loudness_error) > LOUDNESS_TOLERANCE
@@ -172,8 +168,8 @@ def _corrected(
         if overshoot <= 0:
             return False
         warnings.warn(
-            f"{files.track.name}: true peak {measured.true_peak:+.1f} dBTP is above the "
-            f"{levels.true_peak_dbtp:+.1f} dBTP ceiling after {attempt} encodes",
+            f"{files.track.name}: true peak up to {true_peak:+.1f} dBTP, above the "
+            f"{levels.true_peak_dbtp:+.1f} dBTP ceiling, after {attempt} encodes",
             stacklevel=3,
         )
         return False

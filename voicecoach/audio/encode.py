@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -255,39 +254,6 @@ def check_bitrate(format: str, bitrate: int | None) -> None:
     low, high = BITRATE_RANGE
     if not low <= bitrate <= high:
         raise AudioError(f"bitrate {bitrate}k is outside {low}k-{high}k")
-
-
-@dataclass(frozen=True)
-class Measured:
-    """Loudness and true peak of an audio file as decoded, the way ffmpeg measures."""
-
-    lufs: float
-    """Integrated loudness (``ebur128``), LUFS."""
-    true_peak: float
-    """True peak, dBTP: the decoded signal resampled to 192 kHz with ffmpeg's resampler
-    (as ``ebur128=peak=true`` does), then its largest magnitude (``astats``)."""
-
-
-def measure_output(path: Path) -> Measured:
-    """Decode PATH once with ffmpeg and measure its loudness and true peak."""
-    graph = (
-        "[0:a]asplit[a][b];[a]ebur128=framelog=verbose[x];"
-        "[b]aresample=192000,astats=measure_perchannel=none:measure_overall=Peak_level[y]"
-    )
-    command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-i", ffmpeg_file(path)]
-    command += ["-filter_complex", graph]
-    command += ["-map", "[x]", "-f", "null", "-", "-map", "[y]", "-f", "null", "-"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
-    peaks = re.findall(r"Peak level dB:\s*(-?inf|-?[0-9.]+)", result.stderr)
-    summary = result.stderr[result.stderr.rfind("Summary:") :]
-    lufs = re.search(r"\bI:\s*(-?inf|-?[0-9.]+) LUFS", summary)
-    if result.returncode != 0 or not peaks or lufs is None:
-        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-        raise AudioError(f"cannot measure {path}: {lines[-1] if lines else 'no output'}")
-    return Measured(float(lufs.group(1)), float(peaks[-1]))
 
 
 def _feed(

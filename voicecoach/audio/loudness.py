@@ -11,6 +11,7 @@ import functools
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 _ABSOLUTE_GATE = -70.0
 _RELATIVE_GATE = -10.0
@@ -216,14 +217,19 @@ def _limit_stretch(x: np.ndarray, magnitude: np.ndarray, target: float, half: in
 OVERSAMPLING = 8
 """True-peak oversampling factor (BS.1770-4 asks for at least 4; 8 misses < 0.2 dB)."""
 _TAPS_PER_PHASE = 32
-_TRUE_PEAK_FLOOR = 0.5
 _GRID = float(1 << 24)
+_TRUE_PEAK_FLOOR = 0.5
 """Samples below half the ceiling (-6 dB) are not oversampled by the limiter."""
+PEAK_METER_FLOOR = 0.5
+"""Fraction of the sample peak so far below which `TruePeakMeter` oversamples nothing."""
+PEAK_METER_REACH = 2
+"""Samples each side of a local maximum between which `TruePeakMeter` oversamples."""
 
 
 @functools.lru_cache(maxsize=4)
-def _interpolators(factor: int = OVERSAMPLING) -> np.ndarray:
-    """Windowed-sinc filters (one row per phase 1..factor-1) of the in-between samples."""
+def _interpolators(factor: int = OVERSAMPLING, dtype: type = np.float64) -> np.ndarray:
+    """Windowed-sinc filters (one column per phase 1..factor-1) of the in-between
+    samples, as DTYPE."""
     half = _TAPS_PER_PHASE // 2
     taps = np.arange(-half + 1, half + 1, dtype=np.float64)
     window = np.kaiser(2 * half + 1, 8.0)
@@ -232,7 +238,7 @@ def _interpolators(factor: int = OVERSAMPLING) -> np.ndarray:
         offset = taps - phase / factor
         weights = np.interp(offset, np.arange(-half, half + 1), window)
         rows.append(np.sinc(offset) * weights)
-    return np.array(rows)
+    return np.array(rows).T.astype(dtype)
 
 
 def true_peak_context() -> int:
@@ -257,14 +263,79 @@ def true_peak_envelope(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     where = np.flatnonzero(loud)
     if not len(where):
         return envelope
-    padded = np.pad(x, (half - 1, half))
-    windows = padded[where[:, None] + np.arange(2 * half)]
-    between = np.abs(windows @ _interpolators().T).max(axis=1)
+    between = np.abs(_in_between(np.pad(x, (half - 1, half)), where + (half - 1))).max(axis=1)
     # on a 2^-24 grid, so the last bits of the matrix product (which may depend on
     # how many rows it has) never change a sample: blocks of any size agree
     between = np.rint(between * _GRID) / _GRID
     envelope[where] = np.maximum(envelope[where], between)
     return envelope
+
+
+def _in_between(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """X between sample i and i + 1 (8x oversampled: one column per point), a row for
+    each i in STARTS; each needs `true_peak_context` samples of X before i and after
+    i + 1. Computed in X's dtype."""
+    half = _TAPS_PER_PHASE // 2
+    windows = sliding_window_view(x, 2 * half)[starts - (half - 1)]
+    return windows @ _interpolators(OVERSAMPLING, x.dtype.type)
+
+
+class TruePeakMeter:
+    """True peak of a stream, as `true_peak_envelope` measures a whole signal (zeros
+    before and after it): ``feed`` blocks, then ``peak()``; memory is one block.
+
+    Only the signal within `PEAK_METER_REACH` samples of a local maximum of the
+    magnitude is oversampled, and only where that maximum is above `PEAK_METER_FLOOR`
+    of the sample peak so far: in audio low-passed below Nyquist (as decoded files
+    are) the signal peaks between samples only next to a local maximum, and never
+    6 dB above both neighbours. The last samples of a block wait for the next one,
+    their context.
+    """
+
+    def __init__(self) -> None:
+        """A meter that has seen nothing (peak 0)."""
+        self._context = true_peak_context() + PEAK_METER_REACH
+        self._tail = np.zeros(self._context, dtype=np.float32)
+        self._sample_peak = 0.0
+        self._between_peak = 0.0
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples of the stream."""
+        block = np.asarray(block, dtype=np.float32)
+        if len(block):
+            self._sample_peak = max(self._sample_peak, float(np.abs(block).max()))
+        self._measure(np.concatenate((self._tail, block)))
+
+    def peak(self) -> float:
+        """Largest magnitude of everything fed so far, between the samples too (linear)."""
+        self._measure(np.concatenate((self._tail, np.zeros(self._context, np.float32))))
+        return max(self._sample_peak, self._between_peak)
+
+    def _measure(self, data: np.ndarray) -> None:
+        """Oversample around the local maxima of DATA that have their whole context in
+        it (from its sample `_context` on); keep the rest for the next block."""
+        context = self._context
+        done = len(data) - context  # local maxima in [context, done) are measured
+        if done <= context:
+            self._tail = data
+            return
+        magnitude = np.abs(data[context - 1 : done + 1])
+        middle = magnitude[1:-1]
+        peaks = np.flatnonzero(
+            (middle > self._sample_peak * PEAK_METER_FLOOR)
+            & (middle >= magnitude[:-2])
+            & (middle >= magnitude[2:])
+        )
+        if len(peaks):
+            near = np.zeros(len(data), dtype=bool)  # each interval once
+            for offset in range(context - PEAK_METER_REACH, context + PEAK_METER_REACH):
+                near[peaks + offset] = True
+            starts = np.flatnonzero(near)
+            between = _in_between(data, starts)
+            self._between_peak = max(
+                self._between_peak, float(between.max()), -float(between.min())
+            )
+        self._tail = data[done - context :]
 
 
 def true_peak_dbfs(samples: np.ndarray) -> float:
