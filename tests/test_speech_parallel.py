@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +100,24 @@ def test_a_cold_plan_synthesises_only_the_lines_the_track_says(tmp_path: Path) -
     again = pipeline.open_cache(programme, tmp_path, speakers=1)
     assert pipeline.plan(programme, again) == timeline
     assert again.synthesized == 0
+
+
+def test_clips_are_read_from_several_threads_while_memory_drops_them(tmp_path: Path) -> None:
+    cache = PhraseCache(FakeEngine(), tmp_path, memory_limit=1)  # keeps one clip at a time
+    cache.ensure(PHRASES, VOICE)
+    expected = {text: cache.clip(text, VOICE).samples for text in PHRASES}
+
+    def read(offset: int) -> bool:
+        return all(
+            np.array_equal(cache.clip(text, VOICE).samples, expected[text])
+            for _ in range(20)
+            for text in PHRASES[offset:] + PHRASES[:offset]
+        )
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between almost any two steps
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(read, range(0, 24, 6)))
+    finally:
+        sys.setswitchinterval(interval)

@@ -121,17 +121,20 @@ class PhraseCache:
         return _entry_path(self.directory, self.key(text, voice))
 
     def clip(self, text: str, voice: Voice) -> Clip:
-        """The phrase's clip: from memory, else from disk, else synthesised and stored."""
+        """The phrase's clip: from memory, else from disk, else synthesised and stored.
+        Safe to call from several threads (the mixer's level workers read clips)."""
         key = self.key(text, voice)
-        clip = self._clips.get(key)
-        if clip is not None:
-            self._clips.move_to_end(key)
-            self.hits += 1
-            return clip
+        with self._lock:  # another thread may drop it from memory meanwhile
+            clip = self._clips.get(key)
+            if clip is not None:
+                self._clips.move_to_end(key)
+                self.hits += 1
+                return clip
         path = self.path(text, voice)
         clip = self._load(path, key)
         if clip is not None:
-            self.hits += 1
+            with self._lock:
+                self.hits += 1
         else:
             clip = self._synthesize(text, voice)
         with self._lock:
