@@ -107,17 +107,26 @@ def test_workers_measure_the_same_levels_in_order_holding_few_clips(
     assert warm.measured == 0
 
 
-def test_a_mixer_with_level_workers_mixes_the_same_samples(tmp_path: Path) -> None:
-    timeline, speech = long_timeline(8)
-    tracks = []
+@pytest.mark.parametrize("which", ["apart", "demo"])
+def test_a_mixer_with_level_workers_mixes_the_same_samples(tmp_path: Path, which: str) -> None:
+    timeline, speech = long_timeline(8) if which == "apart" else (demo_timeline(), demo_speech())
+    tracks, stored = [], []
     for workers in (1, 2):
         store = LevelStore(tmp_path / str(workers), workers)
         mixer = Mixer(timeline, speech, load_tones(), store=store)
         gain = mixer.calibrate()
         assert gain != 0.0  # the shifted levels were measured too
         assert store.measured > len(speech)
+        mixer.store_clips()  # with 2 workers: every clip the mix reads, made at once
+        before = sorted(store.directory.rglob("*.npy"))
         tracks.append(np.concatenate(list(mixer.blocks())))
+        stored.append(sorted(p.relative_to(store.directory) for p in before))
+        if workers > 1:  # the mix found them all
+            assert sorted(store.directory.rglob("*.npy")) == before
     assert np.array_equal(tracks[0], tracks[1])
+    assert set(stored[1]) <= set(
+        p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*.npy")
+    )
 
 
 def test_a_missing_clip_is_refused_with_level_workers_too(tmp_path: Path) -> None:

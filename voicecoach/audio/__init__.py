@@ -128,6 +128,7 @@ def write_track(
         tmp[files.timeline].write_text(timeline_json_text(timeline), encoding="utf-8")
         with _metadata_file(tags, timeline, duration, spec.metadata) as metadata:
             for attempt in range(1, _ENCODES + 1):
+                mixer.store_clips()  # a cold build's clips, made by every worker at once
                 written = encode_pcm(
                     lambda start: mixer.blocks(start / mixer.sample_rate, _ENCODE_BLOCK),
                     tmp[files.track],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -238,10 +239,48 @@ class Mixer:
                     clip = limit_peaks(clip, ceiling, self.sample_rate, true_peak=True)
                 return clip
 
-            name = f"limited|{ceiling!r}|{threshold!r}|{self.levels.clip_peak_dbfs!r}"
-            found = self._store.clip(self._level(key), name, self._lengths[key], make)
+            found = self._store.clip(
+                self._level(key), self._limited_name(ceiling, threshold), self._lengths[key], make
+            )
             self._keep(("limited", ceiling, key), found)
         return found
+
+    def _limited_name(self, ceiling: float, threshold: float) -> str:
+        """The store's name of a clip true-peak limited on its own (`limited`)."""
+        return f"limited|{ceiling!r}|{threshold!r}|{self.levels.clip_peak_dbfs!r}"
+
+    def store_clips(self) -> None:
+        """Make and store every clip the mix will read from the store -- prepared, or
+        true-peak limited where it plays alone -- with the store's workers at once, so
+        a mix after a cold build's calibration only reads them. Nothing to do with one
+        worker or a store without a folder (the mix makes them as it reaches them)."""
+        store = self._store
+        if store.workers == 1 or store.directory is None:
+            return
+        ceiling = db_to_gain(self.levels.mix_peak_dbfs)
+        threshold = _mix_threshold(ceiling)
+        with_music = self.music is not None and self.music_gain() > 0
+        alone = {key for key, clear in zip(self._keys, self._alone, strict=True) if clear}
+        mixed = {key for key, clear in zip(self._keys, self._alone, strict=True) if not clear}
+        if with_music:
+            alone, mixed = set(), set(self._keys)
+
+        def make(key: _Key) -> None:
+            if key in mixed:
+                self._prepare(key)
+            if key in alone:
+
+                def limited() -> np.ndarray:
+                    clip = self._prepare(key, stored=False)
+                    if float(np.max(np.abs(clip), initial=0.0)) > threshold:
+                        clip = limit_peaks(clip, ceiling, self.sample_rate, true_peak=True)
+                    return clip
+
+                name = self._limited_name(ceiling, threshold)
+                store.clip(self._level(key), name, self._lengths[key], limited)
+
+        with ThreadPoolExecutor(store.workers, thread_name_prefix="voicecoach-clips") as pool:
+            list(pool.map(make, dict.fromkeys(self._keys)))
 
     def _ready_clip(self, name: tuple) -> np.ndarray | None:
         """A kept clip (most recently used now), or None."""
@@ -315,7 +354,7 @@ class Mixer:
         total = self.total_samples
         margin = _limiter_reach(self.sample_rate)
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
-        threshold = limiter_threshold(ceiling) * db_to_gain(-3.0)  # true peaks pass samples
+        threshold = _mix_threshold(ceiling)
         music_gain = self.music_gain()
         pos = min(max(0, round(start * self.sample_rate)), total)
         upcoming = int(np.searchsorted(self._starts, pos - margin))
@@ -436,3 +475,9 @@ class Mixer:
         self._ready.clear()
         self._ready_bytes = 0
         self._shifted_levels.clear()
+
+
+def _mix_threshold(ceiling: float) -> float:
+    """The sample level above which the mix is true-peak limited to CEILING (true peaks
+    pass the samples by up to 3 dB)."""
+    return limiter_threshold(ceiling) * db_to_gain(-3.0)
