@@ -123,7 +123,7 @@ class LoudnessMeter:
 
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples of the stream."""
-        data = np.concatenate((self._carry, np.asarray(block, dtype=np.float64)))
+        data = np.concatenate((self._carry, block), dtype=np.float64)
         count = len(data) // self._segment
         segments = data[: count * self._segment].reshape(count, self._segment)
         if count:
@@ -301,10 +301,7 @@ class TruePeakMeter:
 
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples of the stream."""
-        block = np.asarray(block, dtype=np.float32)
-        if len(block):
-            self._sample_peak = max(self._sample_peak, float(np.abs(block).max()))
-        self._measure(np.concatenate((self._tail, block)))
+        self._measure(np.concatenate((self._tail, block), dtype=np.float32))
 
     def peak(self) -> float:
         """Largest magnitude of everything fed so far, between the samples too (linear)."""
@@ -315,20 +312,20 @@ class TruePeakMeter:
         """Oversample around the local maxima of DATA that have their whole context in
         it (from its sample `_context` on); keep the rest for the next block."""
         context = self._context
+        magnitude = np.abs(data)
+        if len(data):
+            self._sample_peak = max(self._sample_peak, float(magnitude.max()))
         done = len(data) - context  # local maxima in [context, done) are measured
         if done <= context:
             self._tail = data
             return
-        magnitude = np.abs(data[context - 1 : done + 1])
-        middle = magnitude[1:-1]
-        peaks = np.flatnonzero(
-            (middle > self._sample_peak * PEAK_METER_FLOOR)
-            & (middle >= magnitude[:-2])
-            & (middle >= magnitude[2:])
-        )
+        loud = np.flatnonzero(magnitude[context:done] > self._sample_peak * PEAK_METER_FLOOR)
+        loud += context
+        level = magnitude[loud]
+        peaks = loud[(level >= magnitude[loud - 1]) & (level >= magnitude[loud + 1])]
         if len(peaks):
             near = np.zeros(len(data), dtype=bool)  # each interval once
-            for offset in range(context - PEAK_METER_REACH, context + PEAK_METER_REACH):
+            for offset in range(-PEAK_METER_REACH, PEAK_METER_REACH):
                 near[peaks + offset] = True
             starts = np.flatnonzero(near)
             between = _in_between(data, starts)

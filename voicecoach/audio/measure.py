@@ -29,7 +29,8 @@ TRUE_PEAK_ALLOWANCE_DB = 0.1
 ours (on real builds it read up to 0.03 dB above); write_track adds it before comparing
 with the ceiling, so a track it passes is under the ceiling as ffmpeg measures it too."""
 
-_BLOCK_SAMPLES = 1 << 17
+_BLOCK_SAMPLES = 30 * 4410
+"""Samples read at a time: 3 s at 44.1 kHz, whole 100 ms loudness segments there."""
 
 
 @dataclass(frozen=True)
