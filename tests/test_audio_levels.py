@@ -141,10 +141,15 @@ def test_damaged_or_hostile_entries_are_measured_again(tmp_path: Path) -> None:
     store = LevelStore(tmp_path)
     good = store.level(samples, -16.0, ceiling, SR)
     (entry,) = [p for p in tmp_path.rglob("*.npy")]
-    for damage in ("garbage", "fifo", "zero"):
+    stored = np.load(entry)
+    for damage in ("garbage", "fifo", "zero", "huge gain", "negative power"):
         entry.unlink()
         if damage == "garbage":
             entry.write_bytes(b"not a level")
+        elif damage == "huge gain":  # would overflow the gain: an error, not a track
+            np.save(entry, np.concatenate(([1e300], stored[1:])))
+        elif damage == "negative power":
+            np.save(entry, np.concatenate((stored[:1], -stored[1:])))
         elif damage == "fifo":
             os.mkfifo(entry)
         else:

@@ -247,6 +247,7 @@ def test_damaged_stored_clips_are_made_again(tones, tmp_path):
         np.zeros(10, dtype=np.float32),  # wrong length
         np.full(len(np.load(clips[0])), np.nan, dtype=np.float32),
         np.full(len(np.load(clips[0])), 4.0, dtype=np.float32),  # louder than full scale
+        np.ones(len(np.load(clips[0])), dtype=np.float32),  # above the ceilings they were made to
         np.zeros(len(np.load(clips[0])), dtype=np.float64),
     ]
     for damage in damages:

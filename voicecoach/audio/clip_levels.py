@@ -253,30 +253,44 @@ class LevelStore:
             loudness = self._loudness[content] = integrated_loudness(samples, sample_rate)
         return measure_level(samples, target_lufs, ceiling, sample_rate, loudness)
 
-    def clip(
-        self, level: ClipLevel, name: str, length: int, make: Callable[[], np.ndarray]
-    ) -> np.ndarray:
-        """The clip NAME made from the clip at LEVEL (LENGTH float32 samples in -1..1,
-        e.g. its samples prepared at that level): from the store, else MAKE() (stored)."""
-        if self.directory is None or not level.key:
-            return make()
-        key = hashlib.sha256(f"{LEVELS_FORMAT}|{level.key}|{name}".encode()).hexdigest()
-        path = self.directory / key[:2] / f"{key}.npy"
-        data = _read_array(path, np.dtype("<f4"), length)
-        if data is not None and float(np.max(np.abs(data), initial=0.0)) <= 1.0:  # no NaN
+    def find_clip(
+        self, level: ClipLevel, name: str, length: int, bound: float
+    ) -> np.ndarray | None:
+        """The stored clip NAME made from the clip at LEVEL (e.g. its samples prepared
+        at that level): LENGTH float32 samples, none above BOUND (the ceiling it was
+        limited to) in magnitude; None if there is no such clip."""
+        path = self._clip_path(level, name)
+        data = None if path is None else _read_array(path, np.dtype("<f4"), length)
+        if data is not None and float(np.max(np.abs(data), initial=0.0)) <= bound:  # no NaN
             return data
-        made = make()
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(made, dtype=np.float32))
-        self._write(path, buffer.getvalue())
-        return made
+        return None
+
+    def keep_clip(self, level: ClipLevel, name: str, clip: np.ndarray) -> None:
+        """Store CLIP as the clip NAME made from the clip at LEVEL."""
+        path = self._clip_path(level, name)
+        if path is not None:
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(clip, dtype=np.float32))
+            self._write(path, buffer.getvalue())
+
+    def _clip_path(self, level: ClipLevel, name: str) -> Path | None:
+        """Where the clip NAME made from the clip at LEVEL is kept (None: nowhere)."""
+        if self.directory is None or not level.key:
+            return None
+        key = hashlib.sha256(f"{LEVELS_FORMAT}|{level.key}|{name}".encode()).hexdigest()
+        return self.directory / key[:2] / f"{key}.npy"
 
     @staticmethod
     def _load(path: Path, length: int, sample_rate: int) -> ClipLevel | None:
         """A stored level that fits a clip of LENGTH samples, or None."""
         bins = -(-length // bin_samples(sample_rate))
         data = _read_array(path, np.dtype("<f8"), bins + 1)
-        if data is None or not np.isfinite(data).all():
+        if (
+            data is None
+            or not np.isfinite(data).all()
+            or abs(data[0]) > _MAX_GAIN + _MAX_LIMITING  # never measured so: not ours
+            or (data[1:] < 0).any()
+        ):
             return None
         return ClipLevel(float(data[0]), data[1:])
 

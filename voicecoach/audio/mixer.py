@@ -211,43 +211,65 @@ class Mixer:
             self._keep(("prepared", key), found)
         return found
 
-    def _prepare(self, key: _Key, *, stored: bool = True) -> np.ndarray:
-        """The clip for KEY at its level with its peaks limited (not kept here; when
-        STORED, from the store, else made and stored)."""
-        level = self._level(key)
+    def _prepare(self, key: _Key, *, store: bool = True) -> np.ndarray:
+        """The clip for KEY at its level with its peaks limited (not kept here): from
+        the store, else made (and stored, when STORE)."""
+        found = self._find_prepared(key)
+        if found is None:
+            found = self._make_prepared(key)
+            if store:
+                self._store.keep_clip(self._level(key), self._prepared_name(), found)
+        return found
+
+    def _prepared_name(self) -> str:
+        """The stored name of a prepared clip."""
+        return f"prepared|{db_to_gain(self.levels.clip_peak_dbfs)!r}"
+
+    def _find_prepared(self, key: _Key) -> np.ndarray | None:
+        """The stored prepared clip for KEY, or None."""
         ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+        return self._store.find_clip(
+            self._level(key), self._prepared_name(), self._lengths[key], ceiling
+        )
 
-        def make() -> np.ndarray:
-            return prepare(self._samples(key), level.gain_db, ceiling, self.sample_rate)
-
-        if not stored:
-            return make()
-        return self._store.clip(level, f"prepared|{ceiling!r}", self._lengths[key], make)
+    def _make_prepared(self, key: _Key) -> np.ndarray:
+        """The clip for KEY at its level with its peaks limited, made now."""
+        ceiling = db_to_gain(self.levels.clip_peak_dbfs)
+        return prepare(self._samples(key), self._level(key).gain_db, ceiling, self.sample_rate)
 
     def limited(self, key: _Key, ceiling: float, threshold: float) -> np.ndarray:
         """The prepared clip for KEY true-peak limited to CEILING on its own, as the mix
         limits it where it plays alone (a clip with no sample above THRESHOLD, the
-        mix's own test, is left as it is)."""
+        mix's own test, is left as it is, and stored only as prepared)."""
         found = self._ready_clip(("limited", ceiling, key))
         if found is None:
-
-            def make() -> np.ndarray:
-                clip = self._ready_clip(("prepared", key))
-                if clip is None:
-                    clip = self._prepare(key, stored=False)
-                if float(np.max(np.abs(clip), initial=0.0)) > threshold:
-                    clip = limit_peaks(clip, ceiling, self.sample_rate, true_peak=True)
-                return clip
-
-            found = self._store.clip(
-                self._level(key), self._limited_name(ceiling, threshold), self._lengths[key], make
-            )
+            found = self._stored_limited(key, ceiling, threshold)
             self._keep(("limited", ceiling, key), found)
         return found
 
     def _limited_name(self, ceiling: float, threshold: float) -> str:
         """The store's name of a clip true-peak limited on its own (`limited`)."""
         return f"limited|{ceiling!r}|{threshold!r}|{self.levels.clip_peak_dbfs!r}"
+
+    def _stored_limited(self, key: _Key, ceiling: float, threshold: float) -> np.ndarray:
+        """The clip `limited` gives, from the store, else made and stored (a clip the
+        limiter leaves unchanged is stored once, as prepared)."""
+        level = self._level(key)
+        name = self._limited_name(ceiling, threshold)
+        found = self._store.find_clip(level, name, self._lengths[key], ceiling)
+        if found is not None:
+            return found
+        found = self._ready_clip(("prepared", key))
+        if found is None:
+            found = self._find_prepared(key)
+            if found is None:
+                found = self._make_prepared(key)
+                if float(np.max(np.abs(found), initial=0.0)) <= threshold:
+                    self._store.keep_clip(level, self._prepared_name(), found)
+        if float(np.max(np.abs(found), initial=0.0)) > threshold:
+            found = limit_peaks(found, ceiling, self.sample_rate, true_peak=True)
+            self._store.keep_clip(level, name, found)
+        return found
 
     def store_clips(self) -> None:
         """Make and store every clip the mix will read from the store -- prepared, or
@@ -269,15 +291,7 @@ class Mixer:
             if key in mixed:
                 self._prepare(key)
             if key in alone:
-
-                def limited() -> np.ndarray:
-                    clip = self._prepare(key, stored=False)
-                    if float(np.max(np.abs(clip), initial=0.0)) > threshold:
-                        clip = limit_peaks(clip, ceiling, self.sample_rate, true_peak=True)
-                    return clip
-
-                name = self._limited_name(ceiling, threshold)
-                store.clip(self._level(key), name, self._lengths[key], limited)
+                self._stored_limited(key, ceiling, threshold)
 
         with ThreadPoolExecutor(store.workers, thread_name_prefix="voicecoach-clips") as pool:
             list(pool.map(make, dict.fromkeys(self._keys)))
