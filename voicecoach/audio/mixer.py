@@ -251,15 +251,18 @@ class Mixer:
         """The store's name of a clip true-peak limited on its own (`limited`)."""
         return f"limited|{ceiling!r}|{threshold!r}|{self.levels.clip_peak_dbfs!r}"
 
-    def _stored_limited(self, key: _Key, ceiling: float, threshold: float) -> np.ndarray:
+    def _stored_limited(
+        self, key: _Key, ceiling: float, threshold: float, *, kept: bool = True
+    ) -> np.ndarray:
         """The clip `limited` gives, from the store, else made and stored (a clip the
-        limiter leaves unchanged is stored once, as prepared)."""
+        limiter leaves unchanged is stored once, as prepared). KEPT: a prepared clip
+        this mixer keeps may be used (not from other threads: the LRU is not locked)."""
         level = self._level(key)
         name = self._limited_name(ceiling, threshold)
         found = self._store.find_clip(level, name, self._lengths[key], ceiling)
         if found is not None:
             return found
-        found = self._ready_clip(("prepared", key))
+        found = self._ready_clip(("prepared", key)) if kept else None
         if found is None:
             found = self._find_prepared(key)
             if found is None:
@@ -291,7 +294,7 @@ class Mixer:
             if key in mixed:
                 self._prepare(key)
             if key in alone:
-                self._stored_limited(key, ceiling, threshold)
+                self._stored_limited(key, ceiling, threshold, kept=False)
 
         with ThreadPoolExecutor(store.workers, thread_name_prefix="voicecoach-clips") as pool:
             list(pool.map(make, dict.fromkeys(self._keys)))
