@@ -201,7 +201,8 @@ def encode_pcm(
         report = lambda done: progress(done / sample_rate, length / sample_rate)  # noqa: E731
     if format == "mp3" and sample_rate in (32000, 44100, 48000) and kbps is not None:
         period = mp3frames.padding_period(kbps, sample_rate)
-        segments = plan_segments(length, encoders(), period, quiet, sample_rate)
+        inside = [(lo, min(hi, length)) for lo, hi in quiet if lo < length]  # after the trim
+        segments = plan_segments(length, encoders(), period, inside, sample_rate)
         if segments:
             try:
                 encode_split(command, out, segments, blocks, length, report)

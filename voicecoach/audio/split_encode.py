@@ -103,7 +103,7 @@ def plan_segments(
     for k in range(1, parts):
         ideal = round(ideals[k - 1] / FRAME)
         join = _quiet_join(ideal, round(QUIET_REACH * step), quiet) or ideal
-        if joins and join - joins[-1] < min_frames:
+        if join - (joins[-1] if joins else 0) < min_frames:
             continue
         joins.append(join)
     if not joins or frames - joins[-1] < min_frames:
@@ -164,7 +164,10 @@ def encode_split(
     an ffmpeg fails (with the last line of its stderr), NotJoined if a join is not exact.
     """
     with contextlib.ExitStack() as stack:
-        outputs = [stack.enter_context(tempfile.TemporaryFile()) for _ in segments[1:]]
+        # beside OUT (not $TMPDIR, which may be small): the later segments' frames
+        outputs = [
+            stack.enter_context(tempfile.TemporaryFile(dir=Path(out).parent)) for _ in segments[1:]
+        ]
         errors = [stack.enter_context(tempfile.TemporaryFile()) for _ in segments]
         processes: list[subprocess.Popen] = []
         try:
