@@ -6,7 +6,8 @@ clip's K-weighted power in 10 ms bins, so neither needs the track rendered. Both
 depend only on the clip's samples, the target and the peak ceiling, so they are
 stored under a hash of those and a warm build measures nothing. The clips the mixer
 makes from a clip at its level (prepared, true-peak limited) are stored beside it
-(`LevelStore.clip`), so a warm build limits nothing where sounds play alone.
+(`LevelStore.find_clip`, `keep_clip`), so a warm build limits nothing where sounds
+play alone.
 """
 
 from __future__ import annotations

@@ -265,13 +265,14 @@ class Mixer:
         found = self._ready_clip(("prepared", key)) if kept else None
         if found is None:
             found = self._find_prepared(key)
-            if found is None:
-                found = self._make_prepared(key)
-                if float(np.max(np.abs(found), initial=0.0)) <= threshold:
-                    self._store.keep_clip(level, self._prepared_name(), found)
+        made = found is None
+        if made:
+            found = self._make_prepared(key)
         if float(np.max(np.abs(found), initial=0.0)) > threshold:
             found = limit_peaks(found, ceiling, self.sample_rate, true_peak=True)
             self._store.keep_clip(level, name, found)
+        elif made:  # limiting changes nothing: one stored copy, the prepared one
+            self._store.keep_clip(level, self._prepared_name(), found)
         return found
 
     def store_clips(self) -> None:
@@ -284,7 +285,7 @@ class Mixer:
             return
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
         threshold = _mix_threshold(ceiling)
-        with_music = self.music is not None and self.music_gain() > 0
+        with_music = self._music_plays()
         alone = {key for key, clear in zip(self._keys, self._alone, strict=True) if clear}
         mixed = {key for key, clear in zip(self._keys, self._alone, strict=True) if not clear}
         if with_music:
@@ -373,6 +374,7 @@ class Mixer:
         ceiling = db_to_gain(self.levels.mix_peak_dbfs)
         threshold = _mix_threshold(ceiling)
         music_gain = self.music_gain()
+        with_music = self.music is not None and music_gain > 0
         pos = min(max(0, round(start * self.sample_rate)), total)
         upcoming = int(np.searchsorted(self._starts, pos - margin))
         active = np.flatnonzero(self._ends[:upcoming] > pos - margin).tolist()
@@ -383,7 +385,6 @@ class Mixer:
                 active.append(upcoming)
                 upcoming += 1
             active = [j for j in active if self._ends[j] > lo]
-            with_music = self.music is not None and music_gain > 0
             # sounds that play alone are limited once per clip, the rest here, together
             alone = not with_music and all(self._alone[j] for j in active)
             mix = np.zeros(hi - lo, dtype=np.float32)
@@ -405,7 +406,7 @@ class Mixer:
         """Sample spans (start, end), in order, where nothing plays: no clip and no music
         (none when a music bed plays under the whole track). The mix is exactly zero there:
         the limiter only scales samples."""
-        if self.music is not None and self.music_gain() > 0:
+        if self._music_plays():
             return []
         spans, pos = [], 0
         for start, end in zip(self._starts.tolist(), self._ends.tolist(), strict=True):
@@ -424,6 +425,10 @@ class Mixer:
             out[pos : pos + len(block)] = block
             pos += len(block)
         return out
+
+    def _music_plays(self) -> bool:
+        """Whether a music bed sounds under the track."""
+        return self.music_gain() > 0
 
     def music_gain(self) -> float:
         """Linear gain that brings the music bed to its level relative to the voice."""
