@@ -266,6 +266,12 @@ class LevelStore:
             return data
         return None
 
+    def has_clip(self, level: ClipLevel, name: str) -> bool:
+        """Whether a clip NAME made from the clip at LEVEL is stored (not read: `find_clip`
+        checks it when it is used)."""
+        path = self._clip_path(level, name)
+        return path is not None and path.is_file()
+
     def keep_clip(self, level: ClipLevel, name: str, clip: np.ndarray) -> None:
         """Store CLIP as the clip NAME made from the clip at LEVEL."""
         path = self._clip_path(level, name)

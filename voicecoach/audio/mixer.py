@@ -292,9 +292,12 @@ class Mixer:
             alone, mixed = set(), set(self._keys)
 
         def make(key: _Key) -> None:
-            if key in mixed:
+            level = self._level(key)
+            prepared = store.has_clip(level, self._prepared_name())
+            if key in mixed and not prepared:
                 self._prepare(key)
-            if key in alone:
+            limited = store.has_clip(level, self._limited_name(ceiling, threshold))
+            if key in alone and not limited:  # a warm build reads (nearly) nothing here
                 self._stored_limited(key, ceiling, threshold, kept=False)
 
         with ThreadPoolExecutor(store.workers, thread_name_prefix="voicecoach-clips") as pool:
