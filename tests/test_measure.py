@@ -15,8 +15,14 @@ from audio_helpers import SR, speech_like
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach.audio.loudness import TruePeakMeter, true_peak_envelope
-from voicecoach.audio.measure import measure_output
+from voicecoach.audio.loudness import LoudnessMeter, TruePeakMeter, true_peak_envelope
+from voicecoach.audio.measure import (
+    Measured,
+    _sounding_samples,
+    measure_output,
+    measure_whole,
+    sounding_frames,
+)
 from voicecoach.errors import AudioError
 from voicecoach.wavio import build_wav, pcm16
 
@@ -136,3 +142,129 @@ def test_a_file_ffmpeg_cannot_read_is_an_audio_error(tmp_path):
     bad.write_bytes(b"not audio at all" * 64)
     with pytest.raises(AudioError, match="cannot measure .*-bad.mp3"):
         measure_output(bad)
+
+
+def speech_with_silences(seed: int, sound_first: bool) -> np.ndarray:
+    """~14 s of int16: speech-like bursts between stretches of digital silence (short
+    and long ones, as a session's counts and rests), starting with sound or silence."""
+    rng = np.random.default_rng(seed)
+    parts = [] if sound_first else [np.zeros(round(rng.uniform(0.3, 2.0) * SR), np.float32)]
+    for k in range(6):
+        parts.append(speech_like(rng.uniform(0.4, 1.5), -18.0 + 3 * k % 7, seed + k))
+        parts.append(np.zeros(round(rng.choice([0.05, 0.2, 0.9, 3.0]) * SR), np.float32))
+    parts.append(speech_like(0.7, -15.0, seed + 9))  # ends with sound
+    return np.frombuffer(pcm16(np.concatenate(parts)), dtype="<i2")
+
+
+def lame(samples: np.ndarray, out: Path, *extra: str) -> Path:
+    """SAMPLES (int16, mono) encoded as the build does (``-reservoir 0``) unless EXTRA
+    says otherwise."""
+    command = ["ffmpeg", "-v", "error", "-y", "-f", "s16le", "-ar", str(SR), "-ac", "1"]
+    command += ["-i", "-", "-c:a", "libmp3lame", "-id3v2_version", "0", "-b:a", "96k", *extra]
+    subprocess.run([*command, str(out)], input=samples.tobytes(), check=True)
+    return out
+
+
+def whole_decode(path: Path) -> np.ndarray:
+    """Every sample ffmpeg decodes PATH to (float mono)."""
+    command = ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-f", "f32le", "-"]
+    return np.frombuffer(subprocess.run(command, capture_output=True, check=True).stdout, "<f4")
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("seed, sound_first", [(1, True), (2, False), (3, True)])
+def test_an_mp3_decoded_where_it_sounds_is_the_whole_decode_bit_for_bit(
+    tmp_path, seed, sound_first
+):
+    """The runs `sounding_frames` finds, decoded after the empty frame before each and
+    laid out at their samples with zeros between, are every sample of ffmpeg decoding
+    the whole file, bit for bit; so the measurement is the same (but for the last bits
+    of the meters' matrix products, which depend on how many rows a block has)."""
+    mp3 = lame(speech_with_silences(seed, sound_first), tmp_path / "t.mp3", "-reservoir", "0")
+    frames = sounding_frames(mp3)
+    assert frames is not None
+    assert 1 < len(frames.runs) < len(frames.offsets) - 1  # some frames are skipped
+    whole = whole_decode(mp3)
+    assert len(whole) == frames.samples
+    rebuilt = np.zeros(frames.samples, np.float32)
+    for start, block in _sounding_samples(mp3, frames):
+        assert not rebuilt[start : start + len(block)].any()  # in order, never twice
+        rebuilt[start : start + len(block)] = block
+    assert np.array_equal(rebuilt, whole)
+    assert_same(measure_output(mp3), measure_whole(mp3))
+
+
+def assert_same(measured: Measured, expected: Measured) -> None:
+    """MEASURED is EXPECTED to within 1e-9 LU and dB."""
+    assert measured.lufs == pytest.approx(expected.lufs, abs=1e-9)
+    assert measured.true_peak == pytest.approx(expected.true_peak, abs=1e-9)
+
+
+@needs_ffmpeg
+def test_mp3s_the_frames_cannot_be_planned_for_are_decoded_whole(tmp_path):
+    """The bit reservoir on (frames borrow bytes from the ones before), no Info frame, or
+    stereo: not planned, and measured by decoding the whole file as any other."""
+    samples = speech_with_silences(4, True)
+    reservoir = lame(samples, tmp_path / "reservoir.mp3")
+    no_info = lame(samples, tmp_path / "no-info.mp3", "-reservoir", "0", "-write_xing", "0")
+    stereo = lame(samples, tmp_path / "stereo.mp3", "-reservoir", "0", "-ac", "2")
+    for path in (reservoir, no_info, stereo):
+        assert sounding_frames(path) is None, path.name
+        assert_same(measure_output(path), measure_whole(path))
+
+
+@needs_ffmpeg
+def test_a_tagged_mp3_is_planned_past_its_tags(tmp_path):
+    """ID3v2 before the frames (the chapters a build writes), ID3v1 after: still planned,
+    the same measurement as the untagged file."""
+    from mutagen.id3 import ID3, TIT2
+
+    mp3 = lame(speech_with_silences(5, True), tmp_path / "t.mp3", "-reservoir", "0")
+    plain = measure_whole(mp3)
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text="Measured"))
+    tags.save(mp3, v1=2)
+    assert mp3.read_bytes()[:3] == b"ID3" and mp3.read_bytes()[-128:][:3] == b"TAG"
+    assert sounding_frames(mp3) is not None
+    assert_same(measure_output(mp3), plain)
+
+
+@needs_ffmpeg
+def test_a_silent_mp3_measures_as_silence_without_decoding(tmp_path):
+    mp3 = lame(np.zeros(3 * SR, np.int16), tmp_path / "zeros.mp3", "-reservoir", "0")
+    frames = sounding_frames(mp3)
+    assert frames is not None and frames.runs == ()
+    assert measure_output(mp3) == Measured(-math.inf, -math.inf)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pieces=st.lists(st.tuples(st.booleans(), st.integers(0, 3 * SR // 10)), min_size=1, max_size=8),
+    seed=st.integers(0, 1000),
+)
+def test_skipping_zeros_is_feeding_them(pieces, seed):
+    """``skip(n)`` leaves both meters as feeding n zeros would: the same 100 ms segment
+    powers (a zero segment's is exactly 0; the others to the last bits of a matrix
+    product, which depend on how many segments a block has) and the same true peak."""
+    rng = np.random.default_rng(seed)
+    fed, skipped = LoudnessMeter(SR), LoudnessMeter(SR)
+    fed_peaks, skipped_peaks = TruePeakMeter(), TruePeakMeter()
+    for silent, count in pieces:
+        block = (
+            np.zeros(count, np.float32)
+            if silent
+            else faded((rng.standard_normal(count) * 0.2).astype(np.float32))
+        )
+        fed.feed(block)
+        fed_peaks.feed(block)
+        if silent:
+            skipped.skip(count)
+            skipped_peaks.skip(count)
+        else:
+            skipped.feed(block)
+            skipped_peaks.feed(block)
+    powers, skipped_powers = fed.segment_powers(), skipped.segment_powers()
+    assert len(powers) == len(skipped_powers)
+    assert np.array_equal(powers == 0, skipped_powers == 0)
+    assert np.allclose(powers, skipped_powers, rtol=1e-12, atol=0)
+    assert fed_peaks.peak() == pytest.approx(skipped_peaks.peak(), rel=1e-12)

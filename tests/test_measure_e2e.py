@@ -25,7 +25,12 @@ from audio_helpers import make_music
 from cli_helpers import run_cli
 
 from voicecoach.audio import _SILENCE_LUFS
-from voicecoach.audio.measure import TRUE_PEAK_ALLOWANCE_DB, measure_output
+from voicecoach.audio.measure import (
+    TRUE_PEAK_ALLOWANCE_DB,
+    measure_output,
+    measure_whole,
+    sounding_frames,
+)
 from voicecoach.speech.piper_engine import piper_available
 from voicecoach.speech.piper_voices import bundled_model
 
@@ -118,6 +123,12 @@ def test_a_built_track_measures_as_ffmpeg_measures_it(folder, name):
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     ours = measure_output(folder / name)
+    if name.endswith(".mp3"):  # measured where it sounds (and the rest counted as zeros)
+        frames = sounding_frames(folder / name)
+        assert frames is not None and frames.runs
+        sounding = sum(stop - first for first, stop in frames.runs)
+        assert sounding < len(frames.offsets) - 1
+        assert measure_whole(folder / name).lufs == pytest.approx(ours.lufs, abs=1e-9)
     lufs, peak, resampled = ffmpeg_meters(folder / name)
     print(f"{name}: {ours}; ebur128 {lufs:.3f} LUFS, {peak:.3f} dBTP; 192 kHz {resampled:.3f}")
     assert ours.lufs == pytest.approx(lufs, abs=LOUDNESS_LU)

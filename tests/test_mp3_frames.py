@@ -259,3 +259,33 @@ def test_short_tracks_and_single_cores_are_not_split():
     assert plan_segments(round(2 * MIN_SEGMENT_SECONDS * SR) - 1, 4, 49) == []
     assert plan_segments(3600 * SR, 1, 49) == []
     assert len(plan_segments(3600 * SR, 4, 49)) == 4
+
+
+def side_info(main_data_begin: int, granules: list[tuple[int, int]], filler: int) -> bytes:
+    """Mono side info: MAIN_DATA_BEGIN, then each granule's part2_3_length and big_values
+    (the other fields FILLER's bits), packed as the standard lays them out."""
+    bits = f"{main_data_begin:09b}" + f"{filler:023b}"[:9]  # private bits, scfsi
+    for part2_3_length, big_values in granules:
+        bits += f"{part2_3_length:012b}{big_values:09b}" + f"{filler:038b}"
+    return int(bits, 2).to_bytes(mp3frames.SIDE_INFO_BYTES, "big")
+
+
+@given(
+    frames=st.lists(
+        st.tuples(
+            st.integers(0, 511),
+            st.tuples(st.integers(0, 4095), st.integers(0, 288)),
+            st.tuples(st.integers(0, 4095), st.integers(0, 288)),
+            st.integers(0, 2**38 - 1),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_side_info_fields_are_read_where_the_standard_puts_them(frames):
+    """A frame is silent when both granules have no bits and no big values, whatever the
+    other fields hold; main_data_begin is the first 9 bits."""
+    rows = np.array([list(side_info(m, [g0, g1], f)) for m, g0, g1, f in frames], dtype=np.uint8)
+    silent = [g0 == (0, 0) and g1 == (0, 0) for _, g0, g1, _ in frames]
+    assert mp3frames.silent_frames(rows).tolist() == silent
+    assert mp3frames.main_data_begin(rows).tolist() == [m for m, *_ in frames]

@@ -132,6 +132,21 @@ class LoudnessMeter:
             self._powers.append(power)
         self._carry = data[count * self._segment :]
 
+    def skip(self, count: int) -> None:
+        """Add COUNT zero samples, as ``feed`` of them would, without transforming the
+        whole segments among them (their power is exactly 0)."""
+        if count <= 0:
+            return
+        fill = min(count, -len(self._carry) % self._segment)
+        if fill:
+            self.feed(np.zeros(fill))
+            count -= fill
+        whole, rest = divmod(count, self._segment)
+        if whole:
+            self._powers.append(np.zeros(whole))
+        if rest:
+            self.feed(np.zeros(rest))
+
     def segment_powers(self) -> np.ndarray:
         """Mean K-weighted power of every whole 100 ms segment fed so far."""
         return np.concatenate([*self._powers, np.zeros(0)])
@@ -302,6 +317,12 @@ class TruePeakMeter:
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples of the stream."""
         self._measure(np.concatenate((self._tail, block), dtype=np.float32))
+
+    def skip(self, count: int) -> None:
+        """Add COUNT zero samples, as ``feed`` of them would (past the context a sample
+        needs, more zeros change nothing: none is a local maximum above the floor)."""
+        if count > 0:
+            self.feed(np.zeros(min(count, 2 * self._context + 1), dtype=np.float32))
 
     def peak(self) -> float:
         """Largest magnitude of everything fed so far, between the samples too (linear)."""

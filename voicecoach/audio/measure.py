@@ -1,6 +1,13 @@
 """Measure an encoded file as decoded: ffmpeg decodes it once to float PCM over a pipe,
 and the loudness and true peak are measured here, block by block (bounded memory).
 
+An MP3 of mono frames with the bit reservoir off (as builds write) is decoded only
+where it sounds: a frame with no spectral data after another such frame decodes to
+exact zeros (nothing is left in the decoder's overlap or filterbank), so those are
+counted as zeros, not decoded; every other run of frames is sent to ffmpeg after the
+silent frame before it, whose output is dropped (it empties the decoder of the run
+before). The samples measured are those a whole decode gives, bit for bit (tested).
+
 The meters are the project's own (`loudness.LoudnessMeter`, BS.1770 integrated loudness,
 and `loudness.TruePeakMeter`, 8x oversampled); on real builds they read what ffmpeg's
 ``ebur128`` reads (and ``aresample=192000,astats`` for the true peak) within the
@@ -9,16 +16,20 @@ tolerances tests/test_measure_e2e.py checks, for a fraction of its cost.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
+from voicecoach.audio import mp3frames
 from voicecoach.audio.encode import INSTALL_HINT, ffmpeg_file, find_ffmpeg
 from voicecoach.audio.loudness import LoudnessMeter, TruePeakMeter
 from voicecoach.errors import AudioError
@@ -46,7 +57,18 @@ class Measured:
 
 def measure_output(path: Path) -> Measured:
     """Decode PATH once with ffmpeg (float mono at the file's own rate) and measure
-    its integrated loudness and true peak; AudioError if it cannot be decoded."""
+    its integrated loudness and true peak; AudioError if it cannot be decoded. An MP3
+    whose frames `sounding_frames` can plan is decoded only where it sounds."""
+    frames = sounding_frames(path)
+    if frames is not None:
+        measured = _measure_frames(path, frames)
+        if measured is not None:
+            return measured
+    return measure_whole(path)
+
+
+def measure_whole(path: Path) -> Measured:
+    """`measure_output` of PATH decoded whole, whatever its format."""
     command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     command += ["-i", ffmpeg_file(path), "-map", "0:a:0", "-ac", "1", "-c:a", "pcm_f32le"]
     command += ["-map_metadata", "-1", "-fflags", "+bitexact", "-f", "wav", "pipe:1"]
@@ -109,3 +131,214 @@ def _read_wav_header(stream: IO[bytes]) -> int | None:
                 return None
             sample_rate = rate
     return None
+
+
+@dataclass(frozen=True)
+class SoundingFrames:
+    """Where an MP3 (mono, bit reservoir off, an Info frame first) needs decoding."""
+
+    sample_rate: int
+    offsets: np.ndarray
+    """Byte offset of each audio frame in the file, and of the end of the last."""
+    runs: tuple[tuple[int, int], ...]
+    """The (first, stop) audio frames of every run that does not decode to zeros."""
+    delay: int
+    """Samples a decoder drops at the start (the encoder's delay and its own)."""
+    samples: int
+    """Samples the whole file decodes to."""
+
+
+_READ = 1 << 20
+
+
+def sounding_frames(path: Path) -> SoundingFrames | None:
+    """The frames of the MP3 at PATH (whatever its name) that decode to something other
+    than zeros (None when PATH is not an MP3 this can plan for: not mono MPEG-1 Layer
+    III, no Info frame, a frame with a CRC or using the bit reservoir, bytes that are
+    not frames)."""
+    try:
+        with open(path, "rb") as handle:
+            return _plan_frames(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _plan_frames(handle) -> SoundingFrames | None:
+    """`sounding_frames` of an open file; ValueError where its bytes are not frames."""
+    base = _id3_length(handle.read(10))
+    handle.seek(base)
+    info = handle.read(4)
+    if len(info) < 4 or mp3frames.channels(info) != 1:
+        return None
+    info += handle.read(mp3frames.frame_length(info) - 4)
+    if not mp3frames.is_info_frame(info):
+        return None
+    first = base + len(info)
+    end = handle.seek(0, 2)
+    handle.seek(max(first, end - 128))
+    if handle.read(3) == b"TAG":  # an ID3v1 tag after the frames
+        end -= 128
+    lengths: list[np.ndarray] = []
+    silent: list[np.ndarray] = []
+    carry = b""
+    handle.seek(first)
+    while data := handle.read(min(_READ, end - handle.tell())):
+        buffer = carry + data
+        found, stop = mp3frames.walk_frames(buffer)
+        if not found:
+            carry = buffer
+            continue
+        sizes = np.array(found, dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(sizes[:-1])))
+        heads = np.frombuffer(buffer, dtype=np.uint8)
+        side = heads[starts[:, None] + 4 + np.arange(mp3frames.SIDE_INFO_BYTES)]
+        protected = ~heads[starts + 1] & 1
+        if protected.any() or (mp3frames.main_data_begin(side) != 0).any():
+            return None
+        if ((heads[starts + 3] >> 6) != 3).any():  # a frame that is not mono
+            return None
+        lengths.append(sizes)
+        silent.append(mp3frames.silent_frames(side))
+        carry = buffer[stop:]
+    if carry:
+        return None
+    sizes = np.concatenate([*lengths, np.zeros(0, dtype=np.int64)])
+    count = mp3frames.info_frames(info)
+    if len(sizes) != count:
+        return None
+    empty = np.concatenate([*silent, np.zeros(0, dtype=bool)])
+    zeros = empty.copy()
+    zeros[1:] &= empty[:-1]  # after another empty frame: nothing left in the decoder
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], (~zeros).astype(np.int8), [0]))))
+    runs = tuple(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+    offsets = np.concatenate(([first], first + np.cumsum(sizes)))
+    delay = mp3frames.info_delay(info) + mp3frames.DECODER_DELAY
+    return SoundingFrames(
+        mp3frames.sample_rate(info), offsets, runs, delay, mp3frames.info_samples(info)
+    )
+
+
+def _id3_length(head: bytes) -> int:
+    """Bytes of the ID3v2 tag HEAD (a file's first 10 bytes) starts, 0 if it is none."""
+    if len(head) < 10 or head[:3] != b"ID3":
+        return 0
+    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def _measure_frames(path: Path, frames: SoundingFrames) -> Measured | None:
+    """Measure the MP3 at PATH from its sounding FRAMES alone (None if ffmpeg did not
+    decode them to 1152 samples a frame: the caller decodes the whole file instead)."""
+    loudness = LoudnessMeter(frames.sample_rate)
+    peaks = TruePeakMeter()
+    done = 0
+    try:
+        for start, block in _sounding_samples(path, frames):
+            loudness.skip(start - done)
+            peaks.skip(start - done)
+            loudness.feed(block)
+            peaks.feed(block)
+            done = start + len(block)
+    except _NotDecoded:
+        return None
+    loudness.skip(frames.samples - done)
+    peak = peaks.peak()
+    return Measured(loudness.integrated(), 20.0 * math.log10(peak) if peak > 0 else -math.inf)
+
+
+class _NotDecoded(Exception):
+    """ffmpeg failed, or decoded the frames sent to other than 1152 samples each."""
+
+
+def _sounding_samples(path: Path, frames: SoundingFrames) -> Iterator[tuple[int, np.ndarray]]:
+    """(sample, block) pairs of the decoded file where it sounds, in order and inside
+    its samples: each run of FRAMES sent to one ffmpeg after the empty frame before it
+    (whose samples are dropped); _NotDecoded if ffmpeg gave other than 1152 a frame."""
+    if not frames.runs:
+        return
+    command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mp3"]
+    command += ["-i", "pipe:0", "-map", "0:a:0", "-ac", "1", "-f", "f32le", "pipe:1"]
+    sent = [(max(first - 1, 0), first, stop) for first, stop in frames.runs]
+    size = mp3frames.FRAME_SAMPLES
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
+    assert process.stdin is not None and process.stdout is not None
+    writer = threading.Thread(
+        target=_send_frames, args=(path, frames.offsets, sent, process.stdin), daemon=True
+    )
+    writer.start()
+    try:
+        with process.stdout:
+            decoded = _FloatReader(process.stdout)
+            for reset, first, stop in sent:
+                for _ in decoded.read((first - reset) * size):
+                    pass  # the reset frame: the run before it, fading out
+                position = first * size - frames.delay
+                for block in decoded.read((stop - first) * size):
+                    lo, hi = max(0, -position), min(len(block), frames.samples - position)
+                    if hi > lo:
+                        yield position + lo, block[lo:hi]
+                    position += len(block)
+            if not decoded.at_end():
+                raise _NotDecoded
+        if process.wait() != 0:
+            raise _NotDecoded
+    finally:
+        process.kill()
+        process.wait()
+        writer.join()
+
+
+def _send_frames(
+    path: Path, offsets: np.ndarray, sent: list[tuple[int, int, int]], stdin: IO[bytes]
+) -> None:
+    """Write the bytes of frames reset..stop of every run in SENT to STDIN, then close
+    it (stopping quietly if the decoder went away)."""
+    with contextlib.suppress(OSError, ValueError), stdin, open(path, "rb") as handle:
+        for reset, _first, stop in sent:
+            handle.seek(int(offsets[reset]))
+            remaining = int(offsets[stop] - offsets[reset])
+            while remaining:
+                data = handle.read(min(_READ, remaining))
+                if not data:
+                    return
+                stdin.write(data)
+                remaining -= len(data)
+
+
+class _FloatReader:
+    """Little-endian float samples from a stream, read a given count at a time."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        """A reader of STREAM, from its current position."""
+        self._stream = stream
+        self._rest = np.zeros(0, dtype="<f4")
+        self._odd = b""
+
+    def read(self, count: int) -> Iterator[np.ndarray]:
+        """The next COUNT samples, in blocks; _NotDecoded if the stream ends first."""
+        while count:
+            if not len(self._rest) and not self._fill():
+                raise _NotDecoded
+            block, self._rest = self._rest[:count], self._rest[count:]
+            count -= len(block)
+            yield block
+
+    def at_end(self) -> bool:
+        """Whether the stream has no samples left."""
+        return not len(self._rest) and not self._fill()
+
+    def _fill(self) -> bool:
+        """Read the next block of samples; False at the end of the stream."""
+        while chunk := self._stream.read(_BLOCK_SAMPLES * 4):
+            chunk = self._odd + chunk
+            whole = len(chunk) // 4 * 4
+            self._odd = chunk[whole:]
+            if whole:
+                self._rest = np.frombuffer(chunk[:whole], dtype="<f4")
+                return True
+        return False

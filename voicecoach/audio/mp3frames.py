@@ -86,6 +86,35 @@ def walk_frames(data: bytes, start: int = 0) -> tuple[list[int], int]:
     return lengths, pos
 
 
+SIDE_INFO_BYTES = 17
+"""Bytes of a mono MPEG-1 Layer III frame's side info (after its 4-byte header, when
+it has no CRC): main_data_begin, private bits, scfsi, then two granules of 59 bits."""
+
+
+def silent_frames(side: np.ndarray) -> np.ndarray:
+    """For each row of SIDE (mono frames' side info, `SIDE_INFO_BYTES` each), whether
+    the frame holds no audio: both granules carry no scalefactor or Huffman bits
+    (part2_3_length 0, big_values 0), so every spectral line is zero."""
+    side = side.astype(np.uint32)
+
+    def field(bit: int, width: int) -> np.ndarray:  # a big-endian bit field of each row
+        first = bit // 8
+        word = (side[:, first] << 16) | (side[:, first + 1] << 8) | side[:, first + 2]
+        return (word >> (24 - width - bit % 8)) & ((1 << width) - 1)
+
+    granules = [(18, 30), (18 + 59, 30 + 59)]  # part2_3_length, big_values
+    return np.logical_and.reduce(
+        [field(p, 12) == 0 for p, _ in granules] + [field(b, 9) == 0 for _, b in granules]
+    )
+
+
+def main_data_begin(side: np.ndarray) -> np.ndarray:
+    """For each row of SIDE (frames' side info), how many bytes before the frame its
+    audio data begins (0 for every frame of an encode with the bit reservoir off)."""
+    side = side.astype(np.uint32)
+    return (side[:, 0] << 1) | (side[:, 1] >> 7)
+
+
 def _length_or_zero(third: int) -> int:
     """A frame's length from its header's third byte (0 if that byte is not valid)."""
     try:
@@ -135,10 +164,16 @@ def info_frame(template: bytes, lengths: Sequence[int], samples: int, music_crc:
     return bytes(frame)
 
 
+def info_frames(frame: bytes) -> int:
+    """Audio frames the file an Info FRAME heads holds, as the frame records."""
+    offset = _xing_fields(frame)
+    return int.from_bytes(frame[offset + 8 : offset + 12], "big")
+
+
 def info_samples(frame: bytes) -> int:
     """Samples a decoder returns for the file FRAME heads (frames, delay and padding)."""
     offset = _xing_fields(frame)
-    frames = int.from_bytes(frame[offset + 8 : offset + 12], "big")
+    frames = info_frames(frame)
     padding = int.from_bytes(frame[offset + 141 : offset + 144], "big") & 0xFFF
     return frames * FRAME_SAMPLES - info_delay(frame) - padding
 
