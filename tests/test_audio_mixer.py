@@ -255,3 +255,46 @@ def test_damaged_stored_clips_are_made_again(tones, tmp_path):
             np.save(path, damage if len(damage) == 10 else np.resize(damage, len(np.load(path))))
         mixer = Mixer(timeline, speech, tones, levels=levels, store=LevelStore(tmp_path))
         assert np.array_equal(mixer.track(), fresh)
+
+
+def test_a_lower_ceiling_lowers_the_clips_peaks_and_the_calibration_makes_up_for_it(demo):
+    """lower_ceiling takes the clips' peak ceiling down with the mix's, so the estimate
+    sees what the limiting costs, and calibrate brings the rendered track back to its
+    target (within what the estimate, blind to the mix limiter, is off)."""
+    timeline, speech, _, _ = demo
+    levels = MixLevels(track_lufs=-20.0, mix_peak_dbfs=-2.0)
+    mixer = Mixer(timeline, speech, load_tones(), levels=levels)
+    mixer.calibrate()
+    before = mixer.estimate()
+    mixer.lower_ceiling(3.0)
+    assert mixer.levels.mix_peak_dbfs == pytest.approx(-5.0)
+    assert mixer.levels.clip_peak_dbfs == pytest.approx(-5.0)
+    assert mixer.estimate() < before  # the clips' limiting is seen
+    for text in speech:
+        assert float(np.max(np.abs(mixer.prepared(("speech", text))))) <= db_to_gain(-5.0)
+    mixer.calibrate()
+    assert mixer.estimate() == pytest.approx(-20.0, abs=0.1)
+    track = np.concatenate(list(mixer.blocks()))
+    assert float(np.max(np.abs(track))) <= db_to_gain(-5.0)
+    assert integrated_loudness(track, SR) == pytest.approx(-20.0, abs=0.3)
+
+
+def test_retune_aims_the_calibration_by_the_measured_error(demo):
+    timeline, speech, _, _ = demo
+    mixer = Mixer(timeline, speech, load_tones(), levels=MixLevels(track_lufs=-20.0))
+    mixer.calibrate()
+    mixer.retune(1.0)  # the decoded track measured 1 LU under the target
+    mixer.calibrate()
+    assert mixer.estimate() == pytest.approx(-19.0, abs=0.1)
+    assert not mixer.at_loudest
+
+
+def test_the_calibration_stops_at_the_top_of_its_range(tones):
+    """Speech-like clips at -9 LUFS under a -2 dBFS ceiling would be crushed: the
+    calibration stops at its top, short of the target, and says so."""
+    timeline = _single([speech_event(0.5, "x", 2.0)], 3.0)
+    speech = {"x": Clip(speech_like(2.0, -20, 3), SR)}
+    mixer = Mixer(timeline, speech, tones, levels=MixLevels(track_lufs=-3.0))
+    mixer.calibrate()
+    assert mixer.at_loudest
+    assert mixer.estimate() < -3.5

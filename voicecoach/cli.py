@@ -6,6 +6,7 @@ Every problem the user can fix is a VoiceCoachError, printed as one line
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -17,6 +18,7 @@ import click
 
 from voicecoach import __version__, pipeline
 from voicecoach.atomic import TERMINATION_SIGNALS, signals_as_interrupt
+from voicecoach.audio import LOUDNESS_TOLERANCE
 from voicecoach.audio.encode import find_ffmpeg
 from voicecoach.audio.sidecars import timeline_json_text
 from voicecoach.cli_options import sound_options, speech_options
@@ -318,6 +320,15 @@ def play(script: str | None, sink_spec: str, start: Any, loudness: float, **opti
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--from") from err
     mixer = pipeline.assemble(programme, timeline, cache, loudness).mixer()
+    reached = mixer.estimate()
+    if mixer.at_loudest and reached < loudness - LOUDNESS_TOLERANCE:
+        report(
+            "warning",
+            f"the session plays at {reached:.1f} LUFS at most, not the {loudness:.1f} LUFS "
+            f"asked for: under the {mixer.levels.true_peak_dbtp:+.1f} dBTP true-peak ceiling "
+            f"it can't be made louder without crushing it; play with --loudness "
+            f"{math.floor(reached)} or lower",
+        )
     final = live.play_session(mixer, sink, seconds)
     click.echo(printable(live.summary(final, timeline.duration)), err=True)
 

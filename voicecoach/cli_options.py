@@ -64,7 +64,8 @@ def sound_options(*, bitrate: bool = True) -> Callable[[Callable], Callable]:
             default=DEFAULT_LOUDNESS,
             show_default=True,
             metavar="LUFS",
-            help="Integrated loudness of the track.",
+            help="Integrated loudness of the track. Speech may not fit under the -1 dBTP "
+            "true-peak ceiling much above -14: a warning then says how loud it is.",
         ),
     ]
     if bitrate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 import warnings
@@ -51,8 +52,6 @@ _SILENCE_LUFS = -69.0
 """ffmpeg's ebur128 reports silence as -70 LUFS."""
 _PEAK_MARGIN_DB = 0.3
 """Extra dB taken off when an encode overshot the true-peak ceiling."""
-_MAX_PEAK_STEP_DB = 1.0
-"""Most dB the mix's ceiling is lowered by for one overshooting encode."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +107,13 @@ def write_track(
     target = assembly.levels.track_lufs
     ceiling = assembly.levels.true_peak_dbtp
     spec = FORMATS[format]
+    mix_peak = ceiling - spec.headroom(bitrate)
     mixer = assembly.mixer(
         replace(
             assembly.levels,
-            mix_peak_dbfs=ceiling - spec.headroom_db,
+            mix_peak_dbfs=mix_peak,
+            # the clips' peaks no higher: the calibration sees the limiting then
+            clip_peak_dbfs=min(assembly.levels.clip_peak_dbfs, mix_peak),
             track_lufs=target + spec.loudness_loss_db,
         )
     )
@@ -152,11 +154,12 @@ def _corrected(
     mixer: Mixer, measured: Measured, target: float, attempt: int, files: TrackFiles
 ) -> bool:
     """Whether to encode again, after correcting MIXER for what the decoded track
-    MEASURED: a true peak over the ceiling lowers the mix's ceiling, loudness off
-    TARGET (LUFS) by more than LOUDNESS_TOLERANCE (a codec that cuts high frequencies,
-    a lower ceiling) shifts the gain; after _ENCODES encodes a true peak still over is
-    a warning. The true peak counts TRUE_PEAK_ALLOWANCE_DB higher, as other meters may
-    read it."""
+    MEASURED: a true peak over the ceiling lowers the mix's ceiling by the overshoot
+    (and a margin), loudness off TARGET (LUFS) by more than LOUDNESS_TOLERANCE (a codec
+    that cuts high frequencies, a lower ceiling) recalibrates the gain (`Mixer.retune`).
+    No encode when nothing would change (the calibration at its top) or after
+    _ENCODES; what is still off is a one-line warning (`_missed`). The true peak counts
+    TRUE_PEAK_ALLOWANCE_DB higher, as other meters may read it."""
     levels = mixer.levels
     true_peak = measured.true_peak + TRUE_PEAK_ALLOWANCE_DB
     overshoot = true_peak - levels.true_peak_dbtp
@@ -165,21 +168,53 @@ def _corrected(
     retune = audible and abs(loudness_error) > LOUDNESS_TOLERANCE
     if overshoot <= 0 and not retune:
         return False
-    if attempt == _ENCODES:
-        if overshoot <= 0:
-            return False
-        warnings.warn(
+    if attempt < _ENCODES:
+        gain = mixer.gain_db
+        if retune:
+            mixer.retune(loudness_error)
+        if overshoot > 0:  # the decoded file peaks above the mix: lower it that much
+            mixer.lower_ceiling(overshoot + _PEAK_MARGIN_DB)
+        mixer.calibrate()
+        if overshoot > 0 or mixer.gain_db != gain:
+            return True
+    for message in _missed(mixer, measured, target, true_peak, attempt, files, retune):
+        warnings.warn(message, stacklevel=3)
+    return False
+
+
+def _missed(
+    mixer: Mixer,
+    measured: Measured,
+    target: float,
+    true_peak: float,
+    attempt: int,
+    files: TrackFiles,
+    retune: bool,
+) -> list[str]:
+    """The warnings for a track that is still off after its last encode: its true peak
+    above the ceiling, its loudness off the target (too quiet with the calibration at
+    its top: the ceiling is what limits it, so a lower --loudness is what to ask)."""
+    ceiling = mixer.levels.true_peak_dbtp
+    encodes = f"after {attempt} encode{'s' if attempt != 1 else ''}"
+    found = []
+    if true_peak > ceiling:
+        found.append(
             f"{files.track.name}: true peak up to {true_peak:+.1f} dBTP, above the "
-            f"{levels.true_peak_dbtp:+.1f} dBTP ceiling, after {attempt} encodes",
-            stacklevel=3,
+            f"{ceiling:+.1f} dBTP ceiling, {encodes}"
         )
-        return False
-    if retune:
-        mixer.shift_gain(loudness_error)
-    if overshoot > 0:  # often a codec's one-off glitch: a small step is enough
-        step = min(overshoot + _PEAK_MARGIN_DB, _MAX_PEAK_STEP_DB)
-        mixer.levels = replace(levels, mix_peak_dbfs=levels.mix_peak_dbfs - step)
-    return True
+    if retune and measured.lufs < target and mixer.at_loudest:
+        found.append(
+            f"{files.track.name} measures {measured.lufs:.1f} LUFS, not the {target:.1f} "
+            f"LUFS asked for: under the {ceiling:+.1f} dBTP true-peak ceiling it can't be "
+            f"made louder without crushing it; build with --loudness "
+            f"{math.floor(measured.lufs)} or lower"
+        )
+    elif retune:
+        found.append(
+            f"{files.track.name} measures {measured.lufs:.1f} LUFS, not the {target:.1f} "
+            f"LUFS asked for, {encodes}"
+        )
+    return found
 
 
 @contextlib.contextmanager

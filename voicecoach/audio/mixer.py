@@ -17,7 +17,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -114,6 +114,8 @@ class Mixer:
         self.music = music
         self.gain_db = 0.0
         """Calibration added to every clip's loudness target (see ``calibrate``)."""
+        self.aim_offset_db = 0.0
+        """LU the calibration aims above ``levels.track_lufs`` (see ``retune``)."""
         self.sample_rate = SAMPLE_RATE
         self.total_samples = round(timeline.duration * self.sample_rate)
         self._speech, self._tones = speech, tones
@@ -469,12 +471,13 @@ class Mixer:
 
     def calibrate(self, tolerance_db: float = 0.1) -> float:
         """Shift every clip's level so the whole track measures ``levels.track_lufs``
-        (per-clip targets alone come out low: pauses and tones pull the average down).
-        Worked out from the clips' and the music bed's levels, without rendering: after
-        the first shift, secant steps (limiting makes a louder clip gain less than its
-        shift) take the estimate to within TOLERANCE_DB, up to ``_CALIBRATION_STEPS``
-        shifts. Returns the gain in dB."""
-        target = self.levels.track_lufs
+        (plus ``aim_offset_db``; per-clip targets alone come out low: pauses and tones
+        pull the average down). Worked out from the clips' and the music bed's levels,
+        without rendering: after the first shift, secant steps (limiting makes a louder
+        clip gain less than its shift) take the estimate to within TOLERANCE_DB, up to
+        ``_CALIBRATION_STEPS`` shifts, within the calibration range (``at_loudest``:
+        the limiter then takes most of any further gain). Returns the gain in dB."""
+        target = self.levels.track_lufs + self.aim_offset_db
         error = target - self.estimate()
         previous: tuple[float, float] | None = None
         for _ in range(_CALIBRATION_STEPS):
@@ -490,6 +493,44 @@ class Mixer:
                 break
             error = target - self.estimate()
         return self.gain_db
+
+    def retune(self, error_db: float) -> None:
+        """The track as decoded measured ERROR_DB under its target (what the estimate
+        does not see: the codec, the mix's limiter): aim the calibration ERROR_DB above
+        the current estimate (`calibrate` then gets there)."""
+        self.aim_offset_db = self.estimate() + error_db - self.levels.track_lufs
+
+    def lower_ceiling(self, db: float) -> None:
+        """Lower the mix's true-peak ceiling by DB, and each clip's peak ceiling with it
+        where it would be above (their levels found again there), so the calibration,
+        which sees the clips' limiting but not the mix's, sees what the lower ceiling
+        costs (`calibrate` then makes up for it)."""
+        levels = self.levels
+        mix = levels.mix_peak_dbfs - db
+        clip = min(levels.clip_peak_dbfs, mix)
+        self.levels = replace(levels, mix_peak_dbfs=mix, clip_peak_dbfs=clip)
+        self._ready.clear()
+        self._ready_bytes = 0
+        self._shifted_levels.clear()
+        if clip != levels.clip_peak_dbfs:
+            clips = (
+                LevelRequest(
+                    key,
+                    self._contents[key],
+                    self._lengths[key],
+                    self._reference_target(key),
+                    lambda key=key: self._samples(key),
+                )
+                for key in dict.fromkeys(self._keys)
+            )
+            found = self._store.levels(clips, db_to_gain(clip), self.sample_rate)
+            self._clip_levels = dict(found)
+
+    @property
+    def at_loudest(self) -> bool:
+        """Whether the calibration is at the top of its range: the voice is as loud as
+        the peak ceilings let it be without flattening it further."""
+        return self.gain_db >= _MAX_CALIBRATION - _CALIBRATION_STEP / 2
 
     def shift_gain(self, db: float) -> None:
         """Raise (or lower) every clip (and the music) by DB, within the calibration
