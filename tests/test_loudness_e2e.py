@@ -154,3 +154,21 @@ def test_play_says_too_when_the_ceiling_limits_it(folder):
     lufs, _ = ebur128(folder / "played.wav")
     assert lufs <= float(said[1]) + ROUNDING
     assert lufs < -9.0 - LOUDNESS_TOLERANCE
+
+
+def test_library_build_reports_it_as_the_programme_s_warning(folder):
+    """A worker's warning comes back with the programme's other warnings, starting
+    with the programme's file, once."""
+    (folder / "lib" / "programmes").mkdir(parents=True)
+    (folder / "lib" / "programmes" / "speech.yaml").write_text(SPEECH)
+    result = run_cli(
+        "library", "build", "lib", "-q", "--loudness", "-9",
+        cache=folder / "cache", cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("warning: lib/programmes/speech.yaml: speech.mp3 measures ")
+    assert MISSED.match(warnings[0].replace("lib/programmes/speech.yaml: ", ""))
+    lufs, peak = ebur128(folder / "lib" / "output" / "speech.mp3")
+    assert lufs < -9.0 - LOUDNESS_TOLERANCE and peak <= -1.0

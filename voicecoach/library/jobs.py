@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from warnings import catch_warnings, simplefilter
 
 from voicecoach import pipeline
 from voicecoach.errors import BuildInterrupted, VoiceCoachError
@@ -73,8 +74,9 @@ class JobResult:
     error: str | None = None
     """The failure as one line, `FILE:LINE:COL: message` (None on success)."""
     warnings: tuple[str, ...] = ()
-    """Located slips in the files and plan adjustments (e.g. a rest that had to grow),
-    one line each, starting with a file."""
+    """Located slips in the files, plan adjustments (e.g. a rest that had to grow) and
+    the build's own warnings (a track quieter than its --loudness), one line each,
+    starting with a file."""
     seconds: float = 0.0
     """Wall-clock time the build took."""
 
@@ -104,16 +106,18 @@ def build_one(job: Job) -> JobResult:
             names = output_names(job.slug, job.settings.format) + tuple(
                 dict.fromkeys(path.name for path in images.values())
             )
-            pipeline.build(
-                programme,
-                timeline,
-                cache,
-                track,
-                settings.format,
-                bitrate=settings.bitrate,
-                loudness=settings.loudness,
-                artist=settings.author,
-            )
+            with catch_warnings(record=True) as caught:  # a track quieter than asked
+                simplefilter("always")
+                pipeline.build(
+                    programme,
+                    timeline,
+                    cache,
+                    track,
+                    settings.format,
+                    bitrate=settings.bitrate,
+                    loudness=settings.loudness,
+                    artist=settings.author,
+                )
         finally:
             with contextlib.suppress(Exception):
                 cache.engine.close()
@@ -150,6 +154,7 @@ def build_one(job: Job) -> JobResult:
     warnings = (
         *(str(warning) for warning in programme.warnings),
         *(f"{job.source}: {warning}" for warning in timeline.warnings),
+        *(f"{job.source}: {warning.message}" for warning in caught),
     )
     return JobResult(entry, None, warnings, time.monotonic() - started)
 
