@@ -129,6 +129,38 @@ def test_a_mixer_with_level_workers_mixes_the_same_samples(tmp_path: Path, which
     )
 
 
+def test_level_workers_leave_a_clip_gone_from_the_phrase_cache_to_the_mix(
+    tmp_path: Path,
+) -> None:
+    from voicecoach.script.model import Voice
+    from voicecoach.speech import PhraseCache
+    from voicecoach.speech.fake import FakeEngine
+
+    voice = Voice(engine="fake")
+    texts = [f"Line number {n} of the session." for n in range(8)]
+    tracks = []
+    for workers in (1, 2):
+        engine = FakeEngine()
+        cache = PhraseCache(engine, tmp_path / f"cache{workers}", memory_limit=1)
+        lengths = cache.ensure(texts, voice)
+        events = [speech_event(1.0 + 4.0 * n, t, lengths[t]) for n, t in enumerate(texts)]
+        timeline = Timeline(
+            "t", 4.0 * len(texts) + 1.0, (Chapter("all", 0.0, 33.0),), tuple(events)
+        )
+        store = LevelStore(tmp_path / f"levels{workers}", workers)
+        mixer = Mixer(timeline, cache.clips(texts, voice), load_tones(), store=store)
+        gone = [cache.path(text, voice) for text in texts[::3]]
+        for path in gone:  # nowhere now: spoken again when read (in this thread)
+            path.unlink()
+        assert mixer.calibrate() != 0.0  # the shifted levels are measured now
+        for path in gone:  # spoken again, and gone again
+            path.unlink()
+        mixer.store_clips()
+        tracks.append(np.concatenate(list(mixer.blocks())))
+        assert len(engine.calls) > len(texts)  # the missing ones were spoken again
+    assert np.array_equal(tracks[0], tracks[1])
+
+
 def test_a_missing_clip_is_refused_with_level_workers_too(tmp_path: Path) -> None:
     timeline, speech = long_timeline(12)
     del speech["Line 9."]

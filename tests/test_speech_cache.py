@@ -6,17 +6,18 @@ import os
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from speech_helpers import isolated_fake
 
-from voicecoach.errors import SpeechError
+from voicecoach.errors import ClipNotCached, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache, default_cache_dir
 from voicecoach.speech.base import estimate_samples
-from voicecoach.speech.cache import MAX_ENTRY_BYTES, decode_entry
+from voicecoach.speech.cache import MAX_ENTRY_BYTES, decode_entry, only_reading_clips
 from voicecoach.speech.fake import FakeEngine
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)
@@ -26,6 +27,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def entries(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def test_a_thread_that_only_reads_clips_never_synthesises(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    cache = PhraseCache(engine, tmp_path, memory_limit=1)  # keeps only the newest clip
+    cache.ensure(["Go.", "Rest."], VOICE)
+    stored = cache.clip("Go.", VOICE)  # from disk: "Rest." is the one in memory
+    cache.path("Go.", VOICE).unlink()
+    cache.clip("Rest.", VOICE)  # and now "Go." is nowhere
+    with ThreadPoolExecutor(1, initializer=only_reading_clips) as pool:
+        assert np.array_equal(
+            pool.submit(cache.clip, "Rest.", VOICE).result().samples,
+            cache.clip("Rest.", VOICE).samples,
+        )
+        with pytest.raises(ClipNotCached, match="'Go.' is neither in memory nor"):
+            pool.submit(cache.clip, "Go.", VOICE).result()
+    assert engine.calls == ["Go.", "Rest."]
+    again = cache.clip("Go.", VOICE)  # this thread may speak
+    assert engine.calls == ["Go.", "Rest.", "Go."]
+    assert np.array_equal(again.samples, stored.samples)
 
 
 def test_miss_then_hit_in_memory(tmp_path: Path) -> None:

@@ -91,6 +91,11 @@ class SpeechError(VoiceCoachError):
     """A speech engine is missing, failed, hung or produced no audio."""
 
 
+class ClipNotCached(SpeechError):
+    """A thread that only reads clips (`speech.cache.only_reading_clips`) asked for one
+    that is neither in the phrase cache's memory nor in its folder."""
+
+
 class UnknownVoiceError(SpeechError):
     """The engine has no voice by the name asked for."""
 

@@ -33,8 +33,8 @@ from voicecoach.audio.loudness import (
     limit_peaks,
     power_loudness,
 )
-from voicecoach.errors import AudioError
-from voicecoach.speech.cache import read_entry
+from voicecoach.errors import AudioError, ClipNotCached
+from voicecoach.speech.cache import only_reading_clips, read_entry
 
 LEVELS_FORMAT = "voicecoach.levels/2"
 """Bump to invalidate every stored level (part of every key)."""
@@ -215,21 +215,30 @@ class LevelStore:
     ) -> Iterator[tuple[_K, ClipLevel]]:
         """(name, level) of every request in CLIPS (`level_of` each), in order, `workers`
         at once; at most twice that many requests are pending (CLIPS may make them
-        lazily)."""
+        lazily). The worker threads only read clips (`only_reading_clips`): a clip they
+        would have to synthesise is measured in the calling thread."""
         if self.workers == 1:
             for clip in clips:
                 yield clip.name, self._level_of(clip, ceiling, sample_rate)
             return
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="voicecoach-levels") as pool:
-            window: deque[tuple[_K, Future[ClipLevel]]] = deque()
+        with ThreadPoolExecutor(
+            self.workers, thread_name_prefix="voicecoach-levels", initializer=only_reading_clips
+        ) as pool:
+            window: deque[tuple[LevelRequest[_K], Future[ClipLevel]]] = deque()
+
+            def oldest() -> tuple[_K, ClipLevel]:
+                clip, future = window.popleft()
+                try:
+                    return clip.name, future.result()
+                except ClipNotCached:
+                    return clip.name, self._level_of(clip, ceiling, sample_rate)
+
             for clip in clips:
-                window.append((clip.name, pool.submit(self._level_of, clip, ceiling, sample_rate)))
+                window.append((clip, pool.submit(self._level_of, clip, ceiling, sample_rate)))
                 if len(window) >= 2 * self.workers:
-                    name, future = window.popleft()
-                    yield name, future.result()
+                    yield oldest()
             while window:
-                name, future = window.popleft()
-                yield name, future.result()
+                yield oldest()
 
     def _level_of(self, clip: LevelRequest, ceiling: float, sample_rate: int) -> ClipLevel:
         return self.level_of(

@@ -13,6 +13,7 @@ limited as they are mixed. Both give the samples limiting the whole mix would.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -41,7 +42,8 @@ from voicecoach.audio.loudness import (
     true_peak_context,
 )
 from voicecoach.audio.music import MusicBed
-from voicecoach.errors import AudioError
+from voicecoach.errors import AudioError, ClipNotCached
+from voicecoach.speech.cache import only_reading_clips
 from voicecoach.timeline.model import Event, Timeline
 from voicecoach.wavio import SAMPLE_RATE, mono_float32
 
@@ -294,6 +296,10 @@ class Mixer:
             alone, mixed = set(), set(self._keys)
 
         def make(key: _Key) -> None:
+            with contextlib.suppress(ClipNotCached):  # then the mix makes them as it goes
+                make_clips(key)
+
+        def make_clips(key: _Key) -> None:
             level = self._level(key)
             prepared = store.has_clip(level, self._prepared_name())
             if key in mixed and not prepared:
@@ -302,7 +308,9 @@ class Mixer:
             if key in alone and not limited:  # a warm build reads (nearly) nothing here
                 self._stored_limited(key, ceiling, threshold, kept=False)
 
-        with ThreadPoolExecutor(store.workers, thread_name_prefix="voicecoach-clips") as pool:
+        with ThreadPoolExecutor(
+            store.workers, thread_name_prefix="voicecoach-clips", initializer=only_reading_clips
+        ) as pool:
             list(pool.map(make, dict.fromkeys(self._keys)))
 
     def _ready_clip(self, name: tuple) -> np.ndarray | None:

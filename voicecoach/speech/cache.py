@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.atomic import atomic_outputs, file_kind
-from voicecoach.errors import AudioError, SpeechError
+from voicecoach.errors import AudioError, ClipNotCached, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
 from voicecoach.speech.clip_check import confirmed_clip
@@ -50,6 +50,17 @@ Progress = Callable[[int, int, str], None]
 
 EngineFactory = Callable[[], SpeechEngine]
 """Makes another engine like the cache's own, for synthesising in parallel."""
+
+
+_thread = threading.local()
+
+
+def only_reading_clips() -> None:
+    """Mark the calling thread as one that reads clips and never speaks (the mixer's
+    worker threads: an engine is not safe to use from several threads at once). There,
+    `PhraseCache.clip` of a phrase neither in memory nor on disk raises ClipNotCached
+    instead of synthesising it (its caller does that work in its own thread)."""
+    _thread.only_reading = True
 
 
 def default_cache_dir() -> Path:
@@ -122,7 +133,9 @@ class PhraseCache:
 
     def clip(self, text: str, voice: Voice) -> Clip:
         """The phrase's clip: from memory, else from disk, else synthesised and stored.
-        Safe to call from several threads (the mixer's level workers read clips)."""
+        Safe to call from several threads (the mixer's level workers read clips); in a
+        thread that only reads clips (`only_reading_clips`) a clip that would have to be
+        synthesised raises ClipNotCached."""
         key = self.key(text, voice)
         with self._lock:  # another thread may drop it from memory meanwhile
             clip = self._clips.get(key)
@@ -135,6 +148,10 @@ class PhraseCache:
         if clip is not None:
             with self._lock:
                 self.hits += 1
+        elif getattr(_thread, "only_reading", False):
+            raise ClipNotCached(
+                f"the clip of {text!r} is neither in memory nor in the phrase cache ({path})"
+            )
         else:
             clip = self._synthesize(text, voice)
         with self._lock:
