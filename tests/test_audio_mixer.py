@@ -223,17 +223,25 @@ def _mixed_timeline() -> tuple[Timeline, dict[str, Clip]]:
 def test_clips_limited_on_their_own_mix_as_the_whole_mix_limited(
     tones, tmp_path, monkeypatch, block_samples
 ):
+    """Sounds alone limited once as clips, and sounds that meet limited once as groups,
+    mix as the whole mix limited block by block (no sound alone, no group)."""
     timeline, speech = _mixed_timeline()
     levels = MixLevels(mix_peak_dbfs=-3.0)  # below the clips' own ceiling: all are limited
     monkeypatch.setattr(Mixer, "_isolated", lambda self: np.zeros(len(self._keys), dtype=bool))
+    monkeypatch.setattr(
+        Mixer, "_sound_groups", lambda self: ([], np.full(len(self._keys), -1, dtype=np.int64))
+    )
     together = np.concatenate(list(Mixer(timeline, speech, tones, levels=levels).blocks()))
     monkeypatch.undo()
     alone = Mixer(timeline, speech, tones, levels=levels)
     assert alone._alone.tolist() == [True, False, False, False, False, True]
+    assert alone._group_of.tolist() == [-1, 0, 0, 1, 1, -1]
     assert np.array_equal(np.concatenate(list(alone.blocks(0.0, block_samples))), together)
-    for _ in range(2):  # limited clips made and stored, then read from the store
+    for _ in range(2):  # limited clips and groups made and stored, then read from the store
         stored = Mixer(timeline, speech, tones, levels=levels, store=LevelStore(tmp_path))
         assert np.array_equal(np.concatenate(list(stored.blocks(0.0, block_samples))), together)
+    groups = [p for p in tmp_path.rglob("*.npy") if len(np.load(p)) > 1.2 * SR + 1]
+    assert len(groups) == 2  # each group's mix, stored once
 
 
 def test_damaged_stored_clips_are_made_again(tones, tmp_path):

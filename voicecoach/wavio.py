@@ -118,8 +118,12 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
 
 
 def pcm16(samples: np.ndarray) -> bytes:
-    """Float samples as 16-bit little-endian PCM bytes."""
-    return to_int16(samples).tobytes()
+    """Float samples as 16-bit little-endian PCM bytes (silence, most of a session's
+    blocks, without converting it)."""
+    array = np.asarray(samples)
+    if not array.any():
+        return bytes(2 * array.size)
+    return to_int16(array).tobytes()
 
 
 def build_wav(data: bytes, sample_rate: int, extra: dict[str, bytes] | None = None) -> bytes:

@@ -25,7 +25,7 @@ from voicecoach.atomic import signals_deferred
 from voicecoach.audio import mp3frames
 from voicecoach.audio.split_encode import NotJoined, encode_split, plan_segments
 from voicecoach.errors import AudioError
-from voicecoach.wavio import to_int16
+from voicecoach.wavio import pcm16
 
 INSTALL_HINT = "install it with: sudo apt-get install ffmpeg"
 
@@ -284,7 +284,7 @@ def _feed(
     written = 0
     try:
         for block in blocks:
-            process.stdin.write(to_int16(block).tobytes())
+            process.stdin.write(pcm16(block))
             written += len(block)
             if progress is not None:
                 progress(written)

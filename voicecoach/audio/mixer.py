@@ -153,6 +153,7 @@ class Mixer:
         self._ends = np.array([p[1] for p in placed], dtype=np.int64)
         self._keys = [p[2] for p in placed]
         self._alone = self._isolated()
+        self._groups, self._group_of = self._sound_groups()
 
     def _isolated(self) -> np.ndarray:
         """For each placed sound, whether it plays alone: no other sound (nor the end of
@@ -168,6 +169,28 @@ class Mixer:
         # ... and before the next one starts
         clear[:-1] &= self._starts[1:] - self._ends[:-1] > gap
         return clear & (self._ends <= self.total_samples)
+
+    def _sound_groups(self) -> tuple[list[tuple[int, int, tuple[int, ...]]], np.ndarray]:
+        """Sounds that meet (within twice the limiter's reach of each other, as
+        `_isolated` counts), in groups of two or more that end inside the track: (start,
+        end, the sounds in start order) each, and each sound's group (-1: none). With
+        nothing else near it, a group limited on its own is the mix limited there, so
+        `blocks` limits each group once, as a clip."""
+        count = len(self._keys)
+        group_of = np.full(count, -1, dtype=np.int64)
+        if count < 2:
+            return [], group_of
+        gap = 2 * _limiter_reach(self.sample_rate)
+        apart = self._starts[1:] - np.maximum.accumulate(self._ends)[:-1] > gap
+        firsts = np.flatnonzero(np.concatenate(([True], apart)))
+        stops = np.append(firsts[1:], count)
+        groups: list[tuple[int, int, tuple[int, ...]]] = []
+        for first, stop in zip(firsts.tolist(), stops.tolist(), strict=True):
+            end = int(self._ends[first:stop].max())
+            if stop - first > 1 and end <= self.total_samples:
+                group_of[first:stop] = len(groups)
+                groups.append((int(self._starts[first]), end, tuple(range(first, stop))))
+        return groups, group_of
 
     def _clip_for(
         self, event: Event, speech: Mapping[str, ClipLike], tones: Mapping[str, ClipLike]
@@ -313,6 +336,32 @@ class Mixer:
         ) as pool:
             list(pool.map(make, dict.fromkeys(self._keys)))
 
+    def group_limited(self, group: int, ceiling: float, threshold: float) -> np.ndarray:
+        """The sounds of GROUP (see `_sound_groups`) mixed and true-peak limited to
+        CEILING on their own, as the mix limits them (left as mixed with no sample
+        above THRESHOLD): kept, and stored under the first sound's level, named by
+        every sound's level and offset."""
+        found = self._ready_clip(("group", ceiling, group))
+        if found is not None:
+            return found
+        start, end, members = self._groups[group]
+        levels = [self._level(self._keys[j]) for j in members]
+        placed = zip(members, levels, strict=True)
+        sounds = ";".join(f"{int(self._starts[j]) - start}:{level.key}" for j, level in placed)
+        name = f"group|{self._limited_name(ceiling, threshold)}|{sounds}"
+        found = self._store.find_clip(levels[0], name, end - start, ceiling)
+        if found is None:
+            mix = np.zeros(end - start, dtype=np.float32)
+            for j in members:  # in start order, as the mix adds them
+                first, last = int(self._starts[j]) - start, int(self._ends[j]) - start
+                mix[first:last] += self.prepared(self._keys[j])[: last - first]
+            found = mix
+            if float(np.max(np.abs(mix), initial=0.0)) > threshold:
+                found = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
+            self._store.keep_clip(levels[0], name, found)
+        self._keep(("group", ceiling, group), found)
+        return found
+
     def _ready_clip(self, name: tuple) -> np.ndarray | None:
         """A kept clip (most recently used now), or None."""
         found = self._ready.get(name)
@@ -398,10 +447,22 @@ class Mixer:
                 active.append(upcoming)
                 upcoming += 1
             active = [j for j in active if self._ends[j] > lo]
-            # sounds that play alone are limited once per clip, the rest here, together
-            alone = not with_music and all(self._alone[j] for j in active)
+            # sounds that play alone are limited once per clip, and sounds that meet once
+            # per group; the rest (music, the track's end) here, together
+            grouped = self._group_of
+            alone = not with_music and all(self._alone[j] or grouped[j] >= 0 for j in active)
             mix = np.zeros(hi - lo, dtype=np.float32)
+            added: set[int] = set()
             for j in active:
+                if alone and grouped[j] >= 0:
+                    group = int(grouped[j])
+                    first, last, _ = self._groups[group]
+                    a, b = max(first, lo), min(last, hi)
+                    if group not in added and b > a:
+                        sound = self.group_limited(group, ceiling, threshold)
+                        mix[a - lo : b - lo] += sound[a - first : b - first]
+                    added.add(group)
+                    continue
                 first, last = int(self._starts[j]), int(self._ends[j])
                 a, b = max(first, lo, 0), min(last, hi, total)
                 if b > a:

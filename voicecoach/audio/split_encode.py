@@ -34,7 +34,7 @@ import numpy as np
 from voicecoach.atomic import signals_deferred
 from voicecoach.audio import mp3frames
 from voicecoach.errors import AudioError
-from voicecoach.wavio import to_int16
+from voicecoach.wavio import pcm16
 
 FRAME = mp3frames.FRAME_SAMPLES
 
@@ -247,7 +247,7 @@ def _feed_all(
                 if block is None:
                     _close(processes[owner[fd]], poller, owner, fd)
                     continue
-                data = memoryview(to_int16(block).tobytes())
+                data = memoryview(pcm16(block))
                 fed += len(block)
                 counts[owner[fd]] += len(block)
                 if progress is not None:
