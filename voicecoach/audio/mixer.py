@@ -304,9 +304,10 @@ class Mixer:
 
     def store_clips(self) -> None:
         """Make and store every clip the mix will read from the store -- prepared, or
-        true-peak limited where it plays alone -- with the store's workers at once, so
-        a mix after a cold build's calibration only reads them. Nothing to do with one
-        worker or a store without a folder (the mix makes them as it reaches them)."""
+        true-peak limited where it plays alone, and every group of sounds that meet --
+        with the store's workers at once, so a mix after a cold build's calibration
+        only reads them. Nothing to do with one worker or a store without a folder (the
+        mix makes them as it reaches them)."""
         store = self._store
         if store.workers == 1 or store.directory is None:
             return
@@ -331,36 +332,57 @@ class Mixer:
             if key in alone and not limited:  # a warm build reads (nearly) nothing here
                 self._stored_limited(key, ceiling, threshold, kept=False)
 
+        def make_group(group: int) -> None:
+            if not store.has_clip(*self._group_name(group, ceiling, threshold)):
+                with contextlib.suppress(ClipNotCached):  # then the mix makes it
+                    self._stored_group(group, ceiling, threshold, kept=False)
+
         with ThreadPoolExecutor(
             store.workers, thread_name_prefix="voicecoach-clips", initializer=only_reading_clips
         ) as pool:
             list(pool.map(make, dict.fromkeys(self._keys)))
+            if not with_music:  # the groups' sounds are prepared (stored) by now
+                list(pool.map(make_group, range(len(self._groups))))
 
     def group_limited(self, group: int, ceiling: float, threshold: float) -> np.ndarray:
         """The sounds of GROUP (see `_sound_groups`) mixed and true-peak limited to
         CEILING on their own, as the mix limits them (left as mixed with no sample
-        above THRESHOLD): kept, and stored under the first sound's level, named by
-        every sound's level and offset."""
+        above THRESHOLD)."""
         found = self._ready_clip(("group", ceiling, group))
-        if found is not None:
-            return found
-        start, end, members = self._groups[group]
+        if found is None:
+            found = self._stored_group(group, ceiling, threshold)
+            self._keep(("group", ceiling, group), found)
+        return found
+
+    def _group_name(self, group: int, ceiling: float, threshold: float) -> tuple[ClipLevel, str]:
+        """Where GROUP limited to CEILING is stored: under its first sound's level, named
+        by the limiting and every sound's level and offset."""
+        start, _, members = self._groups[group]
         levels = [self._level(self._keys[j]) for j in members]
         placed = zip(members, levels, strict=True)
         sounds = ";".join(f"{int(self._starts[j]) - start}:{level.key}" for j, level in placed)
-        name = f"group|{self._limited_name(ceiling, threshold)}|{sounds}"
-        found = self._store.find_clip(levels[0], name, end - start, ceiling)
-        if found is None:
-            mix = np.zeros(end - start, dtype=np.float32)
-            for j in members:  # in start order, as the mix adds them
-                first, last = int(self._starts[j]) - start, int(self._ends[j]) - start
-                mix[first:last] += self.prepared(self._keys[j])[: last - first]
-            found = mix
-            if float(np.max(np.abs(mix), initial=0.0)) > threshold:
-                found = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
-            self._store.keep_clip(levels[0], name, found)
-        self._keep(("group", ceiling, group), found)
-        return found
+        return levels[0], f"group|{self._limited_name(ceiling, threshold)}|{sounds}"
+
+    def _stored_group(
+        self, group: int, ceiling: float, threshold: float, *, kept: bool = True
+    ) -> np.ndarray:
+        """The mix `group_limited` gives, from the store, else made and stored. KEPT:
+        prepared clips this mixer keeps may be used (not from other threads)."""
+        start, end, members = self._groups[group]
+        level, name = self._group_name(group, ceiling, threshold)
+        found = self._store.find_clip(level, name, end - start, ceiling)
+        if found is not None:
+            return found
+        mix = np.zeros(end - start, dtype=np.float32)
+        for j in members:  # in start order, as the mix adds them
+            first, last = int(self._starts[j]) - start, int(self._ends[j]) - start
+            key = self._keys[j]
+            clip = self.prepared(key) if kept else self._prepare(key)
+            mix[first:last] += clip[: last - first]
+        if float(np.max(np.abs(mix), initial=0.0)) > threshold:
+            mix = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
+        self._store.keep_clip(level, name, mix)
+        return mix
 
     def _ready_clip(self, name: tuple) -> np.ndarray | None:
         """A kept clip (most recently used now), or None."""
