@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import tracemalloc
+
 import numpy as np
 import pytest
 from audio_helpers import SR, make_music
@@ -9,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis_helpers import examples
 
-from voicecoach.audio.decode import DecodeError, decode_file, probe_audio
+from voicecoach.audio import decode
+from voicecoach.audio.decode import DecodeError, decode_file, decode_stream, probe_audio
 from voicecoach.audio.music import (
     CROSSFADE,
     DUCK_ATTACK,
@@ -19,9 +23,11 @@ from voicecoach.audio.music import (
     FADE_OUT,
     MusicBed,
     MusicSettings,
+    MusicSource,
     decode_music,
 )
 from voicecoach.errors import AudioError, ScriptError, SourceLocation
+from voicecoach.wavio import build_wav, pcm16
 
 
 def _bed(source, seconds, spans=(), duck=15.0):
@@ -82,6 +88,129 @@ def test_music_errors_are_located_where_the_programme_names_the_file(tmp_path):
     assert "gone.mp3 cannot be read" in str(info.value)
     with pytest.raises(AudioError, match="^--music: .*gone.mp3 cannot be read"):
         decode_music(MusicSettings(tmp_path / "gone.mp3"), SR)
+
+
+def _streamed(path, limit=None):
+    chunks = list(decode_stream(path, SR, limit))
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def _wav(path, seconds, codec, rate, channels):
+    """A WAV file of pink noise over a 220 Hz sine (CODEC: pcm_s16le, pcm_s24le, ...)."""
+    noise = f"anoisesrc=color=pink:duration={seconds}:amplitude=0.3:sample_rate={rate}"
+    sine = f"sine=frequency=220:duration={seconds}:sample_rate={rate}"
+    graph = "[0][1]amix=inputs=2:normalize=0" + ",asplit=2[a][b];[a][b]amerge" * (channels > 1)
+    if channels > 2:
+        graph = f"[0]asplit={channels}" + "".join(f"[c{i}]" for i in range(channels)) + ";"
+        graph += "".join(f"[c{i}]" for i in range(channels)) + f"amerge=inputs={channels}"
+    command = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", noise, "-f", "lavfi"]
+    command += ["-i", sine, "-filter_complex", graph, "-c:a", codec, str(path)]
+    subprocess.run(command, check=True)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("codec", "rate", "channels"),
+    [
+        ("pcm_s16le", 44100, 1),  # taken as it is
+        ("pcm_s16le", 48000, 2),  # averaged and resampled
+        ("pcm_s24le", 48000, 2),  # widened as pydub widens it
+        ("pcm_u8", 22050, 1),  # unsigned
+        ("pcm_s32le", 32000, 6),  # more than two channels
+    ],
+)
+def test_the_streamed_decode_gives_pydubs_samples(tmp_path, monkeypatch, codec, rate, channels):
+    monkeypatch.setattr(decode, "STREAM_FRAMES", 5000)  # many chunks, odd sizes
+    path = _wav(tmp_path / "bed.wav", 3.0, codec, rate, channels)
+    for limit in (None, 1.25):
+        whole = decode_file(path, SR, limit)
+        assert np.array_equal(_streamed(path, limit), whole)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("suffix", ["mp3", "ogg", "m4a", "opus"])
+def test_the_streamed_decode_gives_pydubs_samples_from_codecs(tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(decode, "STREAM_FRAMES", 7000)
+    path = make_music(tmp_path / f"chord.{suffix}", 3.0, rate=48000, channels=2)
+    for limit in (None, 1.25):
+        assert np.array_equal(_streamed(path, limit), decode_file(path, SR, limit))
+
+
+def test_a_float_wav_streams_as_its_samples(tmp_path):
+    """pydub reads a 32-bit float WAV's samples as integers (loud noise); the stream
+    has ffmpeg convert them."""
+    path = tmp_path / "float.wav"
+    sine = f"sine=frequency=441:duration=2:sample_rate={SR}"
+    command = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", sine, "-af", "volume=0.5"]
+    subprocess.run([*command, "-ac", "2", "-c:a", "pcm_f32le", str(path)], check=True)
+    samples = _streamed(path)
+    assert len(samples) == 2 * SR
+    # ffmpeg's sine is 1/8: halved, and -3 dB in each channel from mono
+    assert 0.043 < float(np.max(np.abs(samples))) < 0.045
+    spectrum = np.abs(np.fft.rfft(samples[:SR]))
+    assert abs(int(np.argmax(spectrum)) - 441) <= 1
+
+
+def test_a_stream_that_is_not_audio_is_one_plain_error(tmp_path):
+    path = tmp_path / "song.ogg"
+    path.write_bytes(b"OggS" + bytes(range(256)) * 40)
+    with pytest.raises(DecodeError, match="^cannot be decoded as audio"):
+        list(decode_stream(path, SR))
+    where = SourceLocation("p.yaml", 2, 8)
+    with pytest.raises(ScriptError) as info:
+        decode_music(MusicSettings(path, source=where), SR)
+    assert str(info.value).startswith("p.yaml:2:8: music: ")
+    assert "\n" not in str(info.value)
+
+
+def _file_bed(tmp_path, samples, seconds, spans=()):
+    """A bed over SAMPLES decoded from a 16-bit WAV file (its samples as they decode)."""
+    path = tmp_path / "bed.wav"
+    path.write_bytes(build_wav(pcm16(samples), SR))
+    source = MusicSource.decode(path, SR)
+    return _bed_over(source, seconds, spans), decode_file(path, SR)
+
+
+def _bed_over(source, seconds, spans=()):
+    return MusicBed(source, SR, round(seconds * SR), spans, duck_db=15.0)
+
+
+@pytest.mark.parametrize("music_seconds", [2.0, 9.0])
+def test_a_bed_read_from_its_decoded_file_is_the_bed_held_in_memory(tmp_path, music_seconds):
+    spans = [(1.0, 2.0), (4.0, 4.3), (6.5, 8.0)]
+    on_file, samples = _file_bed(tmp_path, _noise(music_seconds), 9.0, spans)
+    in_memory = _bed_over(samples, 9.0, spans)
+    assert on_file.loudness == in_memory.loudness
+    for size in (441, 4410):
+        assert np.array_equal(on_file.bin_powers(size), in_memory.bin_powers(size))
+    whole = in_memory.render(0, in_memory.total_samples)
+    assert np.array_equal(on_file.render(0, on_file.total_samples), whole)
+    for size in (97, 16384):
+        parts = [on_file.render(pos, size) for pos in range(-size, on_file.total_samples, size)]
+        assert np.array_equal(np.concatenate(parts)[size : size + len(whole)], whole)
+
+
+def test_the_bed_holds_a_block_not_the_music(tmp_path):
+    """Decoding stereo music and playing stretches of it peaks at the same Python and
+    numpy memory for 30 s as for 90 s of it (16 MB as mono float32): the pass waits in
+    a file, and what is held is a chunk, a block, and the loudness meter's step."""
+    peaks = []
+    for seconds in (30, 90):
+        path = _wav(tmp_path / f"long{seconds}.wav", seconds, "pcm_s16le", 48000, 2)
+        tracemalloc.start()
+        try:
+            source = MusicSource.decode(path, SR)
+            bed = _bed_over(source, 300.0, [(10.0, 12.0)])
+            bed.bin_powers(441)
+            for pos in range(0, 100 * SR, 16384 * 97):
+                bed.render(pos, 16384)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert len(source) == seconds * SR
+        source.close()
+    assert abs(peaks[1] - peaks[0]) < 1_000_000
+    assert peaks[1] < 0.75 * 90 * SR * 4
 
 
 def test_short_music_loops_with_a_crossfade_and_no_jump():

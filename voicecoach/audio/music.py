@@ -1,24 +1,30 @@
 """The background music bed: decoded once, looped to the session, faded, ducked under speech.
 
-Any file ffmpeg reads is decoded through pydub into one pass of mono float32 at the
-track's rate (at most ``MAX_DECODE_SECONDS``). Every sample of the bed is then computed
-on demand, block by block, from that pass and the timeline's speech events: the loop
-(a short equal-power crossfade at each seam), the fades at the start and end, and the
-ducking envelope (down by ``duck_db`` under every spoken line, with raised-cosine ramps
-of ``DUCK_ATTACK`` before and ``DUCK_RELEASE`` after). Memory does not grow with the
-session, and the live player gets exactly the samples the built track has.
+Any file ffmpeg reads is decoded (pydub's command and conversions, a chunk at a time,
+``decode_stream``) into one pass of mono 16-bit samples at the track's rate (at most
+``MAX_DECODE_SECONDS``), kept in an anonymous temporary file (``MusicSource``) and read
+back a block at a time. Every sample of the bed is then computed on demand, block by
+block, from that pass and the timeline's speech events: the loop (a short equal-power
+crossfade at each seam), the fades at the start and end, and the ducking envelope (down
+by ``duck_db`` under every spoken line, with raised-cosine ramps of ``DUCK_ATTACK``
+before and ``DUCK_RELEASE`` after). Memory grows with neither the session nor the
+music file (the crossfaded seam, a second of it, is all that is held), and the live
+player gets exactly the samples the built track has.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Protocol
 
 import numpy as np
 
-from voicecoach.audio.decode import DecodeError, decode_file
+from voicecoach.audio.decode import DecodeError, decode_stream
 from voicecoach.audio.loudness import LoudnessMeter
 from voicecoach.errors import AudioError, ScriptError, SourceLocation
 from voicecoach.script.model import DEFAULT_MUSIC_DUCK, DEFAULT_MUSIC_LEVEL
@@ -38,6 +44,8 @@ DUCK_RELEASE = 0.25
 """Seconds the bed takes to come back up after a spoken line ends."""
 DUCK_HOLD = 0.5
 """Gaps between lines shorter than this (after the ramps) stay ducked: no pumping."""
+_BINS_AT_ONCE = 1 << 16
+"""Bins ``bin_powers`` works out at a time (its scratch arrays: a few MB)."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,74 @@ class MusicSettings:
         return ScriptError(f"music: {self.path} {message}", self.source)
 
 
-def decode_music(settings: MusicSettings, sample_rate: int) -> np.ndarray:
-    """The music file as mono float32 at SAMPLE_RATE (its first MAX_DECODE_SECONDS);
+class Samples(Protocol):
+    """One pass of the music, read a stretch at a time."""
+
+    def __len__(self) -> int: ...
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples START .. STOP (within the pass) as float32."""
+        ...
+
+
+class MusicSource:
+    """One pass of a music file, decoded: mono int16 in an anonymous temporary file
+    (deleted when this is closed or dropped), read back as float32 (``decode_file``'s
+    values: the int16 samples over 32768)."""
+
+    def __init__(self, handle: IO[bytes], length: int) -> None:
+        self._handle = handle
+        self._length = length
+
+    @classmethod
+    def decode(cls, path: Path, sample_rate: int, max_seconds: float | None = None) -> MusicSource:
+        """PATH decoded by ``decode_stream`` (DecodeError if it can't be)."""
+        handle = tempfile.TemporaryFile(prefix="voicecoach-music-")  # noqa: SIM115 (kept open)
+        try:
+            length = 0
+            for chunk in decode_stream(path, sample_rate, max_seconds):
+                handle.write(chunk.astype("<i2", copy=False).tobytes())
+                length += len(chunk)
+            handle.flush()
+        except BaseException:
+            handle.close()
+            raise
+        return cls(handle, length)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples START .. STOP as float32."""
+        start, stop = max(0, start), min(stop, self._length)
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        data = os.pread(self._handle.fileno(), 2 * (stop - start), 2 * start)
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+    def close(self) -> None:
+        """Delete the decoded samples."""
+        self._handle.close()
+
+
+class _InMemory:
+    """A pass of the music held as an array (tests, short sources)."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        self._samples = np.asarray(samples, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self._samples[max(0, start) : stop]
+
+
+def decode_music(settings: MusicSettings, sample_rate: int) -> MusicSource:
+    """The music file as mono samples at SAMPLE_RATE (its first MAX_DECODE_SECONDS);
     an error located where the programme names it if it cannot be used."""
     try:
-        return decode_file(settings.path, sample_rate, MAX_DECODE_SECONDS)
+        return MusicSource.decode(settings.path, sample_rate, MAX_DECODE_SECONDS)
     except DecodeError as err:
         raise settings.error(str(err)) from None
 
@@ -79,7 +150,7 @@ class MusicBed:
 
     def __init__(
         self,
-        source: np.ndarray,
+        source: np.ndarray | Samples,
         sample_rate: int,
         total_samples: int,
         spans: Sequence[tuple[float, float]],
@@ -87,7 +158,10 @@ class MusicBed:
         level_db: float = DEFAULT_MUSIC_LEVEL,
         duck_db: float = DEFAULT_MUSIC_DUCK,
     ) -> None:
-        """SOURCE: one pass of the music (mono float32 at SAMPLE_RATE); SPANS: speech."""
+        """SOURCE: one pass of the music (mono float32 at SAMPLE_RATE: an array or a
+        ``MusicSource``, read a block at a time); SPANS: speech."""
+        if isinstance(source, np.ndarray) or not hasattr(source, "read"):
+            source = _InMemory(np.asarray(source, dtype=np.float32))
         if len(source) == 0:
             raise ValueError("the music source is empty")
         self.sample_rate = sample_rate
@@ -96,27 +170,30 @@ class MusicBed:
         """Loudness of the bed relative to the voice, dB."""
         self.duck_db = duck_db
         """Depth of the ducking under speech, dB."""
-        source = np.asarray(source, dtype=np.float32)
+        self._source = source
         length = len(source)
         self._looped = length < total_samples
         crossfade = min(round(CROSSFADE * sample_rate), length // 4) if self._looped else 0
         self._period = length - crossfade
-        self._head = source[:crossfade].copy()
-        body = source[: self._period].copy()
+        self._head = np.array(source.read(0, crossfade), dtype=np.float32)
+        """The first CROSSFADE of the pass, as it plays before the first seam."""
         if crossfade:
             u = (np.arange(crossfade) + 0.5) / crossfade
-            body[:crossfade] = (
-                source[:crossfade] * np.sin(0.5 * np.pi * u)
-                + source[self._period :] * np.cos(0.5 * np.pi * u)
+            seam = (
+                self._head * np.sin(0.5 * np.pi * u)
+                + source.read(self._period, length) * np.cos(0.5 * np.pi * u)
             ).astype(np.float32)
-        self._body = body
+        else:
+            seam = np.zeros(0, dtype=np.float32)
+        self._seam = seam
+        """The start of every later pass: its head crossfaded with the pass's tail."""
         self._fade_in = min(round(FADE_IN * sample_rate), total_samples // 3)
         self._fade_out = min(round(FADE_OUT * sample_rate), total_samples // 3)
         self._regions = _duck_regions(spans, sample_rate)
         meter = LoudnessMeter(sample_rate)
         step = 1 << 18
         for pos in range(0, length, step):
-            meter.feed(source[pos : pos + step])
+            meter.feed(source.read(pos, pos + step))
         loudness = meter.integrated()
         self.loudness = loudness if math.isfinite(loudness) else -math.inf
         """Integrated loudness (LUFS) of one pass of the music as decoded."""
@@ -151,13 +228,17 @@ class MusicBed:
 
     def _compute_bin_powers(self, size: int) -> np.ndarray:
         bins = -(-self.total_samples // size)
-        middle = np.arange(bins, dtype=np.int64) * size + size // 2
         powers = self._segment_powers
+        out = np.zeros(bins)
         if not len(powers):
-            return np.zeros(bins)
-        segment = np.minimum((middle % self._period) // self._segment, len(powers) - 1)
-        gain = self._fades(middle).astype(np.float64) * self.duck_gain(middle)
-        return powers[segment] * size * gain**2
+            return out
+        for first in range(0, bins, _BINS_AT_ONCE):  # bounded by the chunk, not the track
+            last = min(first + _BINS_AT_ONCE, bins)
+            middle = np.arange(first, last, dtype=np.int64) * size + size // 2
+            segment = np.minimum((middle % self._period) // self._segment, len(powers) - 1)
+            gain = self._fades(middle).astype(np.float64) * self.duck_gain(middle)
+            out[first:last] = powers[segment] * size * gain**2
+        return out
 
     def render(self, start: int, count: int) -> np.ndarray:
         """Samples ``start .. start + count`` of the bed at its source level (float32);
@@ -168,10 +249,17 @@ class MusicBed:
             return out
         values = out[lo - start : hi - start]
         pos = lo
-        while pos < hi:  # the looped body, a period at a time
+        seam = len(self._seam)
+        while pos < hi:  # the looped body (seam, then the pass), a period at a time
             at = pos % self._period
             n = min(self._period - at, hi - pos)
-            values[pos - lo : pos - lo + n] = self._body[at : at + n]
+            part = values[pos - lo : pos - lo + n]
+            if at < seam:
+                cut = min(seam - at, n)
+                part[:cut] = self._seam[at : at + cut]
+                part[cut:] = self._source.read(seam, at + n)
+            else:
+                part[:] = self._source.read(at, at + n)
             pos += n
         head = min(hi, len(self._head))  # before the first seam: no crossfade
         if head > lo:
