@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -178,6 +179,36 @@ def test_play_with_music_equals_the_built_track(folder):
     )
     assert len(built) == len(live) and np.array_equal(built, live)
     assert np.max(np.abs(built)) > 1000  # not two silent files
+
+
+_PEAK_BUILD = """
+import sys
+from pathlib import Path
+from voicecoach import pipeline
+script, music, cache, out = sys.argv[1:5]
+programme = pipeline.load(script, music=music or None)
+speech = pipeline.open_cache(programme, cache, 1)
+timeline = pipeline.plan(programme, speech)
+pipeline.build(programme, timeline, speech, Path(out), "mp3", page=False)
+print(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+"""
+
+
+def test_a_long_music_file_does_not_grow_the_build(folder):
+    """Five minutes of stereo music under a short session: the build peaks within a
+    few MB of the same build without music (decoded whole, the pass and pydub's copies
+    of it were over 100 MB), since the bed is decoded and read back a block at a time."""
+    make_music(folder / "long.ogg", 300.0)
+
+    def peak_kb(music: str) -> int:
+        command = [sys.executable, "-c", _PEAK_BUILD, "voice.yaml", music, "cache", "o.mp3"]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=folder, check=False)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[-1])
+
+    quiet, with_music = peak_kb(""), peak_kb("long.ogg")
+    print(f"peak memory {quiet / 1024:.0f} MB, with 5 min of music {with_music / 1024:.0f} MB")
+    assert with_music < quiet + 15_000
 
 
 def test_library_format_bitrate_author_and_music(folder):

@@ -203,7 +203,11 @@ class MusicBed:
 
     @classmethod
     def for_timeline(
-        cls, source: np.ndarray, timeline: Timeline, settings: MusicSettings, sample_rate: int
+        cls,
+        source: np.ndarray | Samples,
+        timeline: Timeline,
+        settings: MusicSettings,
+        sample_rate: int,
     ) -> MusicBed:
         """The bed for TIMELINE from SOURCE (decoded at SAMPLE_RATE) with SETTINGS'
         level and ducking."""
