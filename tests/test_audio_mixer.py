@@ -306,3 +306,19 @@ def test_the_calibration_stops_at_the_top_of_its_range(tones):
     mixer.calibrate()
     assert mixer.at_loudest
     assert mixer.estimate() < -3.5
+
+
+def test_sounds_meeting_for_longer_than_a_group_lasts_are_limited_as_mixed(tones, monkeypatch):
+    """A chain of sounds that meet for longer than `_MAX_GROUP_SECONDS` is not one
+    group (its mix would be held whole): it is limited block by block, and groups
+    beside it still give the samples of the whole mix limited."""
+    import voicecoach.audio.mixer as mixer_module
+
+    timeline, speech = _mixed_timeline()
+    levels = MixLevels(mix_peak_dbfs=-3.0)
+    monkeypatch.setattr(mixer_module, "_MAX_GROUP_SECONDS", 2.0)  # lines 3+4 last 2.41 s
+    short = Mixer(timeline, speech, tones, levels=levels)
+    assert short._group_of.tolist() == [-1, 0, 0, -1, -1, -1]
+    monkeypatch.setattr(Mixer, "_sound_groups", lambda self: ([], np.full(6, -1, np.int64)))
+    together = np.concatenate(list(Mixer(timeline, speech, tones, levels=levels).blocks()))
+    assert np.array_equal(np.concatenate(list(short.blocks(0.0, 1000))), together)

@@ -202,13 +202,19 @@ def assert_same(measured: Measured, expected: Measured) -> None:
 
 @needs_ffmpeg
 def test_mp3s_the_frames_cannot_be_planned_for_are_decoded_whole(tmp_path):
-    """The bit reservoir on (frames borrow bytes from the ones before), no Info frame, or
-    stereo: not planned, and measured by decoding the whole file as any other."""
+    """The bit reservoir on (frames borrow bytes from the ones before), no Info frame,
+    stereo, or an Info frame another encoder wrote (ffmpeg does not trim its delay):
+    not planned, and measured by decoding the whole file as any other."""
     samples = speech_with_silences(4, True)
     reservoir = lame(samples, tmp_path / "reservoir.mp3")
     no_info = lame(samples, tmp_path / "no-info.mp3", "-reservoir", "0", "-write_xing", "0")
     stereo = lame(samples, tmp_path / "stereo.mp3", "-reservoir", "0", "-ac", "2")
-    for path in (reservoir, no_info, stereo):
+    other = lame(samples, tmp_path / "other.mp3", "-reservoir", "0")
+    data = bytearray(other.read_bytes())
+    tag = data.index(b"Lavc", 0, 1000)  # another encoder's tag: ffmpeg trims nothing
+    data[tag : tag + 4] = b"XING"
+    other.write_bytes(bytes(data))
+    for path in (reservoir, no_info, stereo, other):
         assert sounding_frames(path) is None, path.name
         assert_same(measure_output(path), measure_whole(path))
 

@@ -4,9 +4,9 @@ and the loudness and true peak are measured here, block by block (bounded memory
 An MP3 of mono frames with the bit reservoir off (as builds write) is decoded only
 where it sounds: a frame with no spectral data after another such frame decodes to
 exact zeros (nothing is left in the decoder's overlap or filterbank), so those are
-counted as zeros, not decoded; every other run of frames is sent to ffmpeg after the
-silent frame before it, whose output is dropped (it empties the decoder of the run
-before). The samples measured are those a whole decode gives, bit for bit (tested).
+counted as zeros, not decoded; the other runs of frames go to one ffmpeg one after
+another (each run ends with an empty frame, which leaves the decoder as empty as the
+zeros after it would). The samples measured are a whole decode's, bit for bit (tested).
 
 The meters are the project's own (`loudness.LoudnessMeter`, BS.1770 integrated loudness,
 and `loudness.TruePeakMeter`, 8x oversampled); on real builds they read what ffmpeg's
@@ -173,6 +173,12 @@ def _plan_frames(handle) -> SoundingFrames | None:
     info += handle.read(mp3frames.frame_length(info) - 4)
     if not mp3frames.is_info_frame(info):
         return None
+    # ffmpeg trims the delay and padding only as LAME, Lavf or Lavc write them, and a
+    # padding under its decoder's delay not at all
+    if mp3frames.info_encoder(info)[:4] not in (b"LAME", b"Lavf", b"Lavc"):
+        return None
+    if mp3frames.info_padding(info) < mp3frames.DECODER_DELAY:
+        return None
     first = base + len(info)
     end = handle.seek(0, 2)
     handle.seek(max(first, end - 128))
@@ -233,12 +239,13 @@ def _measure_frames(path: Path, frames: SoundingFrames) -> Measured | None:
     peaks = TruePeakMeter()
     done = 0
     try:
-        for start, block in _sounding_samples(path, frames):
-            loudness.skip(start - done)
-            peaks.skip(start - done)
-            loudness.feed(block)
-            peaks.feed(block)
-            done = start + len(block)
+        with contextlib.closing(_sounding_samples(path, frames)) as blocks:
+            for start, block in blocks:
+                loudness.skip(start - done)
+                peaks.skip(start - done)
+                loudness.feed(block)
+                peaks.feed(block)
+                done = start + len(block)
     except _NotDecoded:
         return None
     loudness.skip(frames.samples - done)
@@ -252,13 +259,12 @@ class _NotDecoded(Exception):
 
 def _sounding_samples(path: Path, frames: SoundingFrames) -> Iterator[tuple[int, np.ndarray]]:
     """(sample, block) pairs of the decoded file where it sounds, in order and inside
-    its samples: each run of FRAMES sent to one ffmpeg after the empty frame before it
+    its samples: the runs of FRAMES, sent to one ffmpeg one after another
     (whose samples are dropped); _NotDecoded if ffmpeg gave other than 1152 a frame."""
     if not frames.runs:
         return
     command = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mp3"]
     command += ["-i", "pipe:0", "-map", "0:a:0", "-ac", "1", "-f", "f32le", "pipe:1"]
-    sent = [(max(first - 1, 0), first, stop) for first, stop in frames.runs]
     size = mp3frames.FRAME_SAMPLES
     try:
         process = subprocess.Popen(
@@ -268,15 +274,13 @@ def _sounding_samples(path: Path, frames: SoundingFrames) -> Iterator[tuple[int,
         raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
     assert process.stdin is not None and process.stdout is not None
     writer = threading.Thread(
-        target=_send_frames, args=(path, frames.offsets, sent, process.stdin), daemon=True
+        target=_send_frames, args=(path, frames.offsets, frames.runs, process.stdin), daemon=True
     )
     writer.start()
     try:
         with process.stdout:
             decoded = _FloatReader(process.stdout)
-            for reset, first, stop in sent:
-                for _ in decoded.read((first - reset) * size):
-                    pass  # the reset frame: the run before it, fading out
+            for first, stop in frames.runs:
                 position = first * size - frames.delay
                 for block in decoded.read((stop - first) * size):
                     lo, hi = max(0, -position), min(len(block), frames.samples - position)
@@ -294,14 +298,14 @@ def _sounding_samples(path: Path, frames: SoundingFrames) -> Iterator[tuple[int,
 
 
 def _send_frames(
-    path: Path, offsets: np.ndarray, sent: list[tuple[int, int, int]], stdin: IO[bytes]
+    path: Path, offsets: np.ndarray, runs: tuple[tuple[int, int], ...], stdin: IO[bytes]
 ) -> None:
-    """Write the bytes of frames reset..stop of every run in SENT to STDIN, then close
+    """Write the bytes of the frames of every run in RUNS to STDIN, then close
     it (stopping quietly if the decoder went away)."""
     with contextlib.suppress(OSError, ValueError), stdin, open(path, "rb") as handle:
-        for reset, _first, stop in sent:
-            handle.seek(int(offsets[reset]))
-            remaining = int(offsets[stop] - offsets[reset])
+        for first, stop in runs:
+            handle.seek(int(offsets[first]))
+            remaining = int(offsets[stop] - offsets[first])
             while remaining:
                 data = handle.read(min(_READ, remaining))
                 if not data:

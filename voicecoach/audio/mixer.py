@@ -6,9 +6,11 @@ while there is room, so memory is bounded by a budget plus one block, whatever t
 track's length. Clip levels come from a `LevelStore` and the track is calibrated from
 them and the music bed's level, so a build renders the track once: the pass that is
 encoded. A sound that plays alone (nothing else within the limiter's reach, no music)
-is true-peak limited once, as a clip, and that clip is stored with its level: where
-sounds play alone a warm build only adds stored clips; blocks where sounds meet are
-limited as they are mixed. Both give the samples limiting the whole mix would.
+is true-peak limited once, as a clip, and that clip is stored with its level; sounds
+that meet (and nothing else near them) are mixed and limited once per group, stored
+the same way, so a warm build without music only adds stored clips. Blocks with music
+under them, or a sound past the track's end, are limited as they are mixed. All give
+the samples limiting the whole mix would.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ LENGTH_TOLERANCE = 0.010
 
 PREPARED_BUDGET = 24 * 2**20
 """Bytes of prepared clips a mixer keeps (least recently used ones are dropped)."""
+
+_MAX_GROUP_SECONDS = 30.0
+"""Longest stretch of sounds that meet limited once as a group (a longer one, e.g. a
+fast tempo counted without a gap, is limited block by block: memory stays bounded)."""
 
 _MAX_CALIBRATION = 12.0
 _CALIBRATION_STEP = 0.05
@@ -172,10 +178,10 @@ class Mixer:
 
     def _sound_groups(self) -> tuple[list[tuple[int, int, tuple[int, ...]]], np.ndarray]:
         """Sounds that meet (within twice the limiter's reach of each other, as
-        `_isolated` counts), in groups of two or more that end inside the track: (start,
-        end, the sounds in start order) each, and each sound's group (-1: none). With
-        nothing else near it, a group limited on its own is the mix limited there, so
-        `blocks` limits each group once, as a clip."""
+        `_isolated` counts), in groups of two or more that end inside the track and last
+        at most `_MAX_GROUP_SECONDS`: (start, end, the sounds in start order) each, and
+        each sound's group (-1: none). With nothing else near it, a group limited on its
+        own is the mix limited there, so `blocks` limits each group once, as a clip."""
         count = len(self._keys)
         group_of = np.full(count, -1, dtype=np.int64)
         if count < 2:
@@ -186,10 +192,11 @@ class Mixer:
         stops = np.append(firsts[1:], count)
         groups: list[tuple[int, int, tuple[int, ...]]] = []
         for first, stop in zip(firsts.tolist(), stops.tolist(), strict=True):
-            end = int(self._ends[first:stop].max())
-            if stop - first > 1 and end <= self.total_samples:
+            start, end = int(self._starts[first]), int(self._ends[first:stop].max())
+            short = end - start <= _MAX_GROUP_SECONDS * self.sample_rate
+            if stop - first > 1 and end <= self.total_samples and short:
                 group_of[first:stop] = len(groups)
-                groups.append((int(self._starts[first]), end, tuple(range(first, stop))))
+                groups.append((start, end, tuple(range(first, stop))))
         return groups, group_of
 
     def _clip_for(
@@ -333,8 +340,8 @@ class Mixer:
                 self._stored_limited(key, ceiling, threshold, kept=False)
 
         def make_group(group: int) -> None:
-            if not store.has_clip(*self._group_name(group, ceiling, threshold)):
-                with contextlib.suppress(ClipNotCached):  # then the mix makes it
+            with contextlib.suppress(ClipNotCached):  # then the mix makes it
+                if not store.has_clip(*self._group_name(group, ceiling, threshold)):
                     self._stored_group(group, ceiling, threshold, kept=False)
 
         with ThreadPoolExecutor(

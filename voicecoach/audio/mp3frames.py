@@ -135,6 +135,18 @@ def is_info_frame(frame: bytes) -> bool:
     return frame[offset : offset + 4] in (b"Xing", b"Info")
 
 
+def info_encoder(frame: bytes) -> bytes:
+    """The encoder an Info FRAME's LAME tag names (9 bytes, e.g. ``b"Lavc59.37"``)."""
+    offset = _xing_fields(frame)
+    return bytes(frame[offset + 120 : offset + 129])
+
+
+def info_padding(frame: bytes) -> int:
+    """The samples after the last one an Info FRAME's LAME tag says to drop."""
+    offset = _xing_fields(frame)
+    return int.from_bytes(frame[offset + 141 : offset + 144], "big") & 0xFFF
+
+
 def info_delay(frame: bytes) -> int:
     """The encoder delay an Info FRAME's LAME tag records (samples, before the decoder's)."""
     offset = _xing_fields(frame)
