@@ -112,19 +112,19 @@ def decode(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
 
 
-def ebur128(path: Path) -> tuple[float, float]:
-    """(integrated loudness LUFS, sample peak dBFS) as ffmpeg's ebur128 filter measures."""
+def ebur128(path: Path, peak: str = "sample") -> tuple[float, float]:
+    """(integrated loudness LUFS, PEAK peak: sample dBFS or true dBTP) as ffmpeg's
+    ebur128 filter measures."""
     err = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path)]
-        + ["-af", "ebur128=peak=sample", "-f", "null", "-"],
+        + ["-af", f"ebur128=peak={peak}", "-f", "null", "-"],
         capture_output=True,
         check=True,
         text=True,
     ).stderr
     summary = err[err.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
-    peak = float(re.search(r"Peak:\s+(-?[\d.inf]+) dBFS", summary).group(1))
-    return integrated, peak
+    return integrated, float(re.search(r"Peak:\s+(-?[\d.inf]+) dBFS", summary).group(1))
 
 
 def onset(samples: np.ndarray, expected: float, search: float = 0.05) -> float:

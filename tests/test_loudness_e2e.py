@@ -6,9 +6,9 @@ ebur128. Short programmes: each build takes a few seconds."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
+import audio_helpers
 import pytest
 from cli_helpers import run_cli
 
@@ -51,17 +51,7 @@ MISSED = re.compile(
 
 def ebur128(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 measures the decoded file."""
-    err = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path)]
-        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stderr
-    summary = err[err.rindex("Summary:") :]
-    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
-    peak = float(re.search(r"Peak:\s+(-?[\d.inf]+) dBFS", summary).group(1))
-    return lufs, peak
+    return audio_helpers.ebur128(path, peak="true")
 
 
 @pytest.fixture(scope="module")

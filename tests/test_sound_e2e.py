@@ -6,12 +6,12 @@ rhythm, `tones: none`, is in test_tones_none_e2e.py.)"""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import wave
 from pathlib import Path
 
+import audio_helpers
 import numpy as np
 import pytest
 from audio_helpers import SR, decode, ffprobe, make_music
@@ -57,17 +57,7 @@ exercises:
 
 def ebur128(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 measures the decoded file."""
-    err = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path)]
-        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stderr
-    summary = err[err.rindex("Summary:") :]
-    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
-    peak = float(re.search(r"Peak:\s+(-?[\d.inf]+) dBFS", summary).group(1))
-    return lufs, peak
+    return audio_helpers.ebur128(path, peak="true")
 
 
 @pytest.fixture(scope="module")
