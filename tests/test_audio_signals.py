@@ -38,11 +38,22 @@ def test_nothing_to_replay_without_signals():
 
 
 def test_sighup_while_starting_is_held_too():
-    with _signals_deferred() as deferred:
-        os.kill(os.getpid(), signal.SIGHUP)  # the terminal went away
-    assert deferred.received == [signal.SIGHUP]
-    with pytest.raises(BuildInterrupted, match="SIGHUP"):
-        deferred.replay()
+    """SIGHUP (the terminal went away) stops the build once held; under nohup (SIGHUP
+    ignored, as the tests may run) it stays ignored."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with _signals_deferred() as deferred:
+            os.kill(os.getpid(), signal.SIGHUP)
+        assert deferred.received == [signal.SIGHUP]
+        with pytest.raises(BuildInterrupted, match="SIGHUP"):
+            deferred.replay()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with _signals_deferred() as deferred:
+            os.kill(os.getpid(), signal.SIGHUP)
+        assert deferred.received == [signal.SIGHUP]
+        deferred.replay()  # nothing: ignored before, ignored now
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_every_handler_is_restored_even_if_a_signal_lands_while_restoring():
