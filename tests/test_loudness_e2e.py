@@ -71,7 +71,12 @@ def build(folder: Path, script: str, name: str, *args: str) -> list[str]:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert (folder / "out" / name).is_file()
-    return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    return warning_lines(result.stderr)
+
+
+def warning_lines(stderr: str) -> list[str]:
+    """The lines of STDERR that are warnings."""
+    return [line for line in stderr.splitlines() if line.startswith("warning:")]
 
 
 def test_a_reachable_loud_target_is_reached(folder):
@@ -132,7 +137,7 @@ def test_play_says_too_when_the_ceiling_limits_it(folder):
         cache=folder / "cache", cwd=folder,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = warning_lines(result.stderr)
     assert len(warnings) == 1, warnings
     said = re.match(
         r"^warning: the session plays at (-?[\d.]+) LUFS at most, not the -9\.0 LUFS asked "
@@ -156,7 +161,7 @@ def test_library_build_reports_it_as_the_programme_s_warning(folder):
         cache=folder / "cache", cwd=folder,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = warning_lines(result.stderr)
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("warning: lib/programmes/speech.yaml: speech.mp3 measures ")
     assert MISSED.match(warnings[0].replace("lib/programmes/speech.yaml: ", ""))

@@ -6,6 +6,7 @@ sounds. ``decode_stream`` gives the same samples a chunk at a time, for a music 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import subprocess
 import tempfile
@@ -38,17 +39,24 @@ def _check_readable(path: Path) -> None:
         raise DecodeError(f"cannot be read: {exc.strerror or exc}") from None
 
 
+@contextlib.contextmanager
+def _pydub_quiet() -> Iterator[None]:
+    """Within the block, pydub's warnings are not shown (its import warns about
+    audioop's future, its decoders about formats they guess)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
     """PATH's audio as mono float32 at SAMPLE_RATE (channels averaged), at most
     MAX_SECONDS of it. DecodeError if it cannot be read, decoded, or holds no audio."""
     _check_readable(path)
-    with warnings.catch_warnings():  # pydub's import warns about audioop's future
-        warnings.simplefilter("ignore")
+    with _pydub_quiet():
         from pydub import AudioSegment
         from pydub.exceptions import CouldntDecodeError
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _pydub_quiet():
             segment = AudioSegment.from_file(str(path), duration=max_seconds)
             segment = segment.set_channels(1).set_sample_width(2).set_frame_rate(sample_rate)
     except (CouldntDecodeError, IndexError, KeyError, ValueError, TypeError, OSError) as exc:
@@ -68,12 +76,10 @@ def decode_stream(
     after some chunks: use none until the last) if it cannot be read or decoded, or
     holds no audio."""
     _check_readable(path)
-    with warnings.catch_warnings():  # pydub's import warns about audioop's future
-        warnings.simplefilter("ignore")
+    with _pydub_quiet():
         from pydub.utils import audioop, mediainfo_json
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _pydub_quiet():
             info = mediainfo_json(str(path))
         command = ["ffmpeg", "-v", "error", "-y", "-i", str(path)]
         command += ["-acodec", _pydub_codec(info), "-vn", "-f", "wav"]

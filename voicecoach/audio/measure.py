@@ -138,6 +138,7 @@ class SoundingFrames:
     """Where an MP3 (mono, bit reservoir off, an Info frame first) needs decoding."""
 
     sample_rate: int
+    """The frames' sample rate (Hz)."""
     offsets: np.ndarray
     """Byte offset of each audio frame in the file, and of the end of the last."""
     runs: tuple[tuple[int, int], ...]
@@ -163,7 +164,7 @@ def sounding_frames(path: Path) -> SoundingFrames | None:
         return None
 
 
-def _plan_frames(handle) -> SoundingFrames | None:
+def _plan_frames(handle: IO[bytes]) -> SoundingFrames | None:
     """`sounding_frames` of an open file; ValueError where its bytes are not frames."""
     base = _id3_length(handle.read(10))
     handle.seek(base)

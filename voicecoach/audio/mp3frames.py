@@ -184,10 +184,7 @@ def info_frames(frame: bytes) -> int:
 
 def info_samples(frame: bytes) -> int:
     """Samples a decoder returns for the file FRAME heads (frames, delay and padding)."""
-    offset = _xing_fields(frame)
-    frames = info_frames(frame)
-    padding = int.from_bytes(frame[offset + 141 : offset + 144], "big") & 0xFFF
-    return frames * FRAME_SAMPLES - info_delay(frame) - padding
+    return info_frames(frame) * FRAME_SAMPLES - info_delay(frame) - info_padding(frame)
 
 
 def _xing_fields(frame: bytes | bytearray) -> int:
