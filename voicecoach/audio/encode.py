@@ -23,6 +23,7 @@ import numpy as np
 
 from voicecoach.atomic import signals_deferred
 from voicecoach.audio import mp3frames
+from voicecoach.audio.mp3_silence import NotSilent, Shortened, plan_cuts, put_back
 from voicecoach.audio.split_encode import NotJoined, encode_split, plan_segments
 from voicecoach.errors import AudioError
 from voicecoach.wavio import pcm16
@@ -181,10 +182,11 @@ def encode_pcm(
     samples encoded.
 
     METADATA is an FFMETADATA file (tags, chapters), used where ``Format.metadata``;
-    BITRATE (kbit/s) replaces the format's default. An MP3 of 44.1 kHz long enough is
-    encoded by several ffmpeg processes at once (`split_encode`; `encoders()`), joined
-    at frames in QUIET (sorted sample spans of silence) where it can. AudioError if
-    ffmpeg is missing or fails (with the last line of its stderr).
+    BITRATE (kbit/s) replaces the format's default. QUIET (sorted sample spans) is where
+    the track is exactly zero: an MP3 is encoded without the whole frames inside them,
+    which are put back as silent frames (`mp3_silence`), and when long enough by several
+    ffmpeg processes at once (`split_encode`; `encoders()`). AudioError if ffmpeg is
+    missing or fails (with the last line of its stderr).
     """
     spec = FORMATS.get(format)
     if spec is None:
@@ -216,16 +218,64 @@ def encode_pcm(
     if progress is not None:
         report = lambda done: progress(done / sample_rate, length / sample_rate)  # noqa: E731
     if format == "mp3" and sample_rate in (32000, 44100, 48000) and kbps is not None:
-        period = mp3frames.padding_period(kbps, sample_rate)
         inside = [(lo, min(hi, length)) for lo, hi in quiet if lo < length]  # after the trim
-        segments = plan_segments(length, encoders(), period, inside, sample_rate)
-        if segments:
-            try:
-                encode_split(command, out, segments, blocks, length, report)
-                return length
-            except NotJoined:
-                pass  # not exact: one process (and the mix) again
-    command.append(ffmpeg_file(out))
+        shortened = Shortened(length, plan_cuts(length, inside))
+        try:
+            _encode_mp3(command, out, shortened, inside, blocks, report, kbps, sample_rate)
+        except NotSilent:  # not silent where the mix said: the whole track
+            whole = Shortened(length, ())
+            _encode_mp3(command, out, whole, inside, blocks, report, kbps, sample_rate)
+        return length
+    return _encode_one(command, out, blocks(0, length), length, report, format)
+
+
+def _encode_mp3(
+    command: list[str],
+    out: Path,
+    shortened: Shortened,
+    quiet: Sequence[tuple[int, int]],
+    blocks: Callable[[int, int], Iterator[np.ndarray]],
+    report: Callable[[int], None] | None,
+    kbps: int,
+    sample_rate: int,
+) -> None:
+    """Encode SHORTENED (the track with its silence left out, `mp3_silence`) into OUT,
+    by one ffmpeg per core when it is long enough (`split_encode`, joined in QUIET where
+    it can be), else by one; then put the silence back. NotSilent if it was not."""
+    length = shortened.encoded
+
+    def fed(start: int, stop: int) -> Iterator[np.ndarray]:
+        return shortened.blocks(blocks, start, stop)
+
+    told = None
+    if report is not None:
+        told = lambda done: report(shortened.to_track(done))  # noqa: E731
+    period = mp3frames.padding_period(kbps, sample_rate)
+    segments = plan_segments(length, encoders(), period, shortened.quiet(quiet), sample_rate)
+    joined = False
+    if segments:
+        try:
+            encode_split(command, out, segments, fed, length, told)
+            joined = True
+        except NotJoined:
+            pass  # not exact: one process (and the mix) again
+    if not joined:
+        _encode_one(command, out, fed(0, length), length, told, "mp3")
+    if shortened.cuts:
+        put_back(out, shortened)
+
+
+def _encode_one(
+    command: list[str],
+    out: Path,
+    blocks: Iterable[np.ndarray],
+    length: int,
+    report: Callable[[int], None] | None,
+    format: str,
+) -> int:
+    """Encode BLOCKS (LENGTH samples) into OUT by one ffmpeg running COMMAND (its output
+    last); the samples written. AudioError if ffmpeg fails."""
+    command = [*command, ffmpeg_file(out)]
     with tempfile.TemporaryFile() as stderr:
         process: subprocess.Popen | None = None
         try:
@@ -235,7 +285,7 @@ def encode_pcm(
                 except OSError as exc:
                     raise AudioError(f"cannot run ffmpeg: {exc}; {INSTALL_HINT}") from exc
             deferred.replay()  # a stop signal that came while ffmpeg started stops it now
-            written = _feed(process, blocks(0, length), report)
+            written = _feed(process, blocks, report)
         except BaseException:
             if process is not None:
                 process.kill()

@@ -10,7 +10,9 @@ audio frame) and the tag CRC (over the header's first 190 bytes), both CRC-16/AR
 from __future__ import annotations
 
 import functools
+from array import array
 from collections.abc import Sequence
+from typing import BinaryIO
 
 import numpy as np
 
@@ -51,6 +53,13 @@ def channels(header: bytes) -> int:
     return 1 if header[3] >> 6 == 3 else 2
 
 
+def frame_bytes(header: bytes) -> float:
+    """Bytes a frame of HEADER's bitrate and rate holds on average (``144 * bitrate /
+    rate``: a constant-bitrate encoder pads some frames by a byte to keep to it)."""
+    frame_length(header)
+    return 144000 * _BITRATES[header[2] >> 4] / _RATES[(header[2] >> 2) & 3]
+
+
 def padding_period(bitrate_kbps: int, rate: int) -> int:
     """Frames after which a constant-bitrate encoder's padding slots repeat (LAME pads a
     frame whenever the running remainder of ``144 * bitrate / rate`` bytes overflows):
@@ -84,6 +93,30 @@ def walk_frames(data: bytes, start: int = 0) -> tuple[list[int], int]:
         lengths.append(length)
         pos += length
     return lengths, pos
+
+
+def frame_table(handle: BinaryIO, base: int, chunk: int = 1 << 20) -> array:
+    """The length of every frame in HANDLE from byte BASE on, read CHUNK bytes at a time
+    (ValueError if the bytes there are not whole frames)."""
+    handle.seek(base)
+    table, carry = array("H"), b""
+    while data := handle.read(chunk):
+        buffer = carry + data
+        lengths, end = walk_frames(buffer)
+        table.extend(lengths)
+        carry = buffer[end:]
+    if carry:
+        raise ValueError("the frames end with a partial frame")
+    return table
+
+
+def frame_offsets(table: array, base: int) -> np.ndarray:
+    """Byte offset of each frame in TABLE (frame lengths) and of the end, from BASE."""
+    offsets = np.empty(len(table) + 1, dtype=np.int64)
+    offsets[0] = base
+    np.cumsum(np.frombuffer(table, dtype=np.uint16), out=offsets[1:])
+    offsets[1:] += base
+    return offsets
 
 
 SIDE_INFO_BYTES = 17

@@ -319,7 +319,7 @@ def join_frames(
     crc = 0
     position = info_length
     for k, (begin, stop) in enumerate(ranges):
-        offsets = _offsets(tables[k], bases[k])
+        offsets = mp3frames.frame_offsets(tables[k], bases[k])
         first, last = int(offsets[begin]), int(offsets[stop])
         lengths.extend(tables[k][begin:stop])
         if k == 0:
@@ -348,29 +348,11 @@ def join_frames(
 
 
 def _frame_table(handle: BinaryIO, base: int) -> array:
-    """The length of every frame in HANDLE from byte BASE, read a chunk at a time."""
-    handle.seek(base)
-    table, carry = array("H"), b""
-    while data := handle.read(_CHUNK):
-        buffer = carry + data
-        try:
-            lengths, end = mp3frames.walk_frames(buffer)
-        except ValueError as exc:
-            raise NotJoined(str(exc)) from None
-        table.extend(lengths)
-        carry = buffer[end:]
-    if carry:
-        raise NotJoined("a segment ends with a partial frame")
-    return table
-
-
-def _offsets(table: array, base: int) -> np.ndarray:
-    """Byte offset of each frame in TABLE (and of the end), from BASE."""
-    offsets = np.empty(len(table) + 1, dtype=np.int64)
-    offsets[0] = base
-    np.cumsum(np.frombuffer(table, dtype=np.uint16), out=offsets[1:])
-    offsets[1:] += base
-    return offsets
+    """The length of every frame in HANDLE from byte BASE (NotJoined if not frames)."""
+    try:
+        return mp3frames.frame_table(handle, base, _CHUNK)
+    except ValueError as exc:
+        raise NotJoined(str(exc)) from None
 
 
 def _read_frames(
@@ -380,7 +362,7 @@ def _read_frames(
     lo, hi = window[0] - start, window[1] - start
     if lo < 0 or hi > len(table):
         raise NotJoined(f"a segment lacks frames {window[0]}-{window[1]}")
-    offsets = _offsets(table, base)
+    offsets = mp3frames.frame_offsets(table, base)
     handle.seek(int(offsets[lo]))
     return handle.read(int(offsets[hi] - offsets[lo]))
 
