@@ -71,7 +71,9 @@ def test_a_failing_phrase_stops_the_workers_and_is_raised(tmp_path: Path) -> Non
     engines = []
 
     def factory() -> FakeEngine:
-        engines.append(FakeEngine(fail_on="number 7", hang_seconds=0.01))
+        # a long phrase (taken early) fails; the other worker, 50 ms a phrase, cannot
+        # speak the ten short ones left before the failure stops it
+        engines.append(FakeEngine(fail_on="number 17", hang_seconds=0.05))
         return engines[-1]
 
     cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=2)
