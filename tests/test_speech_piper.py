@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+import weakref
 
 import numpy as np
 import pytest
 
 from voicecoach.errors import SpeechError, UnknownVoiceError, VoiceSettingError
 from voicecoach.script.model import Voice
-from voicecoach.speech import piper_voices
+from voicecoach.speech import piper_engine, piper_voices
 from voicecoach.speech.base import Clip, check_settings
 from voicecoach.speech.clip_check import confirmed_clip
 from voicecoach.speech.piper_engine import (
@@ -19,7 +22,7 @@ from voicecoach.speech.piper_engine import (
     parse_settings,
     piper_available,
 )
-from voicecoach.speech.piper_noise import TABLE_SIZE, fix_noise, gaussian_table
+from voicecoach.speech.piper_noise import TABLE_SIZE, fixed_model, gaussian_table
 from voicecoach.wavio import SAMPLE_RATE
 
 needs_piper = pytest.mark.skipif(
@@ -114,14 +117,49 @@ def _random_like_model(onnx):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
 
 
+def _fix_with_onnx(model, seed):
+    """What `fixed_model` does, made with onnx's own classes (the reference)."""
+    from onnx import helper, numpy_helper
+
+    nodes, replaced = [], 0
+    for node in model.graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        p = f"voicecoach_noise{replaced}_"
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(gaussian_table(seed * 16 + replaced), p + "table"),
+                numpy_helper.from_array(np.array([TABLE_SIZE], np.int64), p + "size"),
+                numpy_helper.from_array(np.array([TABLE_SIZE - 1], np.int64), p + "size_1"),
+                numpy_helper.from_array(np.array([0], np.int64), p + "zero"),
+            ]
+        )
+        like, out = node.input[0], node.output[0]
+        nodes += [
+            helper.make_node("Shape", [like], [p + "shape"]),
+            helper.make_node("ReduceProd", [p + "shape"], [p + "count"], keepdims=1),
+            helper.make_node("Add", [p + "count", p + "size_1"], [p + "ceil"]),
+            helper.make_node("Div", [p + "ceil", p + "size"], [p + "repeats"]),
+            helper.make_node("Tile", [p + "table", p + "repeats"], [p + "tiled"]),
+            helper.make_node("Slice", [p + "tiled", p + "zero", p + "count"], [p + "flat"]),
+            helper.make_node("Reshape", [p + "flat", p + "shape"], [out]),
+        ]
+        replaced += 1
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return model
+
+
 @pytest.mark.parametrize("shape", [(1, 2, 7), (1, 192, 3000)])
 def test_fixed_noise_replaces_random_nodes(shape):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    model = _random_like_model(onnx)
-    assert fix_noise(model, seed=5) == 1
+    raw, replaced = fixed_model(_random_like_model(onnx).SerializeToString(), seed=5)
+    assert replaced == 1
+    model = onnx.ModelProto.FromString(raw)
     assert not [n for n in model.graph.node if n.op_type == "RandomNormalLike"]
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(raw, providers=["CPUExecutionProvider"])
     x = np.zeros(shape, np.float32)
     scale = np.array([0.5], np.float32)
     first = session.run(None, {"x": x, "scale": scale})[0]
@@ -131,6 +169,29 @@ def test_fixed_noise_replaces_random_nodes(shape):
     count = int(np.prod(shape))
     table = np.tile(gaussian_table(5 * 16), -(-count // TABLE_SIZE))[:count]
     assert np.array_equal(first, (table * 0.5).reshape(shape))
+
+
+def test_the_noise_is_fixed_in_the_model_onnx_would_make():
+    onnx = pytest.importorskip("onnx")
+    raw = _random_like_model(onnx).SerializeToString()
+    fixed, _ = fixed_model(raw, seed=3)
+    assert onnx.ModelProto.FromString(fixed) == _fix_with_onnx(onnx.load_from_string(raw), 3)
+    untouched = onnx.load_from_string(raw)
+    del untouched.graph.node[0]  # no RandomNormalLike: the same model back
+    assert fixed_model(untouched.SerializeToString()) == (untouched.SerializeToString(), 0)
+    for junk in (b"", b"not a real model", raw[: len(raw) // 2]):
+        with pytest.raises(ValueError):
+            fixed_model(junk)
+
+
+@needs_piper
+@pytest.mark.e2e
+def test_the_bundled_voice_is_fixed_as_onnx_would_fix_it():
+    onnx = pytest.importorskip("onnx")
+    raw = piper_voices.find_voice("en_US-joe-medium").model.read_bytes()
+    fixed, replaced = fixed_model(raw)
+    assert replaced == 2  # the phoneme durations' noise and the latent's
+    assert onnx.ModelProto.FromString(fixed) == _fix_with_onnx(onnx.load_from_string(raw), 0)
 
 
 def _fake_voice(folder, name, code="nl_NL", dataset="mark", speakers=None):
@@ -227,7 +288,7 @@ def _voice(**options) -> Voice:
 
 @needs_piper
 @pytest.mark.e2e
-def test_same_text_gives_the_same_samples_twice_and_after_twenty_others(joe):
+def test_same_text_gives_the_same_samples_twice_and_after_twenty_others(joe, monkeypatch):
     voice = _voice()
     first = joe.synthesize("Rest for 30 seconds.", voice)
     again = joe.synthesize("Rest for 30 seconds.", voice)
@@ -236,7 +297,8 @@ def test_same_text_gives_the_same_samples_twice_and_after_twenty_others(joe):
         joe.synthesize(text, voice)
     later = joe.synthesize("Rest for 30 seconds.", voice)
     assert np.array_equal(first.samples, later.samples)
-    fresh = PiperEngine()  # a new model load, as in another build
+    monkeypatch.setattr(piper_engine, "_shared", weakref.WeakValueDictionary())
+    fresh = PiperEngine()  # a new model load (joe's is not shared), as in another build
     try:
         assert np.array_equal(
             first.samples, fresh.synthesize("Rest for 30 seconds.", voice).samples
@@ -279,3 +341,42 @@ def test_two_sentences_are_joined_by_a_pause(joe):
 def test_single_speaker_voice_refuses_a_speaker(joe):
     with pytest.raises(SpeechError, match='has no speaker "anna"'):
         joe.synthesize("Hello.", _voice(speaker="anna"))
+
+
+@needs_piper
+@pytest.mark.e2e
+def test_engines_speaking_at_once_share_one_model_and_its_samples(joe, monkeypatch):
+    texts = [OTHERS[0], "Rest for 30 seconds.", OTHERS[1], "Lie down on your side."]
+    alone = {text: joe.synthesize(text, _voice()).samples for text in texts}
+    loads = []
+    real_load = piper_engine.load_model
+    monkeypatch.setattr(
+        piper_engine, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k)
+    )
+    monkeypatch.setattr(piper_engine, "_shared", weakref.WeakValueDictionary())
+    engines = [PiperEngine(), PiperEngine()]
+    spoken: dict[str, np.ndarray] = {}
+    start = threading.Barrier(2)
+
+    def speak(engine: PiperEngine, mine: list[str]) -> None:
+        start.wait()  # both ask for the model at once
+        for text in mine:
+            spoken[text] = engine.synthesize(text, _voice()).samples
+
+    threads = [
+        threading.Thread(target=speak, args=(engine, texts[n::2]))
+        for n, engine in enumerate(engines)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1  # the second engine waited for the first one's load
+    assert all(np.array_equal(spoken[text], alone[text]) for text in texts)
+    model = weakref.ref(next(iter(piper_engine._shared.values())))
+    engines[0].close()
+    gc.collect()
+    assert model() is not None  # the other engine still holds it
+    engines[1].close()
+    gc.collect()
+    assert model() is None and not piper_engine._shared

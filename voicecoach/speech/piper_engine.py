@@ -1,9 +1,11 @@
 """The neural engine: Piper voices (`piper-tts`, onnxruntime on the CPU), fully offline.
 
 Installed by the optional `[neural]` extra (piper-tts is GPL-3.0, so it stays optional).
-Each model is loaded once per engine, with its random noise fixed (piper_noise), on a
-fixed number of onnxruntime threads: the same text, voice and options give the same
-samples on every run. Settings come from `voice: {options: ...}` (see PiperSettings).
+Each model is loaded with its random noise fixed (piper_noise), on a fixed number of
+onnxruntime threads: the same text, voice and options give the same samples on every
+run. The engines of one process (one per core while a build speaks its phrases) share
+each loaded model (`shared_model`). Settings come from `voice: {options: ...}` (see
+PiperSettings).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import importlib.util
 import json
 import math
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -32,7 +36,7 @@ from voicecoach.speech.base import (
     quote_phrase,
 )
 from voicecoach.speech.dsp import finish
-from voicecoach.speech.piper_noise import NOISE_FORMAT, fix_noise
+from voicecoach.speech.piper_noise import NOISE_FORMAT, fixed_model
 from voicecoach.speech.piper_voices import (
     PiperVoiceFile,
     file_digest,
@@ -130,7 +134,7 @@ def parse_settings(options: Mapping[str, Any] | None, rate: int | None = None) -
 
 def piper_available() -> bool:
     """True if the `[neural]` extra's packages can be imported."""
-    return all(importlib.util.find_spec(m) for m in ("piper", "onnxruntime", "onnx"))
+    return all(importlib.util.find_spec(m) for m in ("piper", "onnxruntime"))
 
 
 class PiperEngine:
@@ -216,23 +220,51 @@ class PiperEngine:
         with self._lock:
             model = self._models.get(key)
             if model is None:
-                model = self._models[key] = load_model(found, seed, self.threads)
+                model = self._models[key] = shared_model(found, seed, self.threads)
             return model
+
+
+_shared: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_model(found: PiperVoiceFile, seed: int = 0, threads: int = THREADS) -> Any:
+    """`load_model` of FOUND, shared by every engine of this process that holds it (it is
+    dropped when the last one closes). Engines speaking at once load a voice once: two
+    loads at the same time mostly hold the GIL (in a cold demo build each took 2.6-2.8 s,
+    one core busy). An onnxruntime session runs from several threads at once and piper
+    phonemizes under its own lock, so a shared model gives every engine the samples its
+    own would."""
+    files = [(str(path.resolve()), *_stamp(path)) for path in (found.model, found.config)]
+    key = (*files, seed, threads)
+    with _shared_lock:  # a second engine waits for the first one's load
+        model = _shared.get(key)
+        if model is None:
+            model = load_model(found, seed, threads)
+            _shared[key] = model
+        return model
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's size and modification time (a model changed on disk is loaded again)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return -1, -1  # load_model says what is wrong with it
+    return info.st_size, info.st_mtime_ns
 
 
 def load_model(found: PiperVoiceFile, seed: int = 0, threads: int = THREADS) -> Any:
     """A piper.PiperVoice for FOUND with its noise fixed, on THREADS onnxruntime threads."""
-    import onnx
     import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
     try:
         config = PiperConfig.from_dict(json.loads(found.config.read_text(encoding="utf-8")))
-        model = onnx.load(str(found.model))
+        model, _ = fixed_model(found.model.read_bytes(), seed)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SpeechError(f"cannot read piper voice {found.model}: {exc}") from None
-    fix_noise(model, seed)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -241,7 +273,7 @@ def load_model(found: PiperVoiceFile, seed: int = 0, threads: int = THREADS) -> 
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = onnxruntime.InferenceSession(
-            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
+            model, sess_options=options, providers=["CPUExecutionProvider"]
         )
     except Exception as exc:  # onnxruntime raises its own exception types
         raise SpeechError(f"onnxruntime cannot load piper voice {found.model}: {exc}") from None
