@@ -301,6 +301,24 @@ def test_a_fresh_unlocked_temporary_is_left_alone(tmp_path):
     assert sweep_stale_temps(final) == [young]
 
 
+def test_only_the_targets_own_temporaries_are_swept(tmp_path):
+    final = tmp_path / "track.mp3"
+    stale = tmp_path / f".track.mp3{TEMP_MARKER}0a1b2c3d"
+    others = [
+        tmp_path / f".track.mp3{TEMP_MARKER}0A1B2C3D",  # not our hex
+        tmp_path / f".track.mp3{TEMP_MARKER}0a1b2c3",  # too short
+        tmp_path / f".track.mp3{TEMP_MARKER}0a1b2c3d0",  # too long
+        tmp_path / f".track.mp3x{TEMP_MARKER}0a1b2c3d",  # another file's
+        tmp_path / f".other.mp3{TEMP_MARKER}0a1b2c3d",
+        tmp_path / f"track.mp3{TEMP_MARKER}0a1b2c3d",  # not hidden
+    ]
+    for path in (stale, *others):
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - STALE_AFTER_S - 1,) * 2)
+    assert sweep_stale_temps(final) == [stale]
+    assert all(path.exists() for path in others)
+
+
 def test_commit_of_many_files_is_all_or_nothing(tmp_path, monkeypatch):
     finals = [tmp_path / f"f{i}.txt" for i in range(5)]
     for final in finals[:3]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import signal
 import stat
@@ -61,9 +60,10 @@ def sweep_stale_temps(final: Path) -> list[Path]:
     """Delete the temp files of FINAL that a killed build left (no live writer holds
     their lock); the paths deleted. Temps being written by running builds stay."""
     removed = []
-    pattern = re.compile(rf"^\.{re.escape(final.name)}{re.escape(TEMP_MARKER)}[0-9a-f]{{8}}$")
+    prefix = f".{final.name}{TEMP_MARKER}"  # then 8 hex digits (a regex compiled per file
+    # held the GIL against a build's other threads: each stored phrase and level is one)
     try:
-        candidates = [p for p in final.parent.iterdir() if pattern.match(p.name)]
+        candidates = [p for p in final.parent.iterdir() if _is_temp_name(p.name, prefix)]
     except OSError:
         return removed
     for path in candidates:
@@ -75,6 +75,15 @@ def sweep_stale_temps(final: Path) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def _is_temp_name(name: str, prefix: str) -> bool:
+    """Whether NAME is PREFIX and 8 lower-case hex digits (`temp_path_for`'s names)."""
+    tail = name[len(prefix) :]
+    return name.startswith(prefix) and len(tail) == 8 and all(c in _HEX for c in tail)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 def _is_stale(path: Path) -> bool:
