@@ -117,15 +117,20 @@ class PhraseCache:
         self._clip_bytes = 0
         self._frames: dict[str, int] = {}
         self._sound_keys: dict[Voice, list[Any]] = {}
+        self._keys: dict[tuple[str, Voice], str] = {}
         self._warned = False
         self._lock = threading.RLock()
 
     def key(self, text: str, voice: Voice) -> str:
-        """The phrase's cache key (the engine's sound key is asked once per voice)."""
-        sound = self._sound_keys.get(voice)
-        if sound is None:
-            sound = self._sound_keys[voice] = self.engine.sound_key(voice)
-        return phrase_key(self.engine.name, sound, text)
+        """The phrase's cache key (the engine's sound key is asked once per voice, each
+        key worked out once: a build looks every clip up several times)."""
+        key = self._keys.get((text, voice))
+        if key is None:
+            sound = self._sound_keys.get(voice)
+            if sound is None:
+                sound = self._sound_keys[voice] = self.engine.sound_key(voice)
+            key = self._keys[text, voice] = phrase_key(self.engine.name, sound, text)
+        return key
 
     def path(self, text: str, voice: Voice) -> Path:
         """Where the entry for this phrase lives (whether or not it exists)."""
