@@ -104,7 +104,7 @@ _BUILD = textwrap.dedent(
     programme = pipeline.load(script, voice=voice)
     c = pipeline.open_cache(programme, cache, int(speakers) or None)
     started = time.perf_counter()
-    timeline = pipeline.plan(programme, c)
+    timeline = pipeline.plan(programme, c, track=pipeline.TrackFormat("mp3"))  # as `build` does
     plan = time.perf_counter() - started
     speech = sum(c.duration(text, programme.voice) for text in timeline.phrases())
     started, cpu = time.perf_counter(), os.times()

@@ -123,3 +123,65 @@ def test_clips_are_read_from_several_threads_while_memory_drops_them(tmp_path: P
             assert all(pool.map(read, range(0, 24, 6)))
     finally:
         sys.setswitchinterval(interval)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_new_clip_is_handed_on_once_in_the_thread_that_spoke_it(
+    tmp_path: Path, workers: int
+) -> None:
+    import threading
+
+    factory = CountingFactory()
+    cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=workers)
+    cache.ensure(PHRASES[:4], VOICE)
+    handed: list[tuple[str, str]] = []
+
+    def then(clip) -> None:
+        handed.append((clip.content, threading.current_thread().name))
+
+    cache.ensure(PHRASES, VOICE, then=then)
+    new = PHRASES[4:]  # the first four were cached: nothing to hand on
+    assert sorted(content for content, _ in handed) == sorted(
+        cache.clip(text, VOICE).content for text in new
+    )
+    speakers = {name for _, name in handed}
+    if workers == 1:
+        assert speakers == {threading.current_thread().name}
+    else:
+        assert len(speakers) == 2 and all(n.startswith("voicecoach-speak") for n in speakers)
+
+
+def test_a_failure_after_a_clip_stops_the_speakers_too(tmp_path: Path) -> None:
+    factory = CountingFactory()
+    cache = PhraseCache(factory(), tmp_path, engine_factory=factory, workers=2)
+
+    def then(clip) -> None:
+        raise RuntimeError("cannot measure it")
+
+    with pytest.raises(RuntimeError, match="cannot measure it"):
+        cache.ensure(PHRASES, VOICE, then=then)
+    assert cache.synthesized < len(PHRASES)
+
+
+def test_a_cold_plan_for_a_track_stores_the_levels_its_mix_looks_up(tmp_path: Path) -> None:
+    from voicecoach.audio import Mixer, track_levels
+    from voicecoach.audio.clip_levels import LevelStore
+
+    programme = pipeline.load(None, voice=pipeline.VoiceOverride(engine="fake"))
+    track = pipeline.TrackFormat("mp3", 64, -18.0)
+    measured = {}
+    for planned in ("ahead", "later"):
+        speech = pipeline.open_cache(programme, tmp_path / planned, speakers=2)
+        timeline = pipeline.plan(programme, speech, track=track if planned == "ahead" else None)
+        assembly = pipeline.assemble(programme, timeline, speech, track.loudness)
+        store = LevelStore(speech.directory / "levels", 2)
+        levels = track_levels(assembly.levels, track.format, track.bitrate)
+        mixer = Mixer(timeline, assembly.speech, assembly.tones, levels=levels, store=store)
+        measured[planned] = store.measured
+        mixer.calibrate()
+        mixer.store_clips()
+        measured[planned, "track"] = np.concatenate(list(mixer.blocks()))
+    tones = len({event.tone for event in timeline.events if event.kind == "tone"})
+    assert measured["ahead"] == tones  # every phrase's level was stored while speaking
+    assert measured["later"] == tones + len(timeline.phrases())
+    assert np.array_equal(measured["ahead", "track"], measured["later", "track"])

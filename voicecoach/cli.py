@@ -114,6 +114,7 @@ def _prepare(
     recordings: str | None = None,
     quiet: bool = False,
     music: str | None = None,
+    track: pipeline.TrackFormat | None = None,
 ) -> tuple[pipeline.Programme, Timeline, pipeline.ProgrammeSpeech]:
     override = pipeline.VoiceOverride(engine, voice_name, rate)
     programme = pipeline.load(script, library, override, recordings, music)
@@ -121,7 +122,7 @@ def _prepare(
         report("warning", warning)
     cache = pipeline.open_cache(programme, cache_dir)
     with _Progress("speaking", quiet) as progress:
-        timeline = pipeline.plan(programme, cache, progress.phrases)
+        timeline = pipeline.plan(programme, cache, progress.phrases, track=track)
     for warning in timeline.warnings:
         report("warning", warning)
     return programme, timeline, cache
@@ -158,7 +159,8 @@ def build(
     if bitrate is not None and fmt == "wav":
         raise click.BadParameter("wav is uncompressed: it takes no bitrate", param_hint="--bitrate")
     find_ffmpeg()  # before any speech is synthesised
-    programme, timeline, cache = _prepare(script, quiet=quiet, **options)
+    track = pipeline.TrackFormat(fmt, bitrate, loudness)
+    programme, timeline, cache = _prepare(script, quiet=quiet, track=track, **options)
     path = path or pipeline.default_output(programme, fmt)
     with _Progress("encoding", quiet) as progress:
         files = pipeline.build(

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from voicecoach.atomic import check_target
 from voicecoach.audio import FORMATS as AUDIO_FORMATS
-from voicecoach.audio import RenderAssembly, TrackFiles, sidecar_paths, write_track
+from voicecoach.audio import RenderAssembly, TrackFiles, sidecar_paths, track_levels, write_track
 from voicecoach.audio.assets import load_tone_set, tone_files
+from voicecoach.audio.clip_levels import LevelStore, content_name
 from voicecoach.audio.decode import DecodeError, probe_audio
+from voicecoach.audio.loudness import db_to_gain
 from voicecoach.audio.mixer import ClipLike, MixLevels
 from voicecoach.audio.music import MusicBed, MusicSettings, decode_music
 from voicecoach.errors import (
@@ -40,7 +42,7 @@ from voicecoach.speech.registry import engine_names, get_engine
 from voicecoach.speech.speaker import ProgrammeSpeech, programme_pronunciation
 from voicecoach.timeline import Timeline, compile_programme
 from voicecoach.timeline.estimate import check_session_length
-from voicecoach.wavio import SAMPLE_RATE
+from voicecoach.wavio import SAMPLE_RATE, mono_float32
 
 FORMATS = tuple(AUDIO_FORMATS)
 """Track formats `build` can write (audio/encode.py lists them)."""
@@ -252,18 +254,25 @@ def unrecorded_warning(programme: Programme, timeline: Timeline, speech: Program
 
 
 def plan(
-    programme: Programme, cache: PhraseCache, progress: PhraseProgress | None = None
+    programme: Programme,
+    cache: PhraseCache,
+    progress: PhraseProgress | None = None,
+    *,
+    track: TrackFormat | None = None,
 ) -> Timeline:
     """Compile with the real length of every phrase, synthesising what isn't cached.
 
     A first pass with estimated lengths lists (nearly) every phrase, so they can be
     synthesised up front with progress; the real pass starts the intro's "about N
     minutes" from the first pass's N (no other N is spoken unless the real length
-    differs) and synthesises any stragglers.
+    differs) and synthesises any stragglers. With TRACK (the track `build` makes next),
+    each phrase spoken has its first level in that track's mix measured and stored by
+    the speaker that spoke it, while the others speak (`measure_new_clips`).
     """
+    then = None if track is None else measure_new_clips(programme, cache, track)
     try:
         estimate = compile_programme(programme, estimate_duration)
-        cache.ensure(estimate.phrases(), programme.voice, progress)
+        cache.ensure(estimate.phrases(), programme.voice, progress, then)
         timeline = compile_programme(
             programme,
             lambda text: cache.duration(text, programme.voice),
@@ -278,6 +287,40 @@ def plan(
     ):
         timeline = replace(timeline, warnings=(*timeline.warnings, warning))
     return timeline
+
+
+@dataclass(frozen=True)
+class TrackFormat:
+    """The track a build writes, as far as its mix's levels go."""
+
+    format: str = "mp3"
+    """One of FORMATS."""
+    bitrate: int | None = None
+    """kbit/s (None: the format's default)."""
+    loudness: float = DEFAULT_LOUDNESS
+    """Integrated loudness target (LUFS)."""
+
+
+def measure_new_clips(
+    programme: Programme, cache: PhraseCache, track: TrackFormat
+) -> Callable[[ClipLike], None]:
+    """What to do with each clip a cold build speaks: store its level as TRACK's mix
+    first looks it up (the clip at the track's loudness target, peaks at the clips'
+    ceiling: `Mixer`'s reference level of a phrase), so the mix finds it stored. Run by
+    the speakers, it shares their cores while they speak instead of waiting for the
+    last phrase (and, with one speaker, costs what measuring it later would)."""
+    levels = track_levels(mix_levels(programme, track.loudness), track.format, track.bitrate)
+    store = LevelStore(cache.directory / "levels")
+    ceiling = db_to_gain(levels.clip_peak_dbfs)
+
+    def measure(clip: ClipLike) -> None:
+        samples = mono_float32(clip.samples)
+        content = getattr(clip, "content", "") or content_name(samples)
+        store.level_of(
+            content, len(samples), levels.track_lufs, ceiling, SAMPLE_RATE, lambda: samples
+        )
+
+    return measure
 
 
 def default_output(programme: Programme, fmt: str = "mp3", folder: Path = Path("output")) -> Path:

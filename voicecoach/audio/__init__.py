@@ -37,6 +37,7 @@ __all__ = [
     "TrackFiles",
     "load_tones",
     "sidecar_paths",
+    "track_levels",
     "write_track",
 ]
 
@@ -105,18 +106,8 @@ def write_track(
         artist=artist,
     )
     target = assembly.levels.track_lufs
-    ceiling = assembly.levels.true_peak_dbtp
     spec = FORMATS[format]
-    mix_peak = ceiling - spec.headroom(bitrate)
-    mixer = assembly.mixer(
-        replace(
-            assembly.levels,
-            mix_peak_dbfs=mix_peak,
-            # the clips' peaks no higher: the calibration sees the limiting then
-            clip_peak_dbfs=min(assembly.levels.clip_peak_dbfs, mix_peak),
-            track_lufs=target + spec.loudness_loss_db,
-        )
-    )
+    mixer = assembly.mixer(track_levels(assembly.levels, format, bitrate))
     duration = mixer.total_samples / mixer.sample_rate
     extra = dict(extra or {})
     paths = [files.track, files.captions, files.timeline, *extra]
@@ -148,6 +139,21 @@ def write_track(
         if format == "mp3":
             tag_mp3(tmp[files.track], tags, timeline.chapters, written / mixer.sample_rate)
     return files
+
+
+def track_levels(levels: MixLevels, format: str, bitrate: int | None = None) -> MixLevels:
+    """LEVELS as a track in FORMAT (at BITRATE) is mixed at first: the mix's true-peak
+    ceiling the format's headroom under LEVELS' ceiling for the decoded file, the clips'
+    peaks no higher (the calibration sees the limiting then), the loudness target
+    raised by what the codec takes off."""
+    spec = FORMATS[format]
+    mix_peak = levels.true_peak_dbtp - spec.headroom(bitrate)
+    return replace(
+        levels,
+        mix_peak_dbfs=mix_peak,
+        clip_peak_dbfs=min(levels.clip_peak_dbfs, mix_peak),
+        track_lufs=levels.track_lufs + spec.loudness_loss_db,
+    )
 
 
 def _corrected(

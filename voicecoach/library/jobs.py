@@ -100,7 +100,8 @@ def build_one(job: Job) -> JobResult:
         uses = tuple(sorted({ex.library_id for ex in programme.exercises if ex.library_id}))
         cache = pipeline.open_cache(programme, job.cache_dir, job.speakers)
         try:
-            timeline = pipeline.plan(programme, cache)
+            track = pipeline.TrackFormat(settings.format, settings.bitrate, settings.loudness)
+            timeline = pipeline.plan(programme, cache, track=track)
             track = inside(job.out, output_names(job.slug, job.settings.format)[0])
             images = image_names(programme, track)
             names = output_names(job.slug, job.settings.format) + tuple(

@@ -178,12 +178,18 @@ class PhraseCache:
         return self.clip(text, voice).duration
 
     def ensure(
-        self, texts: Iterable[str], voice: Voice, progress: Progress | None = None
+        self,
+        texts: Iterable[str],
+        voice: Voice,
+        progress: Progress | None = None,
+        then: Callable[[Clip], None] | None = None,
     ) -> dict[str, float]:
         """Make sure every phrase is cached; returns each distinct text's duration.
 
         Phrases not on disk are spoken by up to `workers` engines at once.
-        `progress(done, total, text)` is called after each distinct phrase.
+        `progress(done, total, text)` is called after each distinct phrase;
+        `then(clip)` with each clip that had to be spoken, once it is stored, in the
+        thread that spoke it (work on the new clip shares the speakers' cores).
         """
         unique = list(dict.fromkeys(texts))
         durations: dict[str, float] = {}
@@ -204,10 +210,13 @@ class PhraseCache:
             else:
                 missing.append(text)
         if self.workers > 1 and self.engine_factory is not None and len(missing) > 1:
-            self._speak_in_parallel(missing, voice, finish)
+            self._speak_in_parallel(missing, voice, finish, then)
         else:
             for text in missing:
-                finish(text, self.duration(text, voice))
+                clip = self.clip(text, voice)
+                if then is not None:
+                    then(clip)
+                finish(text, clip.duration)
         return {text: durations[text] for text in unique}
 
     def _known(self, text: str, voice: Voice) -> bool:
@@ -223,11 +232,16 @@ class PhraseCache:
         return True
 
     def _speak_in_parallel(
-        self, texts: list[str], voice: Voice, finish: Callable[[str, float], None]
+        self,
+        texts: list[str],
+        voice: Voice,
+        finish: Callable[[str, float], None],
+        then: Callable[[Clip], None] | None,
     ) -> None:
         """Synthesise TEXTS with the cache's engine and `workers - 1` more, each taking
-        the longest phrase left (so no engine is left with a long one at the end); the
-        first error stops the rest and is raised."""
+        the longest phrase left (so no engine is left with a long one at the end), and
+        call THEN with each new clip in its speaker's thread; the first error stops the
+        rest and is raised."""
         assert self.engine_factory is not None
         count = min(self.workers, len(texts))
         engines = [self.engine]
@@ -244,11 +258,13 @@ class PhraseCache:
                         return
                     try:
                         clip = self._synthesize(text, voice, engine)
+                        with self._lock:
+                            self._remember(self.key(text, voice), clip)
+                        if then is not None:
+                            then(clip)
                     except BaseException as exc:
                         failed.append(exc)
                         return
-                    with self._lock:
-                        self._remember(self.key(text, voice), clip)
                     finish(text, clip.duration)
 
             with ThreadPoolExecutor(count, thread_name_prefix="voicecoach-speak") as pool:

@@ -8,7 +8,7 @@ always the lines as the timeline and captions show them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from voicecoach.script.model import Programme, Voice
@@ -66,10 +66,15 @@ class ProgrammeSpeech:
         return self.cache.duration(self.spoken(text), voice)
 
     def ensure(
-        self, texts: Iterable[str], voice: Voice, progress: Progress | None = None
+        self,
+        texts: Iterable[str],
+        voice: Voice,
+        progress: Progress | None = None,
+        then: Callable[[Clip], None] | None = None,
     ) -> dict[str, float]:
         """Every line ready (recorded, or cached by the cache's engines at once); each
-        distinct line's duration. `progress(done, total, text)` after each line."""
+        distinct line's duration. `progress(done, total, text)` after each line,
+        `then(clip)` with each clip spoken (`PhraseCache.ensure`)."""
         unique = list(dict.fromkeys(texts))
         recorded = {t: c.duration for t in unique if (c := self.recorded(t)) is not None}
         spoken = {t: self.spoken(t) for t in unique if t not in recorded}
@@ -81,7 +86,7 @@ class ProgrammeSpeech:
             if progress is not None:
                 progress(len(recorded) + done, len(recorded) + total, text)
 
-        durations = self.cache.ensure(list(spoken.values()), voice, synthesised)
+        durations = self.cache.ensure(list(spoken.values()), voice, synthesised, then)
         return {t: recorded[t] if t in recorded else durations[spoken[t]] for t in unique}
 
     def missing(self, texts: Iterable[str]) -> list[str]:
