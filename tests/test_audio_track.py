@@ -209,3 +209,24 @@ def test_mp3_length_keeps_frame_count_estimates_close(tmp_path, samples):
     assert estimate == pytest.approx(duration, abs=0.041)
     assert len(decode(files.track)) == mp3_length(samples)
     assert samples - mp3_length(samples) <= 0.0125 * SR
+
+
+def test_a_rebuild_of_the_same_track_reads_its_measurement(tmp_path, monkeypatch):
+    """With a store (the phrase cache's levels/), the encoded file's loudness and true
+    peak are kept by its bytes: building the same track again writes the same bytes
+    without decoding them to measure."""
+    import voicecoach.audio.measure as measure
+
+    decodes = []
+    real = measure.measure_output
+    monkeypatch.setattr(measure, "measure_output", lambda path: decodes.append(path) or real(path))
+    timeline = demo_timeline()
+    tracks, counts = [], []
+    for name in ("first.mp3", "again.mp3"):
+        assembly = RenderAssembly(
+            timeline, demo_speech(), load_tones(), levels_dir=tmp_path / "levels"
+        )
+        tracks.append(write_track(assembly, tmp_path / name).track.read_bytes())
+        counts.append(len(decodes))
+    assert tracks[0] == tracks[1]
+    assert counts[0] >= 1 and counts[1] == counts[0]  # the rebuild decoded nothing

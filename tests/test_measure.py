@@ -1,6 +1,7 @@
 """The post-encode measurement: `TruePeakMeter` streams what `true_peak_envelope` measures
-of a whole signal, and `measure_output` decodes real files with ffmpeg (short WAVs and
-an Opus file here; real builds against ffmpeg's own meters are in test_measure_e2e.py)."""
+of a whole signal, `measure_output` decodes real files with ffmpeg (short WAVs and
+an Opus file here; real builds against ffmpeg's own meters are in test_measure_e2e.py),
+and `measure_kept` keeps what it measured of a file by its bytes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from voicecoach.audio.loudness import LoudnessMeter, TruePeakMeter, true_peak_en
 from voicecoach.audio.measure import (
     Measured,
     _sounding_samples,
+    measure_kept,
     measure_output,
     measure_whole,
     sounding_frames,
@@ -274,3 +276,38 @@ def test_skipping_zeros_is_feeding_them(pieces, seed):
     assert np.array_equal(powers == 0, skipped_powers == 0)
     assert np.allclose(powers, skipped_powers, rtol=1e-12, atol=0)
     assert fed_peaks.peak() == pytest.approx(skipped_peaks.peak(), rel=1e-12)
+
+
+@needs_ffmpeg
+def test_a_kept_measurement_is_read_back_for_the_same_bytes_only(tmp_path, monkeypatch):
+    """`measure_kept` measures a file once, keeps that under its bytes' digest, and reads
+    it back for a file of the same bytes anywhere (no decode); a file of other bytes, or a
+    kept entry that is not one it writes, is measured again."""
+    import voicecoach.audio.measure as measure
+
+    store = tmp_path / "levels"
+    mp3 = lame(speech_with_silences(6, True), tmp_path / "t.mp3", "-reservoir", "0")
+    first = measure_kept(mp3, store)
+    assert first == measure_output(mp3)
+    (kept,) = store.rglob("*.npy")
+    decodes = []
+    real = measure.measure_output
+    monkeypatch.setattr(measure, "measure_output", lambda path: decodes.append(path) or real(path))
+    copy = tmp_path / "copy.mp3"
+    copy.write_bytes(mp3.read_bytes())
+    assert measure_kept(copy, store) == first and decodes == []
+    quieter = lame(speech_with_silences(6, True) // 2, tmp_path / "q.mp3", "-reservoir", "0")
+    assert measure_kept(quieter, store).lufs == pytest.approx(first.lufs - 6.02, abs=0.1)
+    assert decodes == [quieter]
+    for damage in (b"", kept.read_bytes()[:-8] + np.array([math.nan]).tobytes()):
+        kept.write_bytes(damage)
+        assert measure_kept(mp3, store) == first
+    assert decodes == [quieter, mp3, mp3]
+    assert measure_kept(mp3, None) == first and decodes[-1] == mp3  # no store: measured
+
+
+@needs_ffmpeg
+def test_silence_is_kept_as_silence(tmp_path):
+    zeros = write_wav(tmp_path / "zeros.wav", np.zeros(SR, np.float32))
+    assert measure_kept(zeros, tmp_path) == Measured(-math.inf, -math.inf)
+    assert measure_kept(zeros, tmp_path) == Measured(-math.inf, -math.inf)

@@ -15,7 +15,7 @@ from voicecoach.atomic import TERMINATION_SIGNALS, atomic_outputs, signals_as_in
 from voicecoach.audio.assembly import RenderAssembly
 from voicecoach.audio.assets import load_tones
 from voicecoach.audio.encode import FORMATS, ProgressCallback, check_bitrate, encode_pcm
-from voicecoach.audio.measure import TRUE_PEAK_ALLOWANCE_DB, Measured, measure_output
+from voicecoach.audio.measure import TRUE_PEAK_ALLOWANCE_DB, Measured, measure_kept
 from voicecoach.audio.mixer import (
     DEFAULT_BLOCK_SAMPLES,
     ClipLike,
@@ -133,7 +133,7 @@ def write_track(
                     bitrate=bitrate,
                     quiet=mixer.silent_spans(),
                 )
-                measured = measure_output(tmp[files.track])
+                measured = measure_kept(tmp[files.track], assembly.levels_dir)
                 if not _corrected(mixer, measured, target, attempt, files):
                     break
         if format == "mp3":

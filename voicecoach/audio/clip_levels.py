@@ -270,7 +270,7 @@ class LevelStore:
         at that level): LENGTH float32 samples, none above BOUND (the ceiling it was
         limited to) in magnitude; None if there is no such clip."""
         path = self._clip_path(level, name)
-        data = None if path is None else _read_array(path, np.dtype("<f4"), length)
+        data = None if path is None else read_array(path, np.dtype("<f4"), length)
         if data is not None and float(np.max(np.abs(data), initial=0.0)) <= bound:  # no NaN
             return data
         return None
@@ -285,9 +285,7 @@ class LevelStore:
         """Store CLIP as the clip NAME made from the clip at LEVEL."""
         path = self._clip_path(level, name)
         if path is not None:
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(clip, dtype=np.float32))
-            self._write(path, buffer.getvalue())
+            write_array(path, np.ascontiguousarray(clip, dtype=np.float32))
 
     def _clip_path(self, level: ClipLevel, name: str) -> Path | None:
         """Where the clip NAME made from the clip at LEVEL is kept (None: nowhere)."""
@@ -300,7 +298,7 @@ class LevelStore:
     def _load(path: Path, length: int, sample_rate: int) -> ClipLevel | None:
         """A stored level that fits a clip of LENGTH samples, or None."""
         bins = -(-length // bin_samples(sample_rate))
-        data = _read_array(path, np.dtype("<f8"), bins + 1)
+        data = read_array(path, np.dtype("<f8"), bins + 1)
         if (
             data is None
             or not np.isfinite(data).all()
@@ -313,21 +311,22 @@ class LevelStore:
     @staticmethod
     def _save(path: Path, level: ClipLevel) -> None:
         """Store LEVEL."""
-        buffer = io.BytesIO()
-        np.save(buffer, np.concatenate(([level.gain_db], level.powers)).astype(np.float64))
-        LevelStore._write(path, buffer.getvalue())
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        """Store DATA at PATH atomically; a store that can't be written is only slower."""
-        try:
-            with atomic_outputs([path], durable=False, replace_special=True) as temps:
-                temps[path].write_bytes(data)
-        except AudioError:
-            pass
+        write_array(path, np.concatenate(([level.gain_db], level.powers)).astype(np.float64))
 
 
-def _read_array(path: Path, dtype: np.dtype, length: int) -> np.ndarray | None:
+def write_array(path: Path, array: np.ndarray) -> None:
+    """Store the 1-D ARRAY at PATH as np.save writes it (`read_array` reads it),
+    atomically; a store that can't be written is only slower."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    try:
+        with atomic_outputs([path], durable=False, replace_special=True) as temps:
+            temps[path].write_bytes(buffer.getvalue())
+    except AudioError:
+        pass
+
+
+def read_array(path: Path, dtype: np.dtype, length: int) -> np.ndarray | None:
     """The 1-D array of LENGTH DTYPE values that np.save wrote at PATH, or None (for
     anything else). The header is compared as bytes: parsing it costs more than
     reading a clip."""

@@ -17,7 +17,9 @@ tolerances tests/test_measure_e2e.py checks, for a fraction of its cost.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
+import os
 import struct
 import subprocess
 import tempfile
@@ -30,6 +32,7 @@ from typing import IO
 import numpy as np
 
 from voicecoach.audio import mp3frames
+from voicecoach.audio.clip_levels import read_array, write_array
 from voicecoach.audio.encode import INSTALL_HINT, ffmpeg_file, find_ffmpeg
 from voicecoach.audio.loudness import LoudnessMeter, TruePeakMeter
 from voicecoach.errors import AudioError
@@ -39,6 +42,9 @@ TRUE_PEAK_ALLOWANCE_DB = 0.1
 """dB ffmpeg's true peak (``ebur128=peak=true``, or resampled to 192 kHz) may read above
 ours (on real builds it read up to 0.03 dB above); write_track adds it before comparing
 with the ceiling, so a track it passes is under the ceiling as ffmpeg measures it too."""
+
+MEASURED_FORMAT = "voicecoach.measured/1"
+"""Bump when the meters change: part of the key of every kept measurement."""
 
 _BLOCK_SAMPLES = 30 * 4410
 """Samples read at a time: 3 s at 44.1 kHz, whole 100 ms loudness segments there."""
@@ -65,6 +71,44 @@ def measure_output(path: Path) -> Measured:
         if measured is not None:
             return measured
     return measure_whole(path)
+
+
+def measure_kept(path: Path, directory: Path | None) -> Measured:
+    """`measure_output` of PATH, kept in DIRECTORY (None: measured every time) under the
+    digest of PATH's bytes and of the ffmpeg that decodes them (its path, size and
+    time), so a file written again byte for byte (a warm rebuild of the same track) is
+    not decoded again: its measurement is read back."""
+    if directory is None:
+        return measure_output(path)
+    key = _measurement_key(path)
+    kept = directory / key[:2] / f"{key}.npy"
+    found = read_array(kept, np.dtype("<f8"), 2)
+    if found is not None and _plausible(float(found[0]), float(found[1])):
+        return Measured(float(found[0]), float(found[1]))
+    measured = measure_output(path)
+    write_array(kept, np.array([measured.lufs, measured.true_peak], dtype="<f8"))
+    return measured
+
+
+def _measurement_key(path: Path) -> str:
+    """The name a measurement of the file at PATH is kept under (`measure_kept`)."""
+    ffmpeg = os.path.realpath(find_ffmpeg())
+    tool = os.stat(ffmpeg)
+    digest = hashlib.sha256(
+        f"{MEASURED_FORMAT}|{ffmpeg}|{tool.st_size}|{tool.st_mtime_ns}|".encode()
+    )
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_READ):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _plausible(lufs: float, true_peak: float) -> bool:
+    """Whether a kept measurement is one `measure_output` could have made (its meters
+    read no NaN, and -inf only for silence)."""
+    silent = lufs == -math.inf
+    loudness_ok = silent or -200.0 < lufs < 50.0
+    return loudness_ok and (-1000.0 < true_peak < 50.0 or silent and true_peak == -math.inf)
 
 
 def measure_whole(path: Path) -> Measured:
