@@ -265,3 +265,33 @@ def test_a_cached_clip_finds_its_stored_level_by_its_entry_name(tmp_path: Path) 
     found = LevelStore(tmp_path / "levels").level_of(*args, must_not_load)
     assert (found.gain_db, found.key) == (measured.gain_db, measured.key)
     assert np.array_equal(found.powers, measured.powers)
+
+
+def test_a_warm_mix_reads_no_phrase_samples(tmp_path: Path) -> None:
+    """With every level and clip stored, a mixer over the phrase cache's clips knows each
+    phrase by its entry's header and never reads its samples: entries whose samples are
+    damaged (their headers whole) give the same track, found damaged by nobody."""
+    from voicecoach.script.model import Voice
+    from voicecoach.speech import PhraseCache
+    from voicecoach.speech.fake import FakeEngine
+
+    voice = Voice(engine="fake")
+    texts = [f"Line number {n} of the session." for n in range(6)]
+    tracks = []
+    for run in ("cold", "warm"):
+        cache = PhraseCache(FakeEngine(), tmp_path / "cache")
+        lengths = cache.ensure(texts, voice)
+        events = [speech_event(1.0 + 4.0 * n, t, lengths[t]) for n, t in enumerate(texts)]
+        timeline = Timeline("t", 25.0, (Chapter("all", 0.0, 25.0),), tuple(events))
+        mixer = Mixer(
+            timeline, cache.clips(texts, voice), load_tones(), store=LevelStore(tmp_path / "lv")
+        )
+        mixer.calibrate()
+        tracks.append(np.concatenate(list(mixer.blocks())))
+        assert (cache.corrupt, cache.synthesized) == (0, len(texts) if run == "cold" else 0)
+        for text in texts:  # damaged under a whole header: the warm mix never sees it
+            path = cache.path(text, voice)
+            raw = bytearray(path.read_bytes())
+            raw[-100] ^= 0xFF
+            path.write_bytes(bytes(raw))
+    assert np.array_equal(tracks[0], tracks[1])

@@ -17,7 +17,12 @@ from voicecoach.errors import ClipNotCached, SpeechError
 from voicecoach.script.model import Voice
 from voicecoach.speech import PhraseCache, default_cache_dir
 from voicecoach.speech.base import estimate_samples
-from voicecoach.speech.cache import MAX_ENTRY_BYTES, decode_entry, only_reading_clips
+from voicecoach.speech.cache import (
+    MAX_ENTRY_BYTES,
+    StoredClip,
+    decode_entry,
+    only_reading_clips,
+)
 from voicecoach.speech.fake import FakeEngine
 
 VOICE = Voice(engine="fake", name="en-gb", rate=150)
@@ -162,6 +167,63 @@ def test_corrupt_entry_is_detected_and_resynthesised(tmp_path: Path, damage) -> 
     after = PhraseCache(FakeEngine(), tmp_path)
     after.clip(text, VOICE)
     assert (after.corrupt, after.synthesized, after.hits) == (0, 0, 1)  # repaired on disk
+
+
+def test_a_stored_clip_is_known_from_its_header_and_read_when_its_samples_are(
+    tmp_path: Path,
+) -> None:
+    """`stored_clip` names a cached phrase's length and digest from its entry's header;
+    its samples are read (and checked) only when asked for: damaged samples under a
+    whole header are found then, and the phrase spoken again."""
+    text = "Keep your pelvis still."
+    good = PhraseCache(FakeEngine(), tmp_path).clip(text, VOICE)
+    corrupt_flip_audio(PhraseCache(FakeEngine(), tmp_path).path(text, VOICE))
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    assert cache.ensure([text], VOICE) == {text: good.duration}  # from the header
+    stored = cache.clips([text], VOICE)[text]
+    assert isinstance(stored, StoredClip)
+    assert (len(stored), stored.content, stored.duration) == (
+        len(good),
+        good.content,
+        good.duration,
+    )
+    assert (cache.corrupt, cache.synthesized) == (0, 0)
+    assert np.array_equal(stored.samples, good.samples)  # read now: damaged, spoken again
+    assert (cache.corrupt, cache.synthesized) == (1, 1)
+    again = PhraseCache(FakeEngine(), tmp_path)
+    assert np.array_equal(again.stored_clip(text, VOICE).samples, good.samples)
+    assert (again.corrupt, again.synthesized) == (0, 0)
+
+
+@pytest.mark.parametrize("damage", [corrupt_truncate, corrupt_flip_record, corrupt_empty])
+def test_an_entry_whose_header_is_not_whole_is_spoken_again_when_looked_up(
+    tmp_path: Path, damage
+) -> None:
+    text = "Breathe calmly."
+    good = PhraseCache(FakeEngine(), tmp_path).clip(text, VOICE)
+    damage(PhraseCache(FakeEngine(), tmp_path).path(text, VOICE))
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    found = cache.clips([text], VOICE)[text]
+    assert (cache.corrupt, cache.synthesized) == (1, 1)
+    assert np.array_equal(found.samples, good.samples)
+
+
+def test_a_stored_clip_spoken_again_differently_is_an_error(tmp_path: Path) -> None:
+    """A header naming other samples than its entry's (which are then spoken again, as
+    the entry's): the clip is not the one the build was laid out with."""
+    text = "Change sides."
+    cache = PhraseCache(FakeEngine(), tmp_path)
+    cache.clip(text, VOICE)
+    path = cache.path(text, VOICE)
+    raw = path.read_bytes()
+    at = raw.index(b'"sha256": "') + len(b'"sha256": "')
+    path.write_bytes(raw[:at] + b"0" * 64 + raw[at + 64 :])
+    fresh = PhraseCache(FakeEngine(), tmp_path)
+    stored = fresh.stored_clip(text, VOICE)
+    assert stored.content == "pcm16:" + "0" * 64
+    with pytest.raises(SpeechError, match="spoken again differently"):
+        stored.samples  # noqa: B018
+    assert (fresh.corrupt, fresh.synthesized) == (1, 1)
 
 
 def test_entry_of_another_phrase_under_this_name_is_not_used(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -114,9 +114,11 @@ class Mixer:
         music: MusicBed | None = None,
     ) -> None:
         """Check that every event has a usable clip (AudioError if not) and find every
-        clip's level (in STORE, else measured now). SPEECH may load clips lazily: each
-        is read once here and again when the mix reaches it. MUSIC is the bed under the
-        whole track, if any."""
+        clip's level (in STORE, else measured now). SPEECH may load clips lazily: a clip
+        with ``frames`` and ``content`` (the phrase cache's `StoredClip`) is read only
+        when its samples are needed (a level or a clip not stored), any other once here
+        and again when the mix reaches it. MUSIC is the bed under the whole track, if
+        any."""
         self.timeline = timeline
         self.levels = levels or MixLevels()
         self.music = music
@@ -145,12 +147,11 @@ class Mixer:
                 length = self._check_length(event, clip)
                 placed.append((start, start + length, key))
                 if key not in self._lengths:
-                    samples = mono_float32(clip.samples)
-                    self._lengths[key] = len(samples)
-                    content = getattr(clip, "content", "") or content_name(samples)
+                    self._lengths[key] = length
+                    content, load = _named(clip)
                     self._contents[key] = content
                     target = self._reference_target(key)
-                    yield LevelRequest(key, content, len(samples), target, lambda s=samples: s)
+                    yield LevelRequest(key, content, length, target, load)
 
         for key, level in store.levels(new_clips(), ceiling, self.sample_rate):
             self._clip_levels[key] = level
@@ -227,7 +228,9 @@ class Mixer:
 
     def _check_length(self, event: Event, clip: ClipLike) -> int:
         """The clip's length in samples, if it fits the event's duration."""
-        length = len(clip.samples)
+        length = getattr(clip, "frames", None)
+        if length is None:
+            length = len(clip.samples)
         window = round(event.end * self.sample_rate) - round(event.start * self.sample_rate)
         if abs(length - window) > LENGTH_TOLERANCE * self.sample_rate:
             what = event.text if event.kind == "speech" else event.tone
@@ -639,6 +642,17 @@ class Mixer:
         self._ready.clear()
         self._ready_bytes = 0
         self._shifted_levels.clear()
+
+
+def _named(clip: ClipLike) -> tuple[str, Callable[[], np.ndarray]]:
+    """CLIP's content name and a function giving its samples (mono float32): a clip
+    that knows its length and name (`StoredClip`) is read only when that is called, any
+    other now (and named by the digest of its samples if it has no name)."""
+    content = getattr(clip, "content", "")
+    if content and hasattr(clip, "frames"):
+        return content, lambda: mono_float32(clip.samples)
+    samples = mono_float32(clip.samples)
+    return content or content_name(samples), lambda: samples
 
 
 def _mix_threshold(ceiling: float) -> float:

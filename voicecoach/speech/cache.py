@@ -2,13 +2,16 @@
 
 Each entry is `<directory>/phrases/<key[:2]>/<key>.wav`: a 16-bit mono 44100 Hz WAV of
 the final (trimmed) clip, with a "vcph" chunk holding the key, frame count, the sha256
-of the PCM data and what the clip was spoken from. The key is the sha256 of the cache
+of the PCM data and what the clip was spoken from (all before the samples, so a
+clip's length and digest are read from the entry's first bytes). The key is the sha256 of the cache
 format, `dsp.FINISHING`, the engine's name and sound key (its version, model, voice,
 rate and options) and the text. A clip is checked before it is stored (`clip_check`:
 its length against its rate, a second synthesis of short or suspect clips), and an
 entry that fails any check is re-synthesised, never used. Entries are written to a
 temporary file in the same directory and renamed into place, so readers (and other
-processes writing the same key) only ever see whole files.
+processes writing the same key) only ever see whole files. A build asks each phrase's
+length and digest of its entry's header (`PhraseCache.stored_clip`) and reads its
+samples, checked against the digest, only when the mix needs them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import os
 import stat
+import struct
 import threading
 import warnings
 from collections import OrderedDict
@@ -32,7 +36,7 @@ from voicecoach.script.model import Voice
 from voicecoach.speech.base import Clip, SpeechEngine, synthesize_checked
 from voicecoach.speech.clip_check import confirmed_clip
 from voicecoach.speech.dsp import FINISHING
-from voicecoach.wavio import SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
+from voicecoach.wavio import PCM, SAMPLE_RATE, WavFormatError, build_wav, parse_wav, pcm16
 
 CACHE_FORMAT = "voicecoach.phrase/3"
 """Bump to invalidate every entry (part of every key). 2: engines' sound keys; 3: clips
@@ -45,6 +49,8 @@ MAX_CLIP_SECONDS = 600
 """No phrase lasts longer; an entry file above the size this implies is refused unread."""
 MAX_ENTRY_BYTES = MAX_CLIP_SECONDS * SAMPLE_RATE * 2 + 2**20
 """16-bit samples plus room for the header and the integrity record."""
+HEADER_BYTES = 2**16
+"""An entry's bytes read for its header and integrity record (`read_entry_header`)."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -116,6 +122,7 @@ class PhraseCache:
         self._clips: OrderedDict[str, Clip] = OrderedDict()
         self._clip_bytes = 0
         self._frames: dict[str, int] = {}
+        self._contents: dict[str, str] = {}
         self._sound_keys: dict[Voice, list[Any]] = {}
         self._keys: dict[tuple[str, Voice], str] = {}
         self._warned = False
@@ -163,10 +170,22 @@ class PhraseCache:
             self._remember(key, clip)
         return clip
 
-    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip]:
-        """The clips of TEXTS by text, each read from the cache when it is looked up
-        (so a long session's clips are never all in memory at once)."""
+    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip | StoredClip]:
+        """The clips of TEXTS by text, each a `stored_clip` when it is looked up (so a
+        long session's clips are never all in memory at once)."""
         return _CachedClips(self, voice, tuple(dict.fromkeys(texts)))
+
+    def stored_clip(self, text: str, voice: Voice) -> Clip | StoredClip:
+        """The phrase's clip as its length and digest, known from memory or its entry's
+        header, its samples read (and checked) when asked for; the clip itself
+        (`clip`) when the entry's header is not whole."""
+        key = self.key(text, voice)
+        with self._lock:
+            known = key in self._contents
+        if known or self._read_header(self.path(text, voice), key):
+            with self._lock:
+                return StoredClip(self, text, voice, self._frames[key], self._contents[key])
+        return self.clip(text, voice)
 
     def duration(self, text: str, voice: Voice) -> float:
         """Seconds the phrase lasts: exactly `clip(text, voice).duration`."""
@@ -220,15 +239,34 @@ class PhraseCache:
         return {text: durations[text] for text in unique}
 
     def _known(self, text: str, voice: Voice) -> bool:
-        """Whether the phrase is answered without the engine (memory or a good entry)."""
+        """Whether the phrase is answered without the engine: in memory, or an entry
+        whose header is whole (its samples are checked when they are read), or else a
+        good entry."""
         key = self.key(text, voice)
         if key in self._frames:
             return True
-        clip = self._load(self.path(text, voice), key)
+        path = self.path(text, voice)
+        if self._read_header(path, key):
+            return True
+        clip = self._load(path, key)
         if clip is None:
             return False
         with self._lock:
             self._remember(key, clip)
+        return True
+
+    def _read_header(self, path: Path, key: str) -> bool:
+        """Learn the length and digest of the entry at PATH from its header; False when
+        there is no entry or its header is not whole (`decode_header`)."""
+        try:
+            head, size = read_entry_header(path)
+        except OSError:
+            return False
+        found = decode_header(head, size, key)
+        if found is None:
+            return False
+        with self._lock:
+            self._frames[key], self._contents[key] = found
         return True
 
     def _speak_in_parallel(
@@ -345,6 +383,7 @@ class PhraseCache:
     def _remember(self, key: str, clip: Clip) -> None:
         """Keep the clip in memory (within the budget) and its length for good."""
         self._frames[key] = len(clip)
+        self._contents[key] = clip.content
         self._clips[key] = clip
         self._clip_bytes += clip.samples.nbytes
         while self._clip_bytes > self.memory_limit and len(self._clips) > 1:
@@ -352,17 +391,55 @@ class PhraseCache:
             self._clip_bytes -= old.samples.nbytes
 
 
-class _CachedClips(Mapping[str, Clip]):
+class StoredClip:
+    """A cached phrase's clip known by its length and digest; its samples are read from
+    the cache (memory, else its entry, checked against the digest) when asked for."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self, cache: PhraseCache, text: str, voice: Voice, frames: int, content: str
+    ) -> None:
+        """The clip of TEXT in CACHE, of FRAMES samples named CONTENT (`Clip.content`)."""
+        self._cache, self._text, self._voice = cache, text, voice
+        self.frames = frames
+        """Its length in samples."""
+        self.content = content
+        """The name of exactly its samples (the digest its entry records)."""
+
+    @property
+    def samples(self) -> Any:
+        """Its samples (float32, read-only). An entry whose samples do not match its
+        header is spoken again (`PhraseCache.clip`); SpeechError if that gives another
+        clip (of another length or digest) than the one the build was laid out with."""
+        clip = self._cache.clip(self._text, self._voice)
+        if len(clip) != self.frames or clip.content != self.content:
+            raise SpeechError(
+                f"the phrase cache entry for {self._text!r} was damaged and spoken again "
+                "differently during this build; build again"
+            )
+        return clip.samples
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+    def __len__(self) -> int:
+        return self.frames
+
+
+class _CachedClips(Mapping[str, Clip | StoredClip]):
     """Clips of a fixed set of phrases, fetched from a PhraseCache on lookup."""
 
     def __init__(self, cache: PhraseCache, voice: Voice, texts: tuple[str, ...]) -> None:
         self._cache, self._voice, self._texts = cache, voice, texts
         self._known = frozenset(texts)
 
-    def __getitem__(self, text: str) -> Clip:
+    def __getitem__(self, text: str) -> Clip | StoredClip:
         if text not in self._known:
             raise KeyError(text)
-        return self._cache.clip(text, self._voice)
+        return self._cache.stored_clip(text, self._voice)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._texts)
@@ -375,6 +452,21 @@ def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
     """The bytes of the regular file at PATH, refusing anything that could hang or flood
     a read: OSError for a FIFO, device, socket, folder, symbolic link or a file over
     LIMIT bytes (FileNotFoundError if there is nothing)."""
+    raw, _ = _read_plain(path, limit, limit + 1)
+    if len(raw) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return raw
+
+
+def read_entry_header(path: Path, limit: int = MAX_ENTRY_BYTES) -> tuple[bytes, int]:
+    """The first `HEADER_BYTES` of the entry at PATH and its size, refused as
+    `read_entry` refuses (OSError)."""
+    return _read_plain(path, limit, HEADER_BYTES)
+
+
+def _read_plain(path: Path, limit: int, count: int) -> tuple[bytes, int]:
+    """Up to COUNT first bytes of the regular file at PATH, and its size (`read_entry`
+    says what is refused)."""
     info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
         raise OSError(errno.EINVAL, f"it is {file_kind(info.st_mode)}, not a file", str(path))
@@ -387,7 +479,7 @@ def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
         if info.st_size > limit:
             raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
         chunks = []
-        left = limit + 1
+        left = count
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
@@ -396,10 +488,50 @@ def read_entry(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
             left -= len(chunk)
     finally:
         os.close(fd)
-    raw = b"".join(chunks)
-    if len(raw) > limit:
-        raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
-    return raw
+    return b"".join(chunks), info.st_size
+
+
+def decode_header(head: bytes, size: int, key: str) -> tuple[int, str] | None:
+    """The frame count and content name (`Clip.content`) recorded by the cache entry
+    whose first bytes are HEAD and whose size is SIZE, if its header is whole: a mono
+    16-bit WAV at `SAMPLE_RATE` of this format, its record for KEY, and its samples, of
+    the recorded count, filling the file to its end (they are not read here:
+    `decode_entry` checks them against the digest). None otherwise."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    if struct.unpack_from("<I", head, 4)[0] + 8 != size:
+        return None
+    chunks: dict[bytes, bytes] = {}
+    pos = 12
+    while True:
+        if pos + 8 > len(head):
+            return None
+        cid, length = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if cid == b"data":
+            break
+        chunks[cid] = head[pos + 8 : pos + 8 + length]
+        if len(chunks[cid]) < length:
+            return None
+        pos += 8 + length + (length & 1)
+    fmt = chunks.get(b"fmt ", b"")
+    if len(fmt) < 16 or struct.unpack_from("<HHIIHH", fmt)[:2] != (PCM, 1):
+        return None
+    if struct.unpack_from("<HHIIHH", fmt)[2:] != (SAMPLE_RATE, SAMPLE_RATE * 2, 2, 16):
+        return None
+    try:
+        record = json.loads(chunks[CHUNK_ID.encode("ascii")].decode("utf-8"))
+    except (KeyError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != CACHE_FORMAT:
+        return None
+    frames, digest = record.get("frames"), record.get("sha256")
+    if record.get("key") != key or type(frames) is not int or frames <= 0:
+        return None
+    if not isinstance(digest, str) or len(digest) != 64:
+        return None
+    if length != 2 * frames or pos + 8 + length + (length & 1) != size:
+        return None
+    return frames, f"pcm16:{digest}"
 
 
 def decode_entry(raw: bytes, key: str) -> Clip | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from voicecoach.script.model import Programme, Voice
 from voicecoach.speech.base import Clip
-from voicecoach.speech.cache import PhraseCache, Progress
+from voicecoach.speech.cache import PhraseCache, Progress, StoredClip
 from voicecoach.speech.pronounce import Pronunciation
 from voicecoach.speech.recordings import Recordings
 
@@ -54,9 +54,17 @@ class ProgrammeSpeech:
             return recorded
         return self.cache.clip(self.spoken(text), voice)
 
-    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip]:
-        """The clips of TEXTS by line, each fetched when looked up (bounded memory)."""
+    def clips(self, texts: Iterable[str], voice: Voice) -> Mapping[str, Clip | StoredClip]:
+        """The clips of TEXTS by line, each fetched when looked up (bounded memory): a
+        recording, else the cache's `stored_clip`."""
         return _LineClips(self, voice, tuple(dict.fromkeys(texts)))
+
+    def stored_clip(self, text: str, voice: Voice) -> Clip | StoredClip:
+        """The line's recording, else the voice's clip as `PhraseCache.stored_clip`."""
+        recorded = self.recorded(text)
+        if recorded is not None:
+            return recorded
+        return self.cache.stored_clip(self.spoken(text), voice)
 
     def duration(self, text: str, voice: Voice) -> float:
         """Seconds the line lasts (exactly `clip(text, voice).duration`)."""
@@ -102,17 +110,17 @@ class ProgrammeSpeech:
         return getattr(self.cache, name)
 
 
-class _LineClips(Mapping[str, Clip]):
+class _LineClips(Mapping[str, Clip | StoredClip]):
     """The clips of a fixed set of lines, fetched from a ProgrammeSpeech on lookup."""
 
     def __init__(self, speech: ProgrammeSpeech, voice: Voice, texts: tuple[str, ...]) -> None:
         self._speech, self._voice, self._texts = speech, voice, texts
         self._known = frozenset(texts)
 
-    def __getitem__(self, text: str) -> Clip:
+    def __getitem__(self, text: str) -> Clip | StoredClip:
         if text not in self._known:
             raise KeyError(text)
-        return self._speech.clip(text, self._voice)
+        return self._speech.stored_clip(text, self._voice)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._texts)
