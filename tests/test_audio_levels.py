@@ -105,6 +105,43 @@ def test_workers_measure_the_same_levels_in_order_holding_few_clips(
         lv.gain_db for _, lv in found
     ]
     assert warm.measured == 0
+    partly = LevelStore(tmp_path / "partly", workers)  # stored ones read here, in order
+    list(partly.levels((r for r in lazily() if r.name % 2 == 0), ceiling, SR))
+    assert [(n, lv.gain_db) for n, lv in partly.levels(lazily(), ceiling, SR)] == [
+        (n, lv.gain_db) for n, lv in found
+    ]
+    assert partly.measured == 5 + 4
+
+
+def test_a_warm_store_starts_no_worker_and_reads_no_clip_before_the_mix(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """With every level and clip stored, the levels are read and store_clips finds what
+    is stored in the calling thread, reading no clip; the mix then reads them."""
+    from voicecoach.audio import clip_levels
+
+    timeline, speech = demo_timeline(), demo_speech()
+    cold = Mixer(timeline, speech, load_tones(), store=LevelStore(tmp_path, 2))
+    cold.calibrate()
+    cold.store_clips()
+    track = np.concatenate(list(cold.blocks()))
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    reads = []
+    find_clip = LevelStore.find_clip
+    monkeypatch.setattr(clip_levels, "ThreadPoolExecutor", no_workers)
+    monkeypatch.setattr(mixer_module, "ThreadPoolExecutor", no_workers)
+    monkeypatch.setattr(
+        LevelStore, "find_clip", lambda *args: reads.append(args) or find_clip(*args)
+    )
+    store = LevelStore(tmp_path, 2)
+    warm = Mixer(timeline, speech, load_tones(), store=store)
+    assert warm.calibrate() == cold.gain_db
+    warm.store_clips()
+    assert reads == [] and store.measured == 0
+    assert np.array_equal(np.concatenate(list(warm.blocks())), track)
 
 
 @pytest.mark.parametrize("which", ["apart", "demo"])

@@ -12,6 +12,7 @@ play alone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
@@ -199,42 +200,75 @@ class LevelStore:
         measured on LOAD() (and stored)."""
         if self.directory is None:
             return self._measure(content, target_lufs, ceiling, sample_rate, load)
-        key = hashlib.sha256(
-            f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{content}".encode()
-        ).hexdigest()
-        path = self.directory / key[:2] / f"{key}.npy"
-        found = self._load(path, length, sample_rate)
+        found = self.stored_level(content, length, target_lufs, ceiling, sample_rate)
         if found is not None:
-            return replace(found, key=key)
+            return found
+        key = self._level_key(content, target_lufs, ceiling, sample_rate)
         level = self._measure(content, target_lufs, ceiling, sample_rate, load)
-        self._save(path, level)
+        self._save(self._level_path(key), level)
         return replace(level, key=key)
+
+    def stored_level(
+        self, content: str, length: int, target_lufs: float, ceiling: float, sample_rate: int
+    ) -> ClipLevel | None:
+        """The stored level `level_of` would give, or None (nothing measured)."""
+        if self.directory is None:
+            return None
+        key = self._level_key(content, target_lufs, ceiling, sample_rate)
+        found = self._load(self._level_path(key), length, sample_rate)
+        return None if found is None else replace(found, key=key)
+
+    @staticmethod
+    def _level_key(content: str, target_lufs: float, ceiling: float, sample_rate: int) -> str:
+        """The name a level is stored under."""
+        name = f"{LEVELS_FORMAT}|{target_lufs!r}|{ceiling!r}|{sample_rate}|{content}"
+        return hashlib.sha256(name.encode()).hexdigest()
+
+    def _level_path(self, key: str) -> Path:
+        """Where the level named KEY is stored."""
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.npy"
 
     def levels(
         self, clips: Iterable[LevelRequest[_K]], ceiling: float, sample_rate: int
     ) -> Iterator[tuple[_K, ClipLevel]]:
-        """(name, level) of every request in CLIPS (`level_of` each), in order, `workers`
-        at once; at most twice that many requests are pending (CLIPS may make them
-        lazily). The worker threads only read clips (`only_reading_clips`): a clip they
-        would have to synthesise is measured in the calling thread."""
+        """(name, level) of every request in CLIPS (`level_of` each), in order: stored
+        levels read in the calling thread, the others measured by `workers` threads at
+        once (started at the first of them); at most twice that many requests are
+        pending (CLIPS may make them lazily). The worker threads only read clips
+        (`only_reading_clips`): a clip they would have to synthesise is measured in the
+        calling thread."""
         if self.workers == 1:
             for clip in clips:
                 yield clip.name, self._level_of(clip, ceiling, sample_rate)
             return
-        with ThreadPoolExecutor(
-            self.workers, thread_name_prefix="voicecoach-levels", initializer=only_reading_clips
-        ) as pool:
-            window: deque[tuple[LevelRequest[_K], Future[ClipLevel]]] = deque()
+        with contextlib.ExitStack() as stack:
+            pool: ThreadPoolExecutor | None = None
+            window: deque[tuple[LevelRequest[_K], Future[ClipLevel] | ClipLevel]] = deque()
 
             def oldest() -> tuple[_K, ClipLevel]:
-                clip, future = window.popleft()
+                clip, pending = window.popleft()
+                if isinstance(pending, ClipLevel):
+                    return clip.name, pending
                 try:
-                    return clip.name, future.result()
+                    return clip.name, pending.result()
                 except ClipNotCached:
                     return clip.name, self._level_of(clip, ceiling, sample_rate)
 
             for clip in clips:
-                window.append((clip, pool.submit(self._level_of, clip, ceiling, sample_rate)))
+                args = (clip.content, clip.length, clip.target_lufs, ceiling, sample_rate)
+                found: Future[ClipLevel] | ClipLevel | None = self.stored_level(*args)
+                if found is None:
+                    if pool is None:
+                        pool = stack.enter_context(
+                            ThreadPoolExecutor(
+                                self.workers,
+                                thread_name_prefix="voicecoach-levels",
+                                initializer=only_reading_clips,
+                            )
+                        )
+                    found = pool.submit(self._level_of, clip, ceiling, sample_rate)
+                window.append((clip, found))
                 if len(window) >= 2 * self.workers:
                     yield oldest()
             while window:

@@ -316,8 +316,9 @@ class Mixer:
         """Make and store every clip the mix will read from the store -- prepared, or
         true-peak limited where it plays alone, and every group of sounds that meet --
         with the store's workers at once, so a mix after a cold build's calibration
-        only reads them. Nothing to do with one worker or a store without a folder (the
-        mix makes them as it reaches them)."""
+        only reads them. What is stored already is found in this thread, without
+        reading it (a warm build starts no worker). Nothing to do with one worker or a
+        store without a folder (the mix makes them as it reaches them)."""
         store = self._store
         if store.workers == 1 or store.directory is None:
             return
@@ -328,6 +329,26 @@ class Mixer:
         mixed = {key for key, clear in zip(self._keys, self._alone, strict=True) if not clear}
         if with_music:
             alone, mixed = set(), set(self._keys)
+        limited_name = self._limited_name(ceiling, threshold)
+
+        def unmade(key: _Key) -> bool:
+            level = self._known_level(key)
+            if level is None:
+                return True
+            if store.has_clip(level, self._prepared_name()):
+                return False  # alone: limiting changes nothing, or the mix limits it
+            return key in mixed or not store.has_clip(level, limited_name)
+
+        def group_unmade(group: int) -> bool:
+            members = self._groups[group][2]
+            if any(self._known_level(self._keys[j]) is None for j in members):
+                return True
+            return not store.has_clip(*self._group_name(group, ceiling, threshold))
+
+        keys = [key for key in dict.fromkeys(self._keys) if unmade(key)]
+        groups = [] if with_music else [g for g in range(len(self._groups)) if group_unmade(g)]
+        if not keys and not groups:
+            return
 
         def make(key: _Key) -> None:
             with contextlib.suppress(ClipNotCached):  # then the mix makes them as it goes
@@ -338,8 +359,8 @@ class Mixer:
             prepared = store.has_clip(level, self._prepared_name())
             if key in mixed and not prepared:
                 self._prepare(key)
-            limited = store.has_clip(level, self._limited_name(ceiling, threshold))
-            if key in alone and not limited:  # a warm build reads (nearly) nothing here
+            limited = store.has_clip(level, limited_name)
+            if key in alone and not (limited or prepared):
                 self._stored_limited(key, ceiling, threshold, kept=False)
 
         def make_group(group: int) -> None:
@@ -350,9 +371,8 @@ class Mixer:
         with ThreadPoolExecutor(
             store.workers, thread_name_prefix="voicecoach-clips", initializer=only_reading_clips
         ) as pool:
-            list(pool.map(make, dict.fromkeys(self._keys)))
-            if not with_music:  # the groups' sounds are prepared (stored) by now
-                list(pool.map(make_group, range(len(self._groups))))
+            list(pool.map(make, keys))
+            list(pool.map(make_group, groups))  # their sounds are prepared (stored) by now
 
     def group_limited(self, group: int, ceiling: float, threshold: float) -> np.ndarray:
         """The sounds of GROUP (see `_sound_groups`) mixed and true-peak limited to
@@ -432,6 +452,11 @@ class Mixer:
             )
             self._shifted_levels[key] = found
         return found
+
+    def _known_level(self, key: _Key) -> ClipLevel | None:
+        """The clip's level at the current calibration if it is known (`_level` without
+        finding it)."""
+        return self._shifted_levels.get(key) if self.gain_db else self._clip_levels[key]
 
     def _shift_levels(self) -> None:
         """Every clip's level at the current calibration, those not yet known found by
