@@ -332,3 +332,39 @@ def test_a_warm_mix_reads_no_phrase_samples(tmp_path: Path) -> None:
             raw[-100] ^= 0xFF
             path.write_bytes(bytes(raw))
     assert np.array_equal(tracks[0], tracks[1])
+
+
+def test_a_warm_mix_reads_each_stored_clip_once(tmp_path: Path, monkeypatch) -> None:
+    """Groups alike (a count over a tone, set after set) are kept once, and a clip's
+    kept copy is dropped after its last sound, not before: one pass reads each stored
+    clip once, and mixes what the cold pass mixed."""
+    from collections import Counter
+
+    from audio_helpers import tone_event
+
+    events, speech = [], {}
+    for n in range(8):  # a count over a tone, set after set, between lines said once
+        text = f"Line {n}."
+        speech[text] = Clip(speech_like(1.5, 0.05 + 0.01 * n, n), SR)
+        events += [speech_event(4.0 * n, text, 1.5), tone_event(4.0 * n + 2.0, "up")]
+        events.append(speech_event(4.0 * n + 2.02, "Two.", 0.5))
+    speech["Two."] = Clip(speech_like(0.5, 0.2, 99), SR)
+    timeline = Timeline("t", 33.0, (Chapter("all", 0.0, 33.0),), tuple(events))
+    cold = Mixer(timeline, speech, load_tones(), store=LevelStore(tmp_path))
+    cold.calibrate()
+    track = np.concatenate(list(cold.blocks(0.0, 4096)))
+    reads: Counter = Counter()
+    find_clip = LevelStore.find_clip
+
+    def counted(store, level, name, length, bound):
+        found = find_clip(store, level, name, length, bound)
+        if found is not None:
+            reads[level.key, name] += 1
+        return found
+
+    monkeypatch.setattr(LevelStore, "find_clip", counted)
+    warm = Mixer(timeline, speech, load_tones(), store=LevelStore(tmp_path))
+    warm.calibrate()
+    assert np.array_equal(np.concatenate(list(warm.blocks(0.0, 4096))), track)
+    assert reads and set(reads.values()) == {1}
+    assert len(warm._groups) == 8 and len(set(warm._group_sounds)) == 1  # groups alike

@@ -13,6 +13,7 @@ play alone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import math
@@ -305,7 +306,10 @@ class LevelStore:
         limited to) in magnitude; None if there is no such clip."""
         path = self._clip_path(level, name)
         data = None if path is None else read_array(path, np.dtype("<f4"), length)
-        if data is not None and float(np.max(np.abs(data), initial=0.0)) <= bound:  # no NaN
+        if data is None:
+            return None
+        # both ends within the bound (a NaN is not), without a copy of the magnitudes
+        if data.max(initial=0.0) <= bound and -data.min(initial=0.0) <= bound:
             return data
         return None
 
@@ -360,15 +364,21 @@ def write_array(path: Path, array: np.ndarray) -> None:
         pass
 
 
+@functools.lru_cache(maxsize=4096)
+def _array_header(descr: str, length: int) -> bytes:
+    """The header np.save writes before LENGTH values of the dtype DESCR."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": descr, "fortran_order": False, "shape": (length,)}
+    )
+    return header.getvalue()
+
+
 def read_array(path: Path, dtype: np.dtype, length: int) -> np.ndarray | None:
     """The 1-D array of LENGTH DTYPE values that np.save wrote at PATH, or None (for
     anything else). The header is compared as bytes: parsing it costs more than
     reading a clip."""
-    header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        header, {"descr": dtype.str, "fortran_order": False, "shape": (length,)}
-    )
-    expected = header.getvalue()
+    expected = _array_header(dtype.str, length)
     try:
         raw = read_entry(path, len(expected) + length * dtype.itemsize)
     except OSError:

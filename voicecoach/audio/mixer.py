@@ -161,6 +161,19 @@ class Mixer:
         self._keys = [p[2] for p in placed]
         self._alone = self._isolated()
         self._groups, self._group_of = self._sound_groups()
+        self._group_sounds = [
+            tuple((int(self._starts[j]) - start, self._keys[j]) for j in members)
+            for start, _, members in self._groups
+        ]
+        """Each group's sounds (offset, clip): groups alike (a count over a tone, set
+        after set) are mixed alike, and kept once."""
+        self._last_end: dict[object, int] = {}
+        """Where the last sound of each clip, and of each kind of group, ends: what is
+        kept of it is dropped there."""
+        for key, end in zip(self._keys, self._ends.tolist(), strict=True):
+            self._last_end[key] = max(end, self._last_end.get(key, 0))
+        for (_, end, _), sounds in zip(self._groups, self._group_sounds, strict=True):
+            self._last_end[sounds] = max(end, self._last_end.get(sounds, 0))
 
     def _isolated(self) -> np.ndarray:
         """For each placed sound, whether it plays alone: no other sound (nor the end of
@@ -378,10 +391,11 @@ class Mixer:
         """The sounds of GROUP (see `_sound_groups`) mixed and true-peak limited to
         CEILING on their own, as the mix limits them (left as mixed with no sample
         above THRESHOLD)."""
-        found = self._ready_clip(("group", ceiling, group))
+        name = ("group", ceiling, self._group_sounds[group])
+        found = self._ready_clip(name)
         if found is None:
             found = self._stored_group(group, ceiling, threshold)
-            self._keep(("group", ceiling, group), found)
+            self._keep(name, found)
         return found
 
     def _group_name(self, group: int, ceiling: float, threshold: float) -> tuple[ClipLevel, str]:
@@ -503,6 +517,9 @@ class Mixer:
             while upcoming < len(self._keys) and self._starts[upcoming] < hi:
                 active.append(upcoming)
                 upcoming += 1
+            for j in active:
+                if self._ends[j] <= lo:
+                    self._passed(j, ceiling)
             active = [j for j in active if self._ends[j] > lo]
             # sounds that play alone are limited once per clip, and sounds that meet once
             # per group; the rest (music, the track's end) here, together
@@ -532,6 +549,25 @@ class Mixer:
                 mix = limit_peaks(mix, ceiling, self.sample_rate, true_peak=True)
             yield mix[margin : margin + stop - pos]
             pos = stop
+
+    def _passed(self, sound: int, ceiling: float) -> None:
+        """The mix has passed SOUND: drop the kept clips of its clip, and of its group,
+        if no sound (group) after it plays the same (a session's many lines said once
+        would otherwise push out of the budget the counts and tones it plays again and
+        again, to be read again)."""
+        end, key = int(self._ends[sound]), self._keys[sound]
+        if end >= self._last_end[key]:
+            for name in (("limited", ceiling, key), ("prepared", key)):
+                self._drop(name)
+        group = int(self._group_of[sound])
+        if group >= 0 and end >= self._last_end[self._group_sounds[group]]:
+            self._drop(("group", ceiling, self._group_sounds[group]))
+
+    def _drop(self, name: tuple) -> None:
+        """Drop the kept clip NAME, if it is kept."""
+        clip = self._ready.pop(name, None)
+        if clip is not None:
+            self._ready_bytes -= clip.nbytes
 
     def silent_spans(self) -> list[tuple[int, int]]:
         """Sample spans (start, end), in order, where nothing plays: no clip and no music
