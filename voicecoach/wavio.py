@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,42 @@ def parse_wav(raw: bytes, strict: bool = True) -> WavData:
         data = data[: len(data) - len(data) % align]
     samples = _decode(data, tag, bits).reshape(-1, channels)
     return WavData(samples[:, 0] if channels == 1 else samples, rate, chunks, data)
+
+
+def read_sample_format(path: Path) -> tuple[int, int] | None:
+    """(tag, bits per sample) of the WAV file at PATH, the extensible format's sub-format
+    tag in place of EXTENSIBLE; None when PATH is not a RIFF/WAVE file with a 'fmt '
+    chunk (or cannot be read). Reads the chunk headers only."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            while True:
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                size = struct.unpack_from("<I", header, 4)[0]
+                if header[:4] == b"fmt ":
+                    fmt = handle.read(min(size, 40))
+                    break
+                handle.seek(size + (size & 1), 1)
+    except OSError:
+        return None
+    if len(fmt) < 16:
+        return None
+    tag, bits = struct.unpack_from("<H", fmt)[0], struct.unpack_from("<H", fmt, 14)[0]
+    if tag == EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack_from("<H", fmt, 24)[0]
+    return tag, bits
+
+
+def pydub_misreads(path: Path) -> bool:
+    """Whether PATH is a WAV file pydub may not read right: float samples (in the
+    extensible format, as ffmpeg writes them, it takes them for integers: loud noise)
+    or samples wider than 32 bits (it fails)."""
+    found = read_sample_format(path)
+    return found is not None and (found[0] == FLOAT or found[1] > 32)
 
 
 def _decode(data: bytes, tag: int, bits: int) -> np.ndarray:

@@ -17,6 +17,8 @@ from typing import IO
 
 import numpy as np
 
+from voicecoach.wavio import pydub_misreads
+
 STREAM_FRAMES = 1 << 16
 """Frames of the decoded file ``decode_stream`` converts at a time."""
 
@@ -52,6 +54,9 @@ def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) 
     """PATH's audio as mono float32 at SAMPLE_RATE (channels averaged), at most
     MAX_SECONDS of it. DecodeError if it cannot be read, decoded, or holds no audio."""
     _check_readable(path)
+    if pydub_misreads(path):  # ffmpeg converts them, as for a music bed
+        chunks = list(decode_stream(path, sample_rate, max_seconds))
+        return (np.concatenate(chunks).astype(np.float32) / 32768.0).astype(np.float32)
     with _pydub_quiet():
         from pydub import AudioSegment
         from pydub.exceptions import CouldntDecodeError
@@ -105,6 +110,7 @@ def decode_stream(
             if process.wait() != 0:
                 raise DecodeError(f"cannot be decoded as audio{_stderr_reason(errors)}")
         except _NotWav:
+            process.kill()  # it may be blocked writing what nobody will read
             process.wait()
             raise DecodeError(f"cannot be decoded as audio{_stderr_reason(errors)}") from None
         finally:
@@ -129,6 +135,8 @@ def _pydub_codec(info: dict) -> str:
         bits = 16
     else:
         bits = stream["bits_per_sample"]
+    if bits > 32 or str(stream.get("codec_name", "")).startswith("pcm_f"):
+        bits = 32  # float and 64-bit samples, which pydub misreads (wavio.pydub_misreads)
     return "pcm_u8" if bits == 8 else f"pcm_s{bits}le"
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from voicecoach.errors import SpeechError
 from voicecoach.speech.base import Clip
 from voicecoach.speech.dsp import finish
+from voicecoach.wavio import WavFormatError, parse_wav, pydub_misreads
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".aiff", ".aif")
 """File name endings taken as audio (recorded clips, a command engine's output)."""
@@ -19,6 +20,12 @@ FFMPEG_MISSING = "ffmpeg was not found on PATH; run `sudo apt-get install ffmpeg
 
 def read_samples(path: Path) -> tuple[np.ndarray, int]:
     """A file's audio as float32 (frames, channels) in -1..1 and its sample rate."""
+    if pydub_misreads(path):  # float or wider than 32 bits: read here, exactly
+        try:
+            wav = parse_wav(path.read_bytes(), strict=False)
+        except (OSError, WavFormatError) as exc:
+            raise SpeechError(f"cannot decode {path}: {exc}") from None
+        return wav.samples.reshape(len(wav.samples), -1), wav.sample_rate
     if shutil.which("ffmpeg") is None:
         raise SpeechError(FFMPEG_MISSING)
     with warnings.catch_warnings():
