@@ -33,6 +33,9 @@ from voicecoach.speech.engine_process import DEFAULT_TIMEOUT
 PLACEHOLDERS = ("text", "voice", "out")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 OPTIONS = ("run", "timeout")
+READER = "reader/2"
+"""How the command's audio is read, in every sound key: 2 reads float and 64-bit WAVs
+itself (pydub read extensible float as integers: entries made before are spoken again)."""
 VOICE_OPTIONS = MappingProxyType(
     {
         "run": OptionSpec(str, "run: the command line, with {text}, {voice} and {out}"),
@@ -112,11 +115,12 @@ class CommandEngine:
         return settings
 
     def sound_key(self, voice: Voice) -> list[Any]:
-        """The command line and the program it runs (path, size, modification time)."""
+        """The command line and the program it runs (path, size, modification time), and
+        how its output is read (`READER`)."""
         settings = self.settings(voice)
         program = Path(shutil.which(settings.run[0]) or settings.run[0]).resolve()
         stat = program.stat()
-        return ["command", str(program), stat.st_size, stat.st_mtime_ns, *voice_key(voice)]
+        return ["command", READER, str(program), stat.st_size, stat.st_mtime_ns, *voice_key(voice)]
 
     def cache_key(self, voice: Voice) -> str:
         """sha256 of the sound key."""
