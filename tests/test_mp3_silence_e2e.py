@@ -13,7 +13,7 @@ from audio_helpers import SR, decode, ffprobe, speech_like
 from mutagen.mp3 import MP3
 
 from voicecoach.audio import encode as encode_module
-from voicecoach.audio import mp3frames
+from voicecoach.audio import mp3_silence, mp3frames
 from voicecoach.audio.encode import FORMATS, encode_pcm
 from voicecoach.audio.mp3_silence import FRAME, Shortened, plan_cuts
 from voicecoach.wavio import pcm16
@@ -111,3 +111,61 @@ def test_silence_that_is_not_silent_is_encoded_whole(tmp_path, monkeypatch):
     track[(lo + hi) // 2] = 0.25  # a click where the mix said silence
     built = encode(track, tmp_path / "built.mp3", quiet)
     assert built.read_bytes() == ffmpeg_mp3(track, tmp_path / "whole.mp3").read_bytes()
+
+
+def test_the_silence_goes_back_into_the_file_the_encoder_wrote(tmp_path):
+    # the build's temp is locked by its inode (atomic.py): put_back writes into that
+    # file, not a new one moved over it, and leaves nothing else in the folder
+    track, quiet = spoken_track(30.0, seed=5)
+    shortened = Shortened(len(track), plan_cuts(len(track), quiet))
+    kept = np.ones(len(track), dtype=bool)
+    for cut in shortened.cuts:
+        kept[cut.frame * FRAME : (cut.frame + cut.frames) * FRAME] = False
+    out = ffmpeg_mp3(track[kept], tmp_path / "track.mp3")  # what the encoder writes
+    expected = np.zeros(len(track))
+    expected[kept] = decode(out)
+    inode = out.stat().st_ino
+    mp3_silence.put_back(out, shortened)
+    assert out.stat().st_ino == inode and sorted(tmp_path.iterdir()) == [out]
+    assert np.array_equal(decode(out), expected)
+
+
+def test_a_file_not_silent_at_its_cuts_is_left_as_it_was(tmp_path):
+    track, quiet = spoken_track(30.0, seed=5)
+    shortened = Shortened(len(track), plan_cuts(len(track), quiet))
+    out = ffmpeg_mp3(track[: shortened.encoded], tmp_path / "track.mp3")  # sound there
+    before, inode = out.read_bytes(), out.stat().st_ino
+    with pytest.raises(mp3_silence.NotSilent, match="not silent"):
+        mp3_silence.put_back(out, shortened)
+    assert out.read_bytes() == before and out.stat().st_ino == inode
+    assert sorted(tmp_path.iterdir()) == [out]
+
+
+def test_a_refused_put_back_leaves_the_file_and_encodes_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(encode_module, "encoders", lambda: 1)
+    track, quiet = spoken_track(30.0, seed=6)
+    # the frames before a cut's place are not silent (as if LAME carried sound on):
+    # the whole track is encoded instead, and progress never goes back
+    real = mp3frames.silent_frames
+    calls = []
+
+    def not_at_the_second_cut(side):
+        calls.append(1)
+        return real(side) & (len(calls) != 2)
+
+    monkeypatch.setattr(mp3frames, "silent_frames", not_at_the_second_cut)
+    told: list[float] = []
+    out = tmp_path / "built.mp3"
+    encode_pcm(
+        lambda start: (track[pos : pos + 16384] for pos in range(start, len(track), 16384)),
+        out,
+        format="mp3",
+        total_samples=len(track),
+        sample_rate=SR,
+        quiet=quiet,
+        progress=lambda done, total: told.append(done),
+    )
+    assert len(calls) >= 2  # the check ran, and refused
+    assert out.read_bytes() == ffmpeg_mp3(track, tmp_path / "whole.mp3").read_bytes()
+    assert told == sorted(told) and told[-1] == len(track) / SR
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["built.mp3", "whole.mp3"]

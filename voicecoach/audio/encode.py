@@ -216,7 +216,16 @@ def encode_pcm(
 
     report = None
     if progress is not None:
-        report = lambda done: progress(done / sample_rate, length / sample_rate)  # noqa: E731
+        furthest = 0
+
+        def report(done: int) -> None:
+            # never back: an encode done again (not silent, not joined) is told from
+            # where the first one had got to
+            nonlocal furthest
+            if done > furthest:
+                furthest = done
+                progress(done / sample_rate, length / sample_rate)
+
     if format == "mp3" and sample_rate in (32000, 44100, 48000) and kbps is not None:
         inside = [(lo, min(hi, length)) for lo, hi in quiet if lo < length]  # after the trim
         shortened = Shortened(length, plan_cuts(length, inside))

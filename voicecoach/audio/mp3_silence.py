@@ -14,19 +14,18 @@ at its sample, the same length, the frame count of a whole-track encode. What di
 from encoding the whole track is LAME's own state after a silence (its first frames of
 sound after a cut are quantised a little differently; their timing is the same).
 
-Every left-out sample is checked to be zero as it is fed, and the frames on both sides
-of every cut to be silent; if one is not, `NotSilent` says so and the caller encodes
-the whole track instead.
+Every left-out sample is checked to be zero as it is fed, and the two frames the
+encoder wrote before each place silent frames go in (the frames after it follow silent
+input too: a cut keeps `KEEP_AFTER` frames of silence); if one is not, `NotSilent` says
+so and the caller encodes the whole track instead.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import itertools
-import os
-import stat
+import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -115,18 +114,18 @@ class Shortened:
         k = bisect.bisect_right(self._points, sample)
         return sample + FRAME * self._removed[k]
 
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        """The track sample each cut starts at."""
+        return [cut.frame * FRAME for cut in self.cuts]
+
     def to_encoded(self, sample: int) -> int:
         """Where track sample SAMPLE is in the encoder's input (one inside a cut: the
         cut's place)."""
-        removed = 0
-        for cut in self.cuts:
-            start, end = cut.frame * FRAME, (cut.frame + cut.frames) * FRAME
-            if sample < start:
-                break
-            if sample < end:
-                return start - removed
-            removed += end - start
-        return sample - removed
+        k = bisect.bisect_right(self._starts, sample)  # the cuts starting at or before it
+        if k and sample < self._starts[k - 1] + self.cuts[k - 1].frames * FRAME:
+            return self._starts[k - 1] - FRAME * self._removed[k - 1]
+        return sample - FRAME * self._removed[k]
 
     def quiet(self, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Quiet SPANS (track samples) as spans of the encoder's input."""
@@ -187,35 +186,33 @@ def put_back(path: Path, shortened: Shortened) -> None:
             raise NotSilent(f"the encoder's file cannot be read: {exc}") from None
         offsets = mp3frames.frame_offsets(table, info_length)
         places = _places(shortened, delay, len(table))
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".voicecoach-", suffix=".mp3")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(template)
-                out = _CrcWriter(handle)
-                lengths = array("H")
-                done = 0  # the encoder's frames copied
-                for place, cut in zip(places, shortened.cuts, strict=True):
-                    _copy(source, out, int(offsets[done]), int(offsets[place]))
-                    lengths.extend(table[done:place])
-                    silence = _silent_frames(source, offsets, place, len(lengths), out.count, cut)
-                    out.write(silence.data)
-                    lengths.extend(silence.lengths)
-                    done = place
-                _copy(source, out, int(offsets[done]), int(offsets[len(table)]))
-                lengths.extend(table[done:])
-                crc = out.close()
-                try:
-                    info = mp3frames.info_frame(template, lengths, shortened.length, crc)
-                except ValueError as exc:
-                    raise NotSilent(str(exc)) from None
-                handle.seek(0)
-                handle.write(info)
-            os.chmod(name, stat.S_IMODE(os.stat(path).st_mode))
-            os.replace(name, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
-            raise
+        # made in an anonymous file (nothing left behind if the build is killed), then
+        # written over PATH: the caller's temp keeps its inode, and with it its lock
+        with tempfile.TemporaryFile(dir=path.parent) as handle:
+            handle.write(template)
+            out = _CrcWriter(handle)
+            lengths = array("H")
+            done = 0  # the encoder's frames copied
+            for place, cut in zip(places, shortened.cuts, strict=True):
+                _copy(source, out, int(offsets[done]), int(offsets[place]))
+                lengths.extend(table[done:place])
+                silence = _silent_frames(source, offsets, place, len(lengths), out.count, cut)
+                out.write(silence.data)
+                lengths.extend(silence.lengths)
+                done = place
+            _copy(source, out, int(offsets[done]), int(offsets[len(table)]))
+            lengths.extend(table[done:])
+            crc = out.close()
+            try:
+                info = mp3frames.info_frame(template, lengths, shortened.length, crc)
+            except ValueError as exc:
+                raise NotSilent(str(exc)) from None
+            handle.seek(0)
+            handle.write(info)
+            handle.seek(0)
+            with open(path, "r+b") as target:
+                shutil.copyfileobj(handle, target, _CHUNK)
+                target.truncate()
 
 
 class _CrcWriter:
