@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, replace
@@ -18,7 +19,7 @@ from voicecoach.atomic import check_target
 from voicecoach.audio import FORMATS as AUDIO_FORMATS
 from voicecoach.audio import RenderAssembly, TrackFiles, sidecar_paths, track_levels, write_track
 from voicecoach.audio.assets import load_tone_set, tone_files
-from voicecoach.audio.clip_levels import LevelStore, content_name
+from voicecoach.audio.clip_levels import LevelStore, content_name, prune_levels, written_bytes
 from voicecoach.audio.decode import DecodeError, probe_audio
 from voicecoach.audio.loudness import db_to_gain
 from voicecoach.audio.mixer import ClipLike, MixLevels
@@ -466,7 +467,8 @@ def build(
     The artist is the programme's `author:`, else ARTIST (e.g. a clinic's name), else
     "voicecoach".
     """
-    return write_track(
+    started, stored = time.time(), written_bytes()
+    files = write_track(
         assemble(programme, timeline, cache, loudness),
         out,
         format=fmt,
@@ -477,3 +479,6 @@ def build(
         extra=page_files(programme, timeline, out) if page else None,
         bitrate=bitrate,
     )
+    if written_bytes() > stored:  # only what stores something can go past the budget
+        prune_levels(cache.directory / "levels", keep_since=started)
+    return files

@@ -17,6 +17,8 @@ import functools
 import hashlib
 import io
 import math
+import os
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +42,11 @@ from voicecoach.speech.cache import only_reading_clips, read_entry
 
 LEVELS_FORMAT = "voicecoach.levels/2"
 """Bump to invalidate every stored level (part of every key)."""
+
+LEVELS_BUDGET = 2 * 2**30
+"""Bytes the level store may hold (levels, prepared and limited clips, measurements):
+past it, a build that stored something deletes what was used longest ago
+(`prune_levels`), down to three quarters of it."""
 
 _MAX_GAIN = 40.0
 _MAX_LIMITING = 8.0
@@ -352,6 +359,17 @@ class LevelStore:
         write_array(path, np.concatenate(([level.gain_db], level.powers)).astype(np.float64))
 
 
+_written = [0]
+_written_lock = threading.Lock()
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{64}\.npy$")
+_SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
+
+
+def written_bytes() -> int:
+    """Bytes this process has stored with `write_array` so far."""
+    return _written[0]
+
+
 def write_array(path: Path, array: np.ndarray) -> None:
     """Store the 1-D ARRAY at PATH as np.save writes it (`read_array` reads it),
     atomically; a store that can't be written is only slower."""
@@ -361,7 +379,44 @@ def write_array(path: Path, array: np.ndarray) -> None:
         with atomic_outputs([path], durable=False, replace_special=True) as temps:
             temps[path].write_bytes(buffer.getvalue())
     except AudioError:
-        pass
+        return
+    with _written_lock:
+        _written[0] += buffer.getbuffer().nbytes
+
+
+def prune_levels(directory: Path, budget: int | None = None, keep_since: float = math.inf) -> int:
+    """If the level store in DIRECTORY holds more than BUDGET bytes (default
+    `LEVELS_BUDGET`), delete its entries used longest ago (by modification time:
+    `read_array` renews it) until it holds at most three quarters of BUDGET, never one
+    used at or after KEEP_SINCE (a time.time(): the build's own). Only files named like
+    its entries are counted or deleted. The bytes deleted; anything that can't be read
+    or deleted is left."""
+    entries: list[tuple[float, int, str]] = []
+    try:
+        with os.scandir(directory) as shards:
+            for shard in shards:
+                if not _SHARD_NAME.match(shard.name) or not shard.is_dir(follow_symlinks=False):
+                    continue
+                with contextlib.suppress(OSError), os.scandir(shard.path) as files:
+                    for entry in files:
+                        if _ENTRY_NAME.match(entry.name):
+                            with contextlib.suppress(OSError):
+                                info = entry.stat(follow_symlinks=False)
+                                entries.append((info.st_mtime, info.st_size, entry.path))
+    except OSError:
+        return 0
+    budget = LEVELS_BUDGET if budget is None else budget
+    total = sum(size for _, size, _ in entries)
+    if total <= budget:
+        return 0
+    removed = 0
+    for used, size, path in sorted(entries):
+        if total - removed <= budget * 3 // 4 or used >= keep_since:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            removed += size
+    return removed
 
 
 @functools.lru_cache(maxsize=4096)
@@ -385,4 +440,6 @@ def read_array(path: Path, dtype: np.dtype, length: int) -> np.ndarray | None:
         return None
     if len(raw) != len(expected) + length * dtype.itemsize or not raw.startswith(expected):
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: `prune_levels` deletes what was used longest ago
     return np.frombuffer(raw, dtype=dtype, offset=len(expected))
