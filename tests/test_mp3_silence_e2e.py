@@ -42,8 +42,8 @@ def spoken_track(seconds: float, seed: int = 0) -> tuple[np.ndarray, list[tuple[
     return track, quiet
 
 
-def encode(track: np.ndarray, out, quiet, bitrate: int | None = None):
-    """TRACK encoded by `encode_pcm` into OUT with QUIET spans; OUT."""
+def encode(track: np.ndarray, out, quiet, bitrate: int | None = None, progress=None):
+    """TRACK encoded by `encode_pcm` into OUT with QUIET spans (PROGRESS told); OUT."""
     encode_pcm(
         lambda start: (track[pos : pos + 16384] for pos in range(start, len(track), 16384)),
         out,
@@ -52,6 +52,7 @@ def encode(track: np.ndarray, out, quiet, bitrate: int | None = None):
         sample_rate=SR,
         bitrate=bitrate,
         quiet=quiet,
+        progress=progress,
     )
     return out
 
@@ -155,16 +156,7 @@ def test_a_refused_put_back_leaves_the_file_and_encodes_whole(tmp_path, monkeypa
 
     monkeypatch.setattr(mp3frames, "silent_frames", not_at_the_second_cut)
     told: list[float] = []
-    out = tmp_path / "built.mp3"
-    encode_pcm(
-        lambda start: (track[pos : pos + 16384] for pos in range(start, len(track), 16384)),
-        out,
-        format="mp3",
-        total_samples=len(track),
-        sample_rate=SR,
-        quiet=quiet,
-        progress=lambda done, total: told.append(done),
-    )
+    out = encode(track, tmp_path / "built.mp3", quiet, progress=lambda done, _: told.append(done))
     assert len(calls) >= 2  # the check ran, and refused
     assert out.read_bytes() == ffmpeg_mp3(track, tmp_path / "whole.mp3").read_bytes()
     assert told == sorted(told) and told[-1] == len(track) / SR
