@@ -13,6 +13,7 @@ import pytest
 from voicecoach.audio import decode
 from voicecoach.audio.assets import load_tone_folder
 from voicecoach.audio.decode import DecodeError, decode_file, decode_stream
+from voicecoach.errors import SpeechError
 from voicecoach.speech.audiofile import read_samples
 from voicecoach.timeline.tone_lengths import TONE_LENGTHS
 from voicecoach.wavio import (
@@ -34,9 +35,12 @@ def _sine(seconds: float = 0.5, rate: int = SR, amplitude: float = 0.25) -> np.n
     return (amplitude * np.sin(2 * np.pi * 440.0 * t)).astype(np.float64)
 
 
-def _wav(samples: np.ndarray, rate: int, *, bits: int, tag: int, before: bytes = b"") -> bytes:
+def _wav(
+    samples: np.ndarray, rate: int, *, bits: int, tag: int, before: bytes = b"", rf64=False
+) -> bytes:
     """A WAV of SAMPLES ((frames,) or (frames, channels)) as float of BITS, written with
-    TAG (FLOAT, or EXTENSIBLE with the float sub-format); BEFORE: chunks before 'fmt '."""
+    TAG (FLOAT, or EXTENSIBLE with the float sub-format); BEFORE: chunks before 'fmt ';
+    RF64: as an RF64 file (its sizes in a 'ds64' chunk, the 32-bit ones all ones)."""
     frames = samples.reshape(len(samples), -1)
     channels = frames.shape[1]
     data = frames.astype("<f4" if bits == 32 else "<f8").tobytes()
@@ -45,8 +49,13 @@ def _wav(samples: np.ndarray, rate: int, *, bits: int, tag: int, before: bytes =
     if tag == EXTENSIBLE:
         fmt += struct.pack("<HHI", 22, bits, 0) + _FLOAT_GUID
     body = before + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"data" + struct.pack("<I", len(data)) + data
-    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+    if not rf64:
+        body += b"data" + struct.pack("<I", len(data)) + data
+        return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+    body += b"data" + struct.pack("<I", 0xFFFFFFFF) + data
+    riff = 4 + 36 + len(body)
+    ds64 = b"ds64" + struct.pack("<IQQQI", 28, riff, len(data), len(frames), 0)
+    return b"RF64" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + ds64 + body
 
 
 @pytest.mark.parametrize(
@@ -67,6 +76,25 @@ def test_float_samples_are_read_as_sound(tmp_path, bits, tag, channels):
     assert np.abs(decoded - sine).max() < 2 / 32768
     streamed = np.concatenate(list(decode_stream(path, SR))) / 32768.0
     assert np.array_equal(streamed.astype(np.float32), decoded)
+
+
+@pytest.mark.parametrize("bits", [32, 64])
+def test_rf64_float_files_are_read_as_sound(tmp_path, bits):
+    path = tmp_path / "long.wav"
+    path.write_bytes(_wav(_sine(), SR, bits=bits, tag=EXTENSIBLE, rf64=True))
+    assert read_sample_format(path) == (FLOAT, bits)
+    samples, rate = read_samples(path)
+    assert rate == SR and np.allclose(samples[:, 0], _sine(), atol=1e-6)
+    assert np.abs(decode_file(path, SR) - _sine()).max() < 2 / 32768
+
+
+def test_samples_that_are_not_numbers_are_one_clear_error(tmp_path):
+    sine = _sine()
+    sine[100] = np.nan
+    path = tmp_path / "nan.wav"
+    path.write_bytes(_wav(sine, SR, bits=32, tag=FLOAT))
+    with pytest.raises(SpeechError, match=r"nan\.wav: it holds samples that are not numbers"):
+        read_samples(path)
 
 
 def test_float_samples_at_another_rate_are_resampled(tmp_path):

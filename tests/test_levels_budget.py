@@ -57,6 +57,21 @@ def test_only_the_stores_own_files_count_or_go(tmp_path):
     assert prune_levels(tmp_path / "missing", budget=1) == 0
 
 
+def test_entries_another_build_pruned_first_count_as_gone(tmp_path, monkeypatch):
+    paths = [_entry(tmp_path, n, 4000, 1000.0 + n) for n in range(10)]
+    size = paths[0].stat().st_size
+    real = os.unlink
+
+    def raced(path):  # every other one deleted by another build just before
+        real(path)
+        if int(Path(path).stem, 16) % 2:
+            raise FileNotFoundError(path)
+
+    monkeypatch.setattr(clip_levels.os, "unlink", raced)
+    assert prune_levels(tmp_path, budget=8 * size) == 4 * size
+    assert sum(p.exists() for p in paths) == 6  # not four more for the ones it lost
+
+
 def test_reading_an_entry_renews_it(tmp_path):
     path = _entry(tmp_path, 1, 400, 1000.0)
     assert read_array(path, np.dtype("<f4"), 100) is not None
@@ -78,19 +93,19 @@ exercises:
 """
 
 
-def _build(tmp_path: Path, name: str, loudness: float) -> bytes:
+def _build(tmp_path: Path, name: str, loudness: float, cache_dir: str = "cache") -> bytes:
     script = tmp_path / f"{name}.yaml"
     script.write_text(SESSION.format(name=name))
     programme = pipeline.load(script)
-    cache = pipeline.open_cache(programme, tmp_path / "cache", 2)
+    cache = pipeline.open_cache(programme, tmp_path / cache_dir, 2)
     timeline = pipeline.plan(programme, cache)
     out = tmp_path / f"{name}.mp3"
     pipeline.build(programme, timeline, cache, out, page=False, loudness=loudness)
     return out.read_bytes()
 
 
-def _store(tmp_path: Path) -> dict[Path, float]:
-    return {p: p.stat().st_mtime for p in (tmp_path / "cache" / "levels").rglob("*.npy")}
+def _store(tmp_path: Path, cache_dir: str = "cache") -> dict[Path, float]:
+    return {p: p.stat().st_mtime for p in (tmp_path / cache_dir / "levels").rglob("*.npy")}
 
 
 @pytest.mark.e2e
@@ -102,7 +117,11 @@ def test_a_build_past_the_budget_keeps_its_own_and_drops_the_rest(tmp_path, monk
     _build(tmp_path, "Lunges", -20.0)  # stores its own levels and clips: over budget
     after = _store(tmp_path)
     dropped = [p for p in old if p not in after]
-    assert dropped and len(after) > len(old) - len(dropped)  # the new build's stayed
+    assert dropped
+    monkeypatch.setattr(clip_levels, "LEVELS_BUDGET", 2**40)
+    _build(tmp_path, "Lunges", -20.0, cache_dir="alone")  # what that build uses
+    own = {p.name for p in _store(tmp_path, "alone")}
+    assert own <= {p.name for p in after}  # all of it stayed
     # a warm rebuild stores nothing, so prunes nothing; a build whose store went gives
     # the same track
     again = _store(tmp_path)

@@ -6,9 +6,10 @@ The CLI and the library builder are thin layers over these functions.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
-import time
+import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, replace
@@ -448,6 +449,18 @@ def assemble(
     )
 
 
+def _store_time(directory: Path) -> float:
+    """The time now by the clock that stamps files in DIRECTORY (a file's time may come
+    from another clock, or be coarser, than this process's); -inf if it can't be told
+    (then nothing is pruned)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory) as probe:
+            return os.fstat(probe.fileno()).st_mtime
+    except OSError:
+        return -math.inf
+
+
 def build(
     programme: Programme,
     timeline: Timeline,
@@ -467,7 +480,7 @@ def build(
     The artist is the programme's `author:`, else ARTIST (e.g. a clinic's name), else
     "voicecoach".
     """
-    started, stored = time.time(), written_bytes()
+    started, stored = _store_time(cache.directory / "levels"), written_bytes()
     files = write_track(
         assemble(programme, timeline, cache, loudness),
         out,

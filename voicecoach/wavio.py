@@ -41,9 +41,12 @@ def parse_wav(raw: bytes, strict: bool = True) -> WavData:
     With strict=False, sizes larger than the file (as streaming writers leave them)
     are tolerated and the audio that is there is decoded.
     """
-    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+    if len(raw) < 12 or raw[:4] not in _RIFF_IDS or raw[8:12] != b"WAVE":
         raise WavFormatError("not a RIFF/WAVE file")
     declared = struct.unpack_from("<I", raw, 4)[0] + 8
+    sizes = _ds64_sizes(raw) if raw[:4] != b"RIFF" else None
+    if sizes is not None:  # RF64/BW64: the 64-bit sizes are in the ds64 chunk
+        declared = sizes[0] + 8
     if declared > len(raw):
         if strict:
             raise WavFormatError(f"truncated: header says {declared} bytes, file has {len(raw)}")
@@ -53,6 +56,8 @@ def parse_wav(raw: bytes, strict: bool = True) -> WavData:
     while pos + 8 <= declared:
         cid = raw[pos : pos + 4].decode("latin-1")
         size = struct.unpack_from("<I", raw, pos + 4)[0]
+        if sizes is not None and cid == "data" and size == 0xFFFFFFFF:
+            size = sizes[1]
         body = raw[pos + 8 : pos + 8 + size]
         if len(body) < size and strict:
             raise WavFormatError(f"truncated {cid!r} chunk: {len(body)} of {size} bytes")
@@ -77,14 +82,27 @@ def parse_wav(raw: bytes, strict: bool = True) -> WavData:
     return WavData(samples[:, 0] if channels == 1 else samples, rate, chunks, data)
 
 
+_RIFF_IDS = (b"RIFF", b"RF64", b"BW64")
+"""The first four bytes of a WAV file: RIFF, or the 64-bit forms (sizes in 'ds64')."""
+
+
+def _ds64_sizes(raw: bytes) -> tuple[int, int] | None:
+    """(RIFF size, data size) from an RF64/BW64 file's 'ds64' chunk (the first one), or
+    None without one."""
+    if raw[12:16] != b"ds64" or len(raw) < 36:
+        return None
+    riff, data = struct.unpack_from("<QQ", raw, 20)
+    return riff, data
+
+
 def read_sample_format(path: Path) -> tuple[int, int] | None:
     """(tag, bits per sample) of the WAV file at PATH, the extensible format's sub-format
-    tag in place of EXTENSIBLE; None when PATH is not a RIFF/WAVE file with a 'fmt '
-    chunk (or cannot be read). Reads the chunk headers only."""
+    tag in place of EXTENSIBLE; None when PATH is not a RIFF/WAVE (or RF64) file with a
+    'fmt ' chunk (or cannot be read). Reads the chunk headers only."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            if len(head) < 12 or head[:4] not in _RIFF_IDS or head[8:12] != b"WAVE":
                 return None
             while True:
                 header = handle.read(8)

@@ -413,9 +413,13 @@ def prune_levels(directory: Path, budget: int | None = None, keep_since: float =
     for used, size, path in sorted(entries):
         if total - removed <= budget * 3 // 4 or used >= keep_since:
             break
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(path)
-            removed += size
+        except FileNotFoundError:  # another build pruned it: gone all the same
+            pass
+        except OSError:
+            continue
+        removed += size
     return removed
 
 

@@ -60,11 +60,13 @@ def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) 
     with _pydub_quiet():
         from pydub import AudioSegment
         from pydub.exceptions import CouldntDecodeError
+        from pydub.utils import audioop
+    refused = (CouldntDecodeError, IndexError, KeyError, ValueError, TypeError, OSError)
     try:
         with _pydub_quiet():
             segment = AudioSegment.from_file(str(path), duration=max_seconds)
             segment = segment.set_channels(1).set_sample_width(2).set_frame_rate(sample_rate)
-    except (CouldntDecodeError, IndexError, KeyError, ValueError, TypeError, OSError) as exc:
+    except (*refused, getattr(audioop, "error", ValueError)) as exc:
         raise DecodeError(f"cannot be decoded as audio{_reason(exc)}") from None
     samples = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.float32) / 32768.0
     if len(samples) == 0:

@@ -25,6 +25,8 @@ def read_samples(path: Path) -> tuple[np.ndarray, int]:
             wav = parse_wav(path.read_bytes(), strict=False)
         except (OSError, WavFormatError) as exc:
             raise SpeechError(f"cannot decode {path}: {exc}") from None
+        if not np.isfinite(wav.samples).all():
+            raise SpeechError(f"cannot decode {path}: it holds samples that are not numbers")
         return wav.samples.reshape(len(wav.samples), -1), wav.sample_rate
     if shutil.which("ffmpeg") is None:
         raise SpeechError(FFMPEG_MISSING)
@@ -36,6 +38,7 @@ def read_samples(path: Path) -> tuple[np.ndarray, int]:
 
         try:
             segment = AudioSegment.from_file(str(path))
+            raw = np.asarray(segment.get_array_of_samples())
         except CouldntDecodeError as exc:
             detail = str(exc).strip().splitlines()
             reason = next((line for line in reversed(detail) if line.strip()), "unknown format")
@@ -43,7 +46,6 @@ def read_samples(path: Path) -> tuple[np.ndarray, int]:
         except (OSError, IndexError, KeyError, ValueError) as exc:
             raise SpeechError(f"cannot read {path}: {exc}") from None
     width = segment.sample_width
-    raw = np.asarray(segment.get_array_of_samples())
     if width == 1:  # 8-bit audio is unsigned
         samples = (raw.astype(np.float32) - 128.0) / 128.0
     else:
