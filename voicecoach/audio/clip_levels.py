@@ -388,9 +388,9 @@ def prune_levels(directory: Path, budget: int | None = None, keep_since: float =
     """If the level store in DIRECTORY holds more than BUDGET bytes (default
     `LEVELS_BUDGET`), delete its entries used longest ago (by modification time:
     `read_array` renews it) until it holds at most three quarters of BUDGET, never one
-    used at or after KEEP_SINCE (a time.time(): the build's own). Only files named like
-    its entries are counted or deleted. The bytes deleted; anything that can't be read
-    or deleted is left."""
+    used at or after KEEP_SINCE (a time by the store's file clock: the build's start).
+    Only files named like its entries are counted or deleted. The bytes deleted;
+    anything that can't be read or deleted is left."""
     entries: list[tuple[float, int, str]] = []
     try:
         with os.scandir(directory) as shards:

@@ -56,7 +56,7 @@ def decode_file(path: Path, sample_rate: int, max_seconds: float | None = None) 
     _check_readable(path)
     if pydub_misreads(path):  # ffmpeg converts them, as for a music bed
         chunks = list(decode_stream(path, sample_rate, max_seconds))
-        return (np.concatenate(chunks).astype(np.float32) / 32768.0).astype(np.float32)
+        return np.concatenate(chunks).astype(np.float32) / np.float32(32768.0)
     with _pydub_quiet():
         from pydub import AudioSegment
         from pydub.exceptions import CouldntDecodeError
