@@ -57,6 +57,14 @@ def encode(track: np.ndarray, out, quiet, bitrate: int | None = None, progress=N
     return out
 
 
+def kept_samples(shortened: Shortened) -> np.ndarray:
+    """Which of the track's samples the encoder is fed (those outside every cut)."""
+    kept = np.ones(shortened.length, dtype=bool)
+    for cut in shortened.cuts:
+        kept[cut.frame * FRAME : (cut.frame + cut.frames) * FRAME] = False
+    return kept
+
+
 def ffmpeg_mp3(samples: np.ndarray, out, bitrate: int = 96):
     """SAMPLES encoded by one ffmpeg with the build's MP3 settings; OUT."""
     command = ["ffmpeg", "-v", "error", "-y", "-f", "s16le", "-ar", str(SR), "-ac", "1"]
@@ -81,9 +89,7 @@ def test_the_file_is_the_shortened_encode_with_its_silence_back(
     shortened = Shortened(len(track), plan_cuts(len(track), quiet))
     assert shortened.encoded < 0.6 * len(track)  # most of it is left out
     built = encode(track, tmp_path / "built.mp3", quiet, bitrate)
-    kept = np.ones(len(track), dtype=bool)
-    for cut in shortened.cuts:
-        kept[cut.frame * FRAME : (cut.frame + cut.frames) * FRAME] = False
+    kept = kept_samples(shortened)
     short = ffmpeg_mp3(track[kept], tmp_path / "short.mp3", bitrate or 96)
     expected = np.zeros(len(track))
     expected[kept] = decode(short)
@@ -119,9 +125,7 @@ def test_the_silence_goes_back_into_the_file_the_encoder_wrote(tmp_path):
     # file, not a new one moved over it, and leaves nothing else in the folder
     track, quiet = spoken_track(30.0, seed=5)
     shortened = Shortened(len(track), plan_cuts(len(track), quiet))
-    kept = np.ones(len(track), dtype=bool)
-    for cut in shortened.cuts:
-        kept[cut.frame * FRAME : (cut.frame + cut.frames) * FRAME] = False
+    kept = kept_samples(shortened)
     out = ffmpeg_mp3(track[kept], tmp_path / "track.mp3")  # what the encoder writes
     expected = np.zeros(len(track))
     expected[kept] = decode(out)

@@ -95,10 +95,10 @@ def _ds64_sizes(raw: bytes) -> tuple[int, int] | None:
     return riff, data
 
 
-def read_sample_format(path: Path) -> tuple[int, int] | None:
-    """(tag, bits per sample) of the WAV file at PATH, the extensible format's sub-format
-    tag in place of EXTENSIBLE; None when PATH is not a RIFF/WAVE (or RF64) file with a
-    'fmt ' chunk (or cannot be read). Reads the chunk headers only."""
+def read_fmt_chunk(path: Path) -> tuple[bytes, bytes] | None:
+    """The WAV file at PATH's first four bytes (RIFF, RF64 or BW64) and the start of its
+    'fmt ' chunk (at most 40 bytes: the extensible format's sub-format included); None
+    when PATH is no such file or cannot be read. Reads the chunk headers only."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(12)
@@ -110,13 +110,19 @@ def read_sample_format(path: Path) -> tuple[int, int] | None:
                     return None
                 size = struct.unpack_from("<I", header, 4)[0]
                 if header[:4] == b"fmt ":
-                    fmt = handle.read(min(size, 40))
-                    break
+                    return head[:4], handle.read(min(size, 40))
                 handle.seek(size + (size & 1), 1)
     except OSError:
         return None
-    if len(fmt) < 16:
+
+
+def read_sample_format(path: Path) -> tuple[int, int] | None:
+    """(tag, bits per sample) of the WAV file at PATH, the extensible format's sub-format
+    tag in place of EXTENSIBLE; None when `read_fmt_chunk` finds no whole 'fmt ' chunk."""
+    found = read_fmt_chunk(path)
+    if found is None or len(found[1]) < 16:
         return None
+    fmt = found[1]
     tag, bits = struct.unpack_from("<H", fmt)[0], struct.unpack_from("<H", fmt, 14)[0]
     if tag == EXTENSIBLE and len(fmt) >= 26:
         tag = struct.unpack_from("<H", fmt, 24)[0]

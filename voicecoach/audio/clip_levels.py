@@ -391,20 +391,7 @@ def prune_levels(directory: Path, budget: int | None = None, keep_since: float =
     used at or after KEEP_SINCE (a time by the store's file clock: the build's start).
     Only files named like its entries are counted or deleted. The bytes deleted;
     anything that can't be read or deleted is left."""
-    entries: list[tuple[float, int, str]] = []
-    try:
-        with os.scandir(directory) as shards:
-            for shard in shards:
-                if not _SHARD_NAME.match(shard.name) or not shard.is_dir(follow_symlinks=False):
-                    continue
-                with contextlib.suppress(OSError), os.scandir(shard.path) as files:
-                    for entry in files:
-                        if _ENTRY_NAME.match(entry.name):
-                            with contextlib.suppress(OSError):
-                                info = entry.stat(follow_symlinks=False)
-                                entries.append((info.st_mtime, info.st_size, entry.path))
-    except OSError:
-        return 0
+    entries = _stored_entries(directory)
     budget = LEVELS_BUDGET if budget is None else budget
     total = sum(size for _, size, _ in entries)
     if total <= budget:
@@ -421,6 +408,27 @@ def prune_levels(directory: Path, budget: int | None = None, keep_since: float =
             continue
         removed += size
     return removed
+
+
+def _stored_entries(directory: Path) -> list[tuple[float, int, str]]:
+    """(modification time, size, path) of every file in the level store at DIRECTORY
+    named like its entries (a shard folder of two hex digits, 64 hex digits .npy)."""
+    entries: list[tuple[float, int, str] | None] = []
+    with contextlib.suppress(OSError), os.scandir(directory) as shards:
+        for shard in shards:
+            if _SHARD_NAME.match(shard.name) and shard.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError), os.scandir(shard.path) as files:
+                    entries += [_stat(e) for e in files if _ENTRY_NAME.match(e.name)]
+    return [entry for entry in entries if entry is not None]
+
+
+def _stat(entry: os.DirEntry) -> tuple[float, int, str] | None:
+    """ENTRY's (modification time, size, path), None if it is gone."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    return info.st_mtime, info.st_size, entry.path
 
 
 @functools.lru_cache(maxsize=4096)

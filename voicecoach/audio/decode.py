@@ -17,7 +17,7 @@ from typing import IO
 
 import numpy as np
 
-from voicecoach.wavio import pydub_misreads
+from voicecoach.wavio import pydub_misreads, read_fmt_chunk
 
 STREAM_FRAMES = 1 << 16
 """Frames of the decoded file ``decode_stream`` converts at a time."""
@@ -184,22 +184,17 @@ def _wav_format(stream: IO[bytes]) -> tuple[int, int, int]:
 
 
 def _pydub_reads(path: Path) -> bool:
-    """Whether pydub reads PATH itself (a .wav file whose format it knows: integer PCM
+    """Whether pydub reads PATH itself (a RIFF .wav file whose format it knows: integer PCM
     or WAVE_FORMAT_EXTENSIBLE) rather than through ffmpeg."""
     if path.suffix.lower() != ".wav":
         return False
-    with open(path, "rb") as handle:
-        head = handle.read(12)
-        while head[:4] == b"RIFF":
-            header = handle.read(8)
-            if len(header) < 8:
-                return False
-            size = struct.unpack("<I", header[4:])[0]
-            if header[:4] == b"fmt ":
-                body = handle.read(2)
-                return len(body) == 2 and struct.unpack("<H", body)[0] in (1, 0xFFFE)
-            handle.seek(size + (size & 1), 1)
-    return False
+    found = read_fmt_chunk(path)
+    return (
+        found is not None
+        and found[0] == b"RIFF"
+        and len(found[1]) >= 2
+        and struct.unpack_from("<H", found[1])[0] in (1, 0xFFFE)
+    )
 
 
 def _raw_chunks(
